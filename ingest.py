@@ -1,0 +1,120 @@
+"""Maintainers' CLI: `python ingest.py [PATH ...] [--data-dir DIR] [--rebuild] [--dry-run]`, `--list [--json]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from kb import KBError, Settings, ingest, list_documents
+from kb.ingest import Progress, Report
+
+LIST_KEYS = ("doc_id", "title", "doc_no", "issuer", "signed", "published", "region", "chunks", "source")
+
+
+class Bars(Progress):
+    """Two tqdm bars on stderr: documents and chunks (silent when stderr is not a terminal)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.docs = self.chunk_bar = None
+
+    def documents(self, total: int) -> None:
+        if total and not self.quiet:
+            from tqdm import tqdm
+
+            self.docs = tqdm(total=total, unit="doc", desc="documents", position=0, file=sys.stderr, disable=None)
+
+    def chunks(self, total: int) -> None:
+        if total and not self.quiet:
+            from tqdm import tqdm
+
+            self.chunk_bar = tqdm(
+                total=total, unit="chunk", desc="chunks   ", position=1, file=sys.stderr, disable=None
+            )
+
+    def document_done(self, path: str) -> None:
+        if self.docs is not None:
+            self.docs.set_postfix_str(Path(path).name[:40])
+            self.docs.update(1)
+
+    def chunks_done(self, n: int) -> None:
+        if self.chunk_bar is not None:
+            self.chunk_bar.update(n)
+
+    def close(self) -> None:
+        for bar in (self.chunk_bar, self.docs):
+            if bar is not None:
+                bar.close()
+
+
+def summary(report: Report) -> str:
+    verb = "would be " if report.dry_run else ""
+    lines = ["Dry run: nothing was changed." if report.dry_run else "Ingest finished."]
+    for label, items in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+        lines.append(f"  {verb}{label}: {len(items)}")
+        lines += [f"    {item}" for item in items]
+    lines.append(f"  unchanged: {len(report.unchanged)}")
+    lines.append(f"  duplicate: {len(report.duplicates)}")
+    lines += [f"    {path} duplicates {of} (stored once)" for path, of in report.duplicates]
+    lines.append(f"  failed: {len(report.failed)}")
+    lines += [f"    {path}: {reason}" for path, reason in report.failed]
+    if report.skipped:
+        lines.append(f"  skipped (unsupported type): {len(report.skipped)}")
+        lines += [f"    {path}" for path in report.skipped]
+    if not report.dry_run:
+        lines.append(f"  chunks embedded: {report.chunks} in {report.seconds:.1f} s")
+    return "\n".join(lines) + "\n"
+
+
+def print_list(settings: Settings, as_json: bool) -> None:
+    rows = [{k: row[k] for k in LIST_KEYS} for row in list_documents(settings)]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    for row in rows:
+        shown = {k: row[k] or "—" for k in LIST_KEYS}
+        sys.stdout.write(
+            f"{shown['doc_id']}\t{shown['title']}\n"
+            f"    文号 {shown['doc_no']} · {shown['issuer']} · 成文 {shown['signed']} · 发布 {shown['published']}"
+            f" · {shown['region']} · {row['chunks']} chunks · {shown['source']}\n"
+        )
+    sys.stdout.write(f"{len(rows)} document(s)\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ingest.py", description="Ingest policy circulars into the knowledge base.")
+    parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
+    parser.add_argument("--data-dir", type=Path, help="where the index lives (default: KB_DATA_DIR or data/)")
+    parser.add_argument("--rebuild", action="store_true", help="drop the index and ingest everything again")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    parser.add_argument("--list", action="store_true", help="list the stored documents")
+    parser.add_argument("--json", action="store_true", help="with --list: print JSON")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    if args.json and not args.list:
+        parser.error("--json goes with --list")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env(data_dir=args.data_dir)
+        if args.list:
+            print_list(settings, args.json)
+            return 0
+        bars = Bars(args.quiet)
+        try:
+            report = ingest(
+                args.paths or [settings.corpus_dir], settings, rebuild=args.rebuild, dry_run=args.dry_run, progress=bars
+            )
+        finally:
+            bars.close()
+    except KBError as exc:
+        sys.stderr.write(f"ingest: {exc}\n")
+        return 2
+    sys.stdout.write(summary(report))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

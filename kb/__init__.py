@@ -1,0 +1,37 @@
+"""Policy knowledge base: load → clean → split → embed → store → retrieve → answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import Settings
+from .errors import ConfigError, IndexMismatch, IndexMissing, IngestBusy, KBError, LoadError, StoreError
+from .ingest import Report, ingest
+from .types import Answer, Chunk, DocMeta, Hit, SourceDoc
+
+
+def list_documents(settings: Settings) -> list[dict[str, Any]]:
+    """The stored documents with their metadata, chunk count and ingest time, sorted by 文号/title."""
+    from .store import Manifest
+
+    manifest = Manifest.load(settings.manifest_path)
+    rows = []
+    for doc_id, doc in manifest.docs.items():
+        meta = doc["meta"]
+        rows.append(
+            {
+                **meta,
+                "doc_id": doc_id,
+                "chunks": len(doc["chunk_ids"]),
+                "source": meta.get("source") or (doc["sources"] or [""])[0],
+                "sources": doc["sources"],
+                "ingested_at": doc.get("ingested_at", ""),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["region"] != "国家", r["signed"], r["title"]))
+
+
+__all__ = [
+    "Answer", "Chunk", "ConfigError", "DocMeta", "Hit", "IndexMismatch", "IndexMissing", "IngestBusy", "KBError",
+    "LoadError", "Report", "Settings", "SourceDoc", "StoreError", "ingest", "list_documents",
+]  # fmt: skip

@@ -1,0 +1,257 @@
+"""Cleaning in memory: web chrome, PDF running headers/footers, NFKC + radicals, stray spaces, broken lines."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, replace
+
+from .types import Page, SourceDoc
+
+# CJK Radicals Supplement characters that stand for whole characters; NFKC leaves this block alone
+# (it only folds the Kangxi Radicals block), and PDF text extraction is full of both.
+RADICALS = str.maketrans(
+    {
+        "⺁": "厂", "⺇": "几", "⺊": "卜", "⺌": "小", "⺍": "小", "⺎": "兀", "⺏": "尣", "⺐": "尢",
+        "⺒": "巳", "⺓": "幺", "⺔": "彑", "⺕": "彐", "⺗": "心", "⺛": "旡", "⺜": "日", "⺝": "月",
+        "⺞": "歺", "⺟": "母", "⺠": "民", "⺢": "氺", "⺧": "牛", "⺩": "王", "⺫": "目", "⺬": "示",
+        "⺱": "罓", "⺲": "罒", "⺶": "羊", "⺹": "耂", "⺺": "肀", "⺼": "肉", "⻁": "虎", "⻃": "覀",
+        "⻄": "西", "⻅": "见", "⻆": "角", "⻈": "讠", "⻉": "贝", "⻋": "车", "⻏": "阝", "⻐": "钅",
+        "⻑": "長", "⻒": "镸", "⻓": "长", "⻔": "门", "⻖": "阝", "⻗": "雨", "⻘": "青", "⻙": "韦",
+        "⻚": "页", "⻛": "风", "⻜": "飞", "⻝": "食", "⻟": "飠", "⻠": "饣", "⻢": "马", "⻣": "骨",
+        "⻤": "鬼", "⻥": "鱼", "⻦": "鸟", "⻧": "卤", "⻨": "麦", "⻩": "黄", "⻪": "黾", "⻫": "斉",
+        "⻬": "齐", "⻭": "歯", "⻮": "齿", "⻯": "竜", "⻰": "龙", "⻱": "龜", "⻲": "亀", "⻳": "龟",
+        "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None, "\u00ad": None,
+    }
+)  # fmt: skip
+
+_CJK_CHAR = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_PUNCT = r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65“”‘’—…·"
+_CJK = f"[{_CJK_CHAR}{_CJK_PUNCT}]"
+_SPACE = r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+
+_INDENT = re.compile(f"^({_SPACE}{{2,}}|[\u3000\u2003])")
+_SPACE_BEFORE_LABEL = re.compile(
+    f"(?<=[\\w）)]){_SPACE}+(?=(来源|发布时间|发布日期|作者|文号|发文机关|成文日期|索引号|主题分类)[:：])"
+)
+_SPACE_NEAR_CJK = re.compile(f"(?<={_CJK}){_SPACE}+|{_SPACE}+(?={_CJK})")
+_SPACE_RUN = re.compile(f"{_SPACE}+")
+_TERMINAL = "。！？；：!?;:"
+_HEADING_START = re.compile(
+    r"^(第[一二三四五六七八九十百零〇\d]+[编章节条部分]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[）)]|附件\s*\d*)"
+)
+
+# Whole lines of web-page chrome.
+_CHROME_LINE = re.compile(
+    r"^("
+    r"打开微信扫描二维码.*|微信扫一扫.*|扫一扫.*|分享到.*|"
+    r"(您当前的位置|您现在的位置|当前位置)[:：].*|首页\s*[>›»].*|"
+    r"打印页面|打印本页|关闭本页|关闭窗口|\[?\s*打印\s*\]?\s*(仅打印内容)?|【\s*打印\s*】.*|"
+    r"浏览字号.*|【?\s*字[号体]\s*[:：].*|保护视力色[:：]?.*|"
+    r"(来源|作者|责任编辑|编辑|发布者)[:：]\s*|"
+    r"[A-Za-z]|[大中小](\s*[大中小])*"
+    r")$"
+)
+# Fragments of chrome inside an otherwise useful line ("来源：中国政府网 字号：[大][中][小]").
+_CHROME_FRAGMENT = re.compile(r"\s*【?\s*字号\s*[:：]\s*(\[?\s*[大中小]\s*\]?\s*)+】?|\s*【?\s*打印\s*】?\s*$")
+# PDF print furniture: page numbers (—8—, - 3 -, 第3页), browser print lines (date+time+title, URL+n/N).
+_FOOTER_LINE = re.compile(
+    r"^("
+    r"[—–\-－~]+\s*\d{1,4}\s*[—–\-－~]+|"
+    r"第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,4}\s*/\s*\d{1,4}|"
+    r"\d{4}/\d{1,2}/\d{1,2}\s*\d{1,2}:\d{2}(:\d{2})?.*|"
+    r"(https?://|www\.)\S+(\s+\d{1,4}\s*/\s*\d{1,4})?"
+    r")$"
+)
+_PAREN_PAIR = re.compile(r"\(([^()\n]{0,80})\)")
+_CJK_RE = re.compile(_CJK)
+_HALF_TO_FULL = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
+_HALF_PUNCT = re.compile(r"[,:;!?]")
+
+
+@dataclass
+class _Line:
+    text: str
+    page: int
+    indented: bool  # starts with an indent in the source: a new paragraph
+    numbered: bool = False  # starts with "12 " in the source: a table row or list item
+    width: int = 0  # the page's typical full-line length, to tell wrapped lines from short ones
+    table: bool = False  # the page is a table extracted cell by cell: its lines are not wrapped prose
+
+
+def clean(doc: SourceDoc) -> SourceDoc:
+    """Return a copy of `doc` whose text is cleaned and whose page ranges point into the cleaned text."""
+    pages = doc.text.split("\f") if doc.format == "pdf" else [doc.text]
+    numbers = [p.number for p in doc.pages] if doc.pages else list(range(1, len(pages) + 1))
+    lines: list[_Line] = []
+    for number, page_text in zip(numbers, pages, strict=False):
+        raw_lines = page_text.split("\n")
+        table = doc.format == "pdf" and _looks_like_table(raw_lines)
+        for raw in raw_lines:
+            indented = bool(_INDENT.match(raw))
+            numbered = bool(re.match(r"^\s*\d{1,3}(\s|$)", raw))
+            flattened = len(pages) == 1 and "\n" not in page_text
+            lines.extend(
+                _Line(part, number, indented, numbered, table=table) for part in _normalise_line(raw, flattened)
+            )
+    lines = [ln for ln in lines if ln.text and not _is_chrome(ln.text)]
+    if doc.format == "pdf":
+        lines = _drop_running_lines(lines, len(pages))
+        lines = _join_broken_lines(lines)
+    text_parts: list[str] = []
+    page_spans: dict[int, list[int]] = {}
+    offset = 0
+    for ln in lines:
+        text_parts.append(ln.text)
+        span = page_spans.setdefault(ln.page, [offset, offset])
+        span[1] = offset + len(ln.text) + 1
+        offset += len(ln.text) + 1
+    text = "\n".join(text_parts)
+    new_pages = tuple(Page(n, s, min(e, len(text))) for n, (s, e) in sorted(page_spans.items())) if doc.pages else ()
+    return replace(doc, text=text, pages=new_pages)
+
+
+def normalise_text(text: str) -> str:
+    """NFKC, radicals, Chinese punctuation and spacing for a short string (titles, questions)."""
+    return "\n".join(part for line in text.split("\n") for part in _normalise_line(line, flattened=False))
+
+
+def _normalise_line(raw: str, flattened: bool) -> list[str]:
+    text = unicodedata.normalize("NFKC", raw).translate(RADICALS)
+    text = _CHROME_FRAGMENT.sub("", text)
+    segments = _split_flattened(text) if flattened and len(text) > 300 else [text]
+    out = []
+    for seg in segments:
+        seg = _SPACE_BEFORE_LABEL.sub("\u0001", seg.strip())  # a field separator, not a stray space
+        seg = _SPACE_NEAR_CJK.sub("", seg)
+        seg = _SPACE_NEAR_CJK.sub("", _chinese_punctuation(seg))  # again: ( , : became （ ， ：
+        seg = _SPACE_RUN.sub(" ", seg).replace("\u0001", " ")
+        if seg:
+            out.append(seg)
+    return out
+
+
+def _split_flattened(text: str) -> list[str]:
+    """A file that lost its line breaks keeps paragraphs apart with spaces: turn those back into breaks."""
+    pieces = re.split(f"({_SPACE}+)", text)
+    segments = [pieces[0]]
+    for space, word in zip(pieces[1::2], pieces[2::2], strict=False):
+        prev = segments[-1]
+        last = prev[-1:] if prev else ""
+        first = word[:1]
+        both_cjk = bool(last and first and _CJK_RE.match(last) and _CJK_RE.match(first))
+        breaking = (
+            len(space) > 1
+            or "\u3000" in space
+            or (last and last in _TERMINAL + "”」）)")
+            or _HEADING_START.match(word) is not None
+            or (both_cjk and re.match(f"[{_CJK_CHAR}]", last) is not None)
+        )
+        if breaking:
+            segments.append(word)
+        else:
+            segments[-1] = prev + space + word
+    return segments
+
+
+def _chinese_punctuation(text: str) -> str:
+    """NFKC turns full-width ，：（） into ASCII; give Chinese text its own punctuation back."""
+    if not _CJK_RE.search(text):
+        return text
+
+    def paren(m: re.Match[str]) -> str:
+        inner = m.group(1)
+        before = text[m.start() - 1] if m.start() else ""
+        after = text[m.end()] if m.end() < len(text) else ""
+        if _CJK_RE.search(inner) or _CJK_RE.match(before or "a") or _CJK_RE.match(after or "a"):
+            return f"（{inner}）"
+        return m.group(0)
+
+    text = _PAREN_PAIR.sub(paren, text)
+
+    def punct(m: re.Match[str]) -> str:
+        i = m.start()
+        before = text[i - 1] if i else ""
+        after = text[i + 1] if i + 1 < len(text) else ""
+        if m.group(0) in ",:" and before.isdigit() and after.isdigit():
+            return m.group(0)  # 1,000 and 11:09 stay as they are
+        if _CJK_RE.match(before or "a") or _CJK_RE.match(after or "a") or (not after and _CJK_RE.search(text)):
+            return _HALF_TO_FULL[m.group(0)]
+        return m.group(0)
+
+    return _HALF_PUNCT.sub(punct, text)
+
+
+def _is_chrome(text: str) -> bool:
+    return bool(_CHROME_LINE.match(text) or _FOOTER_LINE.match(text))
+
+
+def _drop_running_lines(lines: list[_Line], n_pages: int) -> list[_Line]:
+    """Lines that repeat on most pages are running headers or footers; keep only the first one."""
+    if n_pages < 2:
+        return lines
+    shape = lambda s: re.sub(r"\d+", "#", s)  # noqa: E731 - page counters differ from page to page
+    pages_with: Counter[str] = Counter()
+    for key in {(shape(ln.text), ln.page) for ln in lines}:
+        pages_with[key[0]] += 1
+    threshold = max(2, int(0.6 * n_pages + 0.5))
+    seen: set[str] = set()
+    kept = []
+    for ln in lines:
+        key = shape(ln.text)
+        if pages_with[key] >= threshold and len(ln.text) < 120:
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(ln)
+    return kept
+
+
+def _join_broken_lines(lines: list[_Line]) -> list[_Line]:
+    """Undo PDF line wrapping: a full-width line not ending a sentence continues on the next one."""
+    by_page: dict[int, list[int]] = {}
+    for ln in lines:
+        by_page.setdefault(ln.page, []).append(len(ln.text))
+    for ln in lines:
+        lengths = sorted(by_page[ln.page])
+        ln.width = lengths[int(0.9 * (len(lengths) - 1))]
+    out: list[_Line] = []
+    for ln in lines:
+        if out and _continues(out[-1], ln):
+            out[-1].text += ("" if _CJK_RE.match(ln.text[0]) or _CJK_RE.match(out[-1].text[-1]) else " ") + ln.text
+        else:
+            out.append(_Line(ln.text, ln.page, ln.indented))
+    return out
+
+
+_LETTER_SPACED = re.compile(f"([{_CJK_CHAR}] ){{3,}}")
+
+
+def _looks_like_table(raw_lines: list[str]) -> bool:
+    """Table cells come out of PDFs letter-spaced ("企 业 投 资"); prose lines do not."""
+    spaced = sum(1 for raw in raw_lines if _LETTER_SPACED.search(raw))
+    return spaced >= max(3, 0.15 * len(raw_lines))
+
+
+def _continues(prev: _Line, nxt: _Line) -> bool:
+    lone_char = len(prev.text) == 1 and re.match(f"[{_CJK_CHAR}]", prev.text)  # a letter-spaced title
+    if lone_char and not nxt.numbered:
+        return True
+    if nxt.indented or nxt.numbered or nxt.table or prev.table or _HEADING_START.match(nxt.text):
+        return False
+    if len(prev.text) < 0.75 * prev.width:
+        return False
+    if prev.text[-1] in "。！？；：!?;:":
+        return False
+    if _HEADING_START.match(prev.text) and len(prev.text) <= 30:
+        return False
+    return not (_STANDALONE.match(prev.text) or _STANDALONE.match(nxt.text))
+
+
+# Lines that stand alone in a document's head and tail: field lines, 文号, dates.
+_STANDALONE = re.compile(
+    r"^((发布时间|发布日期|来源|文号|发文机关|成文日期|索引号|主题分类)[:：].*"
+    r"|[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号"
+    r"|\d{4}年\d{1,2}月\d{1,2}日|\d{4}-\d{1,2}-\d{1,2})$"
+)

@@ -1,0 +1,384 @@
+"""The ingest pipeline: scan → diff against the manifest → (re)embed changed documents → delete vanished → report."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import clean as clean_mod
+from . import load as load_mod
+from . import meta as meta_mod
+from . import split as split_mod
+from .config import Settings
+from .embed import Embedder, make_embedder
+from .errors import ConfigError, IndexMismatch, IngestBusy, LoadError
+from .lexical import Tokenizer
+from .store import Store, atomic_write_text
+from .types import DocMeta, SourceDoc
+
+log = logging.getLogger(__name__)
+
+COMMIT_EVERY = 25  # documents between two commits of the manifest and the lexical index
+
+
+@dataclass
+class Report:
+    """What an ingest did (or, with dry_run, would do). Paths are as shown to the user."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, the file it duplicates)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    skipped: list[str] = field(default_factory=list)  # unsupported file types
+    chunks: int = 0
+    embed_seconds: float = 0.0
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class Progress:
+    """Callbacks for a progress display; the default shows nothing."""
+
+    def documents(self, total: int) -> None: ...
+
+    def document_done(self, path: str) -> None: ...
+
+    def chunks(self, total: int) -> None: ...
+
+    def chunks_done(self, n: int) -> None: ...
+
+
+@dataclass
+class _Parsed:
+    key: str
+    shown: str
+    sha: str
+    doc: SourceDoc
+    meta: DocMeta
+    fingerprint: str
+
+
+@dataclass
+class _Plan:
+    unchanged: dict[str, str] = field(default_factory=dict)  # doc_id → primary file key
+    to_embed: dict[str, _Parsed] = field(default_factory=dict)  # doc_id → parsed primary
+    duplicates: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # file key → (doc_id, shown, of shown)
+    removed: list[str] = field(default_factory=list)  # doc ids
+    failed: dict[str, tuple[str, str]] = field(default_factory=dict)  # file key → (shown, reason)
+    sha: dict[str, str] = field(default_factory=dict)  # file key → sha256
+    stored_before: dict[str, str] = field(default_factory=dict)  # doc_id → its source, as the manifest had it
+
+    @property
+    def has_work(self) -> bool:
+        return bool(self.to_embed or self.removed)
+
+
+def pipeline_signature(settings: Settings, embedder_name: str) -> str:
+    """Changes when anything that shapes the stored chunks changes: code, chunking, embedder, tokenizer."""
+    digest = hashlib.sha256()
+    for module in (load_mod, clean_mod, meta_mod, split_mod):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    digest.update(f"{settings.chunk_size}/{settings.chunk_overlap}/{embedder_name}/{Tokenizer().signature}".encode())
+    return digest.hexdigest()[:16]
+
+
+def scan(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    """Supported files and unsupported ones under the given files and folders (hidden files are ignored).
+
+    Raises:
+        ConfigError: a given path does not exist.
+    """
+    files: list[Path] = []
+    skipped: list[Path] = []
+    for root in paths:
+        if not root.exists():
+            raise ConfigError(f"{root}: no such file or folder")
+        candidates = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in candidates:
+            if any(part.startswith(".") for part in path.relative_to(root).parts if root.is_dir()):
+                continue
+            (files if load_mod.is_supported(path) else skipped).append(path)
+    return sorted(set(files)), sorted(set(skipped))
+
+
+def shown_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def ingest(
+    paths: Sequence[Path],
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    embedder: Embedder | None = None,
+) -> Report:
+    """Bring the store in `settings.data_dir` in line with the files under `paths`.
+
+    Unchanged files are skipped without loading the embedder; a file that fails to load is reported and whatever
+    was stored for it before is kept.
+
+    Raises:
+        ConfigError: a path does not exist or a setting is wrong.
+        IndexMismatch: the store was built by another embedder (use rebuild=True).
+        IngestBusy: another ingest is running on the same data directory.
+    """
+    started = time.perf_counter()
+    progress = progress or Progress()
+    embedder = embedder or make_embedder(settings.embed_model)
+    files, skipped = scan(paths)
+    report = Report(skipped=[shown_path(p) for p in skipped], dry_run=dry_run)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with _exclusive(settings.data_dir, wait=not dry_run):
+        store = Store(settings, embedder.name)
+        manifest = store.manifest
+        if manifest.embedder and manifest.embedder != embedder.name and not rebuild:
+            raise IndexMismatch(
+                f"the index in {settings.data_dir} was built with embedder {manifest.embedder!r}, but KB_EMBED_MODEL "
+                f"is {embedder.name!r}; rebuild it with `python ingest.py --rebuild`"
+            )
+        signature = pipeline_signature(settings, embedder.name)
+        stale = rebuild or (bool(manifest.docs) and manifest.pipeline.get("signature") != signature)
+        journal = settings.data_dir / "ingest.journal"
+        plan = _plan(files, manifest.__dict__ if not rebuild else {"docs": {}, "files": {}}, stale)
+        if not dry_run and (plan.has_work or journal.exists() or rebuild or stale):
+            if rebuild:
+                store.reset()
+            else:
+                _ = store.collection  # opening it checks which embedder built it
+                if _repair(store, journal):
+                    plan = _plan(files, manifest.__dict__, stale)
+            manifest = store.manifest
+            manifest.pipeline = {
+                "signature": signature,
+                "chunk_size": settings.chunk_size,
+                "chunk_overlap": settings.chunk_overlap,
+            }
+            _execute(plan, store, embedder, settings, progress, journal, report)
+        _fill_report(report, plan)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@contextmanager
+def _exclusive(data_dir: Path, wait: bool) -> Iterator[None]:
+    lock_path = data_dir / ".ingest.lock"
+    with open(lock_path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            if not wait:
+                yield
+                return
+            raise IngestBusy(f"another ingest is running on {data_dir}; wait for it to finish") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _plan(files: Iterable[Path], stored: dict[str, Any], stale: bool) -> _Plan:
+    """Decide per document: unchanged, (re)embed, duplicate, failed or removed. Loads only changed files."""
+    docs: dict[str, dict[str, Any]] = stored.get("docs", {})
+    plan = _Plan(stored_before={doc_id: (doc["sources"] or [doc_id])[0] for doc_id, doc in docs.items()})
+    known_files: dict[str, dict[str, Any]] = {} if stale else stored.get("files", {})
+    claims: dict[str, str] = {}  # doc_id → shown path of the file that holds it
+    fingerprints: dict[str, str] = {doc["fingerprint"]: doc_id for doc_id, doc in docs.items() if "fingerprint" in doc}
+    to_parse: list[tuple[str, Path]] = []
+    shown_of: dict[str, str] = {}
+    for path in files:
+        key, shown = str(path.resolve()), shown_path(path)
+        shown_of[key] = shown
+        try:
+            plan.sha[key] = _sha256(path)
+        except OSError as exc:
+            plan.failed[key] = (shown, f"cannot read file: {exc.strerror or exc}")
+            continue
+        prev = known_files.get(key)
+        if prev and prev["sha256"] == plan.sha[key] and prev["doc_id"] in docs and prev.get("role") == "primary":
+            plan.unchanged[prev["doc_id"]] = key
+            claims[prev["doc_id"]] = shown
+        else:
+            to_parse.append((key, path))
+    for key, path in to_parse:
+        prev = known_files.get(key)
+        if prev and prev["sha256"] == plan.sha[key] and prev["doc_id"] in claims:
+            plan.duplicates[key] = (prev["doc_id"], shown_of[key], claims[prev["doc_id"]])
+            continue
+        try:
+            doc = clean_mod.clean(load_mod.load(path))
+            meta = meta_mod.extract(doc)
+        except LoadError as exc:
+            plan.failed[key] = (shown_of[key], exc.reason)
+            continue
+        meta = DocMeta(**{**meta.as_dict(), "source": shown_of[key]})
+        fingerprint = meta_mod.text_fingerprint(doc.text)
+        same_text = fingerprints.get(fingerprint)
+        holder = meta.doc_id if meta.doc_id in claims else same_text if same_text in claims else None
+        if holder is not None:
+            plan.duplicates[key] = (holder, shown_of[key], claims[holder])
+            continue
+        claims[meta.doc_id] = shown_of[key]
+        fingerprints[fingerprint] = meta.doc_id
+        plan.to_embed[meta.doc_id] = _Parsed(key, shown_of[key], plan.sha[key], doc, meta, fingerprint)
+    failed_docs = {known_files[k]["doc_id"] for k in plan.failed if k in known_files}
+    plan.removed = [doc_id for doc_id in docs if doc_id not in claims and doc_id not in failed_docs]
+    return plan
+
+
+def _repair(store: Store, journal: Path) -> bool:
+    """Undo what a killed ingest left behind: vectors of documents the manifest does not vouch for.
+
+    Returns True when the manifest changed (documents to re-ingest).
+    """
+    manifest = store.manifest
+    dirty: set[str] = set()
+    if journal.exists():
+        try:
+            dirty = set(json.loads(journal.read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError):
+            dirty = set(manifest.docs)
+        log.warning("a previous ingest was interrupted; repairing %d document(s)", len(dirty))
+    elif store.collection.count() != manifest.chunk_count():
+        stored = store.vector_ids()
+        wanted = {cid: doc["hash"] for doc in manifest.docs.values() for cid in doc["chunk_ids"]}
+        strays = [cid for cid, md in stored.items() if wanted.get(cid) != md.get("doc_hash")]
+        store.delete_chunks(strays)
+        dirty = {doc_id for doc_id, doc in manifest.docs.items() if any(cid not in stored for cid in doc["chunk_ids"])}
+        log.warning(
+            "index and manifest disagreed: removed %d stray chunk(s), re-ingesting %d document(s)",
+            len(strays),
+            len(dirty),
+        )
+    for doc_id in dirty:
+        store.delete_doc_vectors(doc_id)
+        store.lexical.remove_doc(doc_id)
+        manifest.docs.pop(doc_id, None)
+    for key in [k for k, f in manifest.files.items() if f["doc_id"] in dirty]:
+        del manifest.files[key]
+    if dirty:
+        store.commit()
+    journal.unlink(missing_ok=True)
+    return bool(dirty)
+
+
+def _execute(
+    plan: _Plan, store: Store, embedder: Embedder, settings: Settings, progress: Progress, journal: Path, report: Report
+) -> None:
+    manifest = store.manifest
+    pending: list[str] = []
+
+    def touch(doc_id: str) -> None:
+        pending.append(doc_id)
+        atomic_write_text(journal, json.dumps(pending, ensure_ascii=False))
+
+    def commit() -> None:
+        store.commit()
+        pending.clear()
+        journal.unlink(missing_ok=True)
+
+    for doc_id in plan.removed:
+        touch(doc_id)
+        store.delete_doc_vectors(doc_id)
+        store.lexical.remove_doc(doc_id)
+        store.delete_text(doc_id)
+        manifest.docs.pop(doc_id, None)
+    for key in [
+        k
+        for k, f in manifest.files.items()
+        if f["doc_id"] in plan.removed or (k not in plan.sha and k not in plan.failed)
+    ]:
+        del manifest.files[key]
+
+    work = [
+        (p, split_mod.split(p.doc, p.meta, settings.chunk_size, settings.chunk_overlap)) for p in plan.to_embed.values()
+    ]
+    progress.documents(len(work))
+    progress.chunks(sum(len(chunks) for _, chunks in work))
+    dim_checked = False
+    for n, (parsed, chunks) in enumerate(work, start=1):
+        texts = [c.indexed_text() for c in chunks]
+        vectors = []
+        for start in range(0, len(texts), settings.embed_batch):
+            t0 = time.perf_counter()
+            vectors.append(embedder.embed_documents(texts[start : start + settings.embed_batch]))
+            report.embed_seconds += time.perf_counter() - t0
+            progress.chunks_done(len(texts[start : start + settings.embed_batch]))
+        import numpy as np
+
+        matrix = np.vstack(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
+        if not dim_checked and len(matrix):
+            store.check_dim(int(matrix.shape[1]))
+            dim_checked = True
+        doc_id = parsed.meta.doc_id
+        touch(doc_id)
+        old_ids = set(manifest.docs.get(doc_id, {}).get("chunk_ids", []))
+        new_ids = [c.id for c in chunks]
+        store.delete_chunks(sorted(old_ids - set(new_ids)))
+        store.add_chunks(chunks, matrix)
+        store.lexical.remove_doc(doc_id)
+        store.lexical.add(chunks)
+        store.save_text(doc_id, parsed.doc.text)
+        manifest.docs[doc_id] = {
+            "hash": parsed.sha,
+            "fingerprint": parsed.fingerprint,
+            "sources": [parsed.shown],
+            "chunk_ids": new_ids,
+            "meta": parsed.meta.as_dict(),
+            "format": parsed.doc.format,
+            "pages": len(parsed.doc.pages),
+            "chars": len(parsed.doc.text),
+            "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "embedder": embedder.name,
+        }
+        manifest.files[parsed.key] = {"sha256": parsed.sha, "doc_id": doc_id, "role": "primary"}
+        report.chunks += len(chunks)
+        progress.document_done(parsed.shown)
+        if n % COMMIT_EVERY == 0:
+            commit()
+    for key, (doc_id, shown, _of) in plan.duplicates.items():
+        if doc_id in manifest.docs:
+            manifest.files[key] = {"sha256": plan.sha[key], "doc_id": doc_id, "role": "duplicate"}
+            sources = manifest.docs[doc_id]["sources"]
+            if shown not in sources:
+                sources.append(shown)
+    for doc in manifest.docs.values():  # a duplicate that vanished is no longer a source
+        live = {f_key for f_key, f in manifest.files.items() if f["doc_id"] == doc["meta"]["doc_id"]}
+        doc["sources"] = [s for s in doc["sources"] if str(Path(s).resolve()) in live] or doc["sources"][:1]
+    commit()
+
+
+def _fill_report(report: Report, plan: _Plan) -> None:
+    for doc_id, parsed in plan.to_embed.items():
+        (report.updated if doc_id in plan.stored_before else report.added).append(parsed.shown)
+    report.unchanged = sorted(shown_path(Path(k)) for k in plan.unchanged.values())
+    report.removed = sorted(plan.stored_before[doc_id] for doc_id in plan.removed)
+    report.duplicates = sorted((shown, of) for _doc, shown, of in plan.duplicates.values())
+    report.failed = sorted(plan.failed.values())

@@ -1,0 +1,170 @@
+"""Lexical search: one jieba tokenizer with a policy-term dictionary, and a persisted BM25 index."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from .errors import StoreError
+from .meta import _DOC_NO, canonical_doc_no
+from .types import Chunk
+
+log = logging.getLogger(__name__)
+
+USER_DICT = Path(__file__).with_name("policy_terms.txt")
+INDEX_VERSION = 1
+K1, B = 1.2, 0.75
+
+_STOPWORD_TEXT = (
+    "的 了 和 与 及 或 等 是 在 对 为 把 被 将 从 向 由 以 于 之 其 这 那 这个 那个 这些 那些 我 我们 你 你们 他 她 它 "
+    "什么 哪些 哪个 哪 怎么 怎样 怎么样 如何 多少 几 吗 呢 吧 啊 呀 么 可以 能 能否 能不能 是否 有没有 有 没有 要 会 "
+    "请问 请 一下 一个 有关 相关 关于 方面 问题 情况 就 都 也 还 又 而 并 且 但 则 按 按照 根据 通过 进行 开展 做 "
+    "我想 想 需要 应该 应当 可 给 到 个 上 下 中 里 后 前 时 年 月 日 "
+    "the a an of to in and or for on is are what how which who does do can i we you"
+)
+STOPWORDS = frozenset(_STOPWORD_TEXT.split(" "))
+_TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+class Tokenizer:
+    """jieba in search mode with the policy-term dictionary; the same function indexes and queries."""
+
+    def __init__(self, user_dict: Path = USER_DICT) -> None:
+        self._user_dict = user_dict
+        self._jieba = None
+        self._lock = threading.Lock()
+
+    @property
+    def signature(self) -> str:
+        return f"jieba-search+{self._user_dict.name}:{self._user_dict.stat().st_size}"
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        with self._lock:
+            if self._jieba is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tokenizer = jieba.Tokenizer()
+                tokenizer.initialize()
+                tokenizer.load_userdict(str(self._user_dict))
+                self._jieba = tokenizer
+        return self._jieba
+
+    def tokenize(self, text: str) -> list[str]:
+        text = unicodedata.normalize("NFKC", text).lower()
+        tokens = [canonical_doc_no(m.group(0)) for m in _DOC_NO.finditer(text)]  # 文号 as one token too
+        for token in self._load().cut_for_search(text):
+            token = token.strip()
+            if token and token not in STOPWORDS and _TOKEN_OK.search(token):
+                tokens.append(token)
+        return tokens
+
+
+class LexicalIndex:
+    """BM25 over chunk tokens, persisted as JSON with each chunk's text and metadata; updated by ingest only."""
+
+    def __init__(self, path: Path, tokenizer: Tokenizer | None = None) -> None:
+        self.path = path
+        self.tokenizer = tokenizer or Tokenizer()
+        self._entries: dict[str, dict] = {}
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+        self._ids: list[str] = []
+        self._lengths = np.zeros(0, dtype=np.float32)
+        self._doc_of: np.ndarray = np.zeros(0, dtype=object)
+        self._lock = threading.Lock()
+        if path.exists():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                raise StoreError(f"{path}: lexical index unreadable ({exc}); run `python ingest.py --rebuild`") from exc
+            if data.get("version") != INDEX_VERSION:
+                raise StoreError(f"{path}: lexical index of another version; run `python ingest.py --rebuild`")
+            self._entries = data.get("chunks", {})
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def add(self, chunks: Iterable[Chunk]) -> None:
+        for chunk in chunks:
+            self._entries[chunk.id] = {
+                "tokens": self.tokenizer.tokenize(chunk.indexed_text()),
+                "text": chunk.text,
+                "metadata": chunk.metadata(),
+            }
+        self._postings = None
+
+    def remove_doc(self, doc_id: str) -> None:
+        for chunk_id in [cid for cid, e in self._entries.items() if e["metadata"]["doc_id"] == doc_id]:
+            del self._entries[chunk_id]
+        self._postings = None
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        entry = self._entries.get(chunk_id)
+        return Chunk.from_metadata(chunk_id, entry["text"], entry["metadata"]) if entry else None
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        found = [self.chunk(cid) for cid, e in self._entries.items() if e["metadata"]["doc_id"] == doc_id]
+        return sorted((c for c in found if c), key=lambda c: c.seq)
+
+    def doc_ids(self) -> set[str]:
+        return {e["metadata"]["doc_id"] for e in self._entries.values()}
+
+    def save(self) -> None:
+        from .store import atomic_write_text
+
+        payload = {"version": INDEX_VERSION, "tokenizer": self.tokenizer.signature, "chunks": self._entries}
+        atomic_write_text(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+
+    def _build(self) -> None:
+        postings: dict[str, tuple[list[int], list[int]]] = {}
+        ids = list(self._entries)
+        lengths = np.zeros(len(ids), dtype=np.float32)
+        for i, chunk_id in enumerate(ids):
+            counts = Counter(self._entries[chunk_id]["tokens"])
+            lengths[i] = sum(counts.values())
+            for term, tf in counts.items():
+                rows, tfs = postings.setdefault(term, ([], []))
+                rows.append(i)
+                tfs.append(tf)
+        self._postings = {
+            t: (np.asarray(r, dtype=np.int32), np.asarray(f, dtype=np.float32)) for t, (r, f) in postings.items()
+        }
+        self._ids = ids
+        self._lengths = lengths
+        self._doc_of = np.asarray([self._entries[c]["metadata"]["doc_id"] for c in ids], dtype=object)
+
+    def search(self, query: str, k: int = 50, allowed_docs: set[str] | None = None) -> list[tuple[str, float]]:
+        """Top-k (chunk_id, BM25 score) for the query, restricted to `allowed_docs` when given."""
+        with self._lock:
+            if self._postings is None:
+                self._build()
+        assert self._postings is not None
+        n = len(self._ids)
+        if n == 0:
+            return []
+        avgdl = float(self._lengths.mean()) or 1.0
+        scores = np.zeros(n, dtype=np.float32)
+        for term in set(self.tokenizer.tokenize(query)):
+            posting = self._postings.get(term)
+            if posting is None:
+                continue
+            rows, tf = posting
+            idf = math.log(1.0 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
+            norm = tf + K1 * (1.0 - B + B * self._lengths[rows] / avgdl)
+            scores[rows] += idf * tf * (K1 + 1.0) / norm
+        if allowed_docs is not None:
+            scores[~np.isin(self._doc_of, list(allowed_docs))] = 0.0
+        candidates = np.flatnonzero(scores > 0)
+        if len(candidates) > k:
+            candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
+        ordered = candidates[np.argsort(-scores[candidates], kind="stable")]
+        return [(self._ids[i], float(scores[i])) for i in ordered]

@@ -1,0 +1,243 @@
+"""Structure-aware splitting of Chinese policy text: headings give sections, sentences give chunks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .types import Chunk, DocMeta, SourceDoc
+
+SECTION_SEP = " › "
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_N = r"[一二三四五六七八九十百零〇]+"
+# (level, pattern): a heading marker at the start of a line.
+_MARKERS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (0, re.compile(rf"^第(?P<n>{_N}|\d+)[编章部分]")),
+    (1, re.compile(rf"^(?P<n>{_N})、")),
+    (2, re.compile(rf"^[（(](?P<n>{_N})[）)]")),
+    (3, re.compile(rf"^第(?P<n>{_N}|\d+)条")),
+    (4, re.compile(r"^(?P<n>\d{1,2})[.．、](?!\d)")),
+    (5, re.compile(r"^[（(](?P<n>\d{1,2})[）)]")),
+)
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
+_SOFT_BREAK = re.compile(r"(?<=[，、：,:])")
+HEADING_MAX = 30
+
+
+@dataclass(frozen=True)
+class _Heading:
+    line: int
+    level: int
+    number: int
+    title: str
+
+
+def split(doc: SourceDoc, meta: DocMeta, size: int = 300, overlap: int = 60) -> list[Chunk]:
+    """Cut a cleaned document into chunks of at most `size` characters (a longer sentence is cut too).
+
+    Each chunk carries its section path, its offsets into `doc.text` and the page it starts on.
+    """
+    text = doc.text
+    lines = _line_spans(text)
+    headings = {h.line: h for h in _headings([text[s:e] for s, e in lines])}
+    sections = _sections(lines, headings)
+    heading_spans = {lines[i] for i in headings}
+    pieces: list[tuple[int, int, str]] = []
+    for start, end, path in _merge_headings(sections, lines, heading_spans):
+        pieces.extend((s, e, path) for s, e in _pack(text, start, end, size, overlap))
+    return [
+        Chunk(
+            id=f"{meta.doc_id}:{seq}",
+            doc_id=meta.doc_id,
+            seq=seq,
+            text=text[s:e],
+            section=path,
+            start=s,
+            end=e,
+            page=doc.page_at(s),
+            meta=meta,
+            doc_hash=doc.content_hash,
+        )
+        for seq, (s, e, path) in enumerate(pieces)
+    ]
+
+
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            spans.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return spans
+
+
+def _number(raw: str) -> int:
+    if raw.isdigit():
+        return int(raw)
+    if raw.startswith("十"):
+        raw = "一" + raw
+    total, current = 0, 0
+    for ch in raw:
+        if ch == "十":
+            total += max(current, 1) * 10
+            current = 0
+        elif ch == "百":
+            total += max(current, 1) * 100
+            current = 0
+        else:
+            current = _CN_DIGITS.get(ch, 0)
+    return total + current
+
+
+def _heading_title(line: str) -> str:
+    head = re.split(r"[。；]", line, maxsplit=1)[0].strip()
+    if len(head) > HEADING_MAX:
+        head = head[:HEADING_MAX] + "…"
+    return head
+
+
+def _headings(lines: list[str]) -> list[_Heading]:
+    """Heading candidates that belong to a numbered sequence (一、 then 二、 …); a lone 一、 in a table is not one."""
+    candidates: list[_Heading] = []
+    for i, line in enumerate(lines):
+        for level, pattern in _MARKERS:
+            m = pattern.match(line)
+            if m:
+                candidates.append(_Heading(i, level, _number(m["n"]), _heading_title(line)))
+                break
+    accepted: list[_Heading] = []
+    last_at: dict[int, int] = {}  # numbering restarts under a new parent …
+    last_ever: dict[int, int] = {}  # … or runs on through the document (（三） under 二、)
+    for idx, cand in enumerate(candidates):
+        if cand.number == 1:
+            ok = _has_successor(candidates, idx)
+        else:
+            ok = cand.number in (last_at.get(cand.level, 0) + 1, last_ever.get(cand.level, 0) + 1)
+        if ok:
+            accepted.append(cand)
+            last_at[cand.level] = last_ever[cand.level] = cand.number
+            for deeper in [lv for lv in last_at if lv > cand.level]:
+                del last_at[deeper]
+    return accepted
+
+
+def _has_successor(candidates: list[_Heading], idx: int) -> bool:
+    first = candidates[idx]
+    for later in candidates[idx + 1 :]:
+        if later.level < first.level:
+            return False
+        if later.level == first.level:
+            return later.number == 2
+    return False
+
+
+def _sections(lines: list[tuple[int, int]], headings: dict[int, _Heading]) -> list[tuple[int, int, str]]:
+    sections: list[tuple[int, int, str]] = []
+    stack: list[_Heading] = []
+    current_start: int | None = None
+    current_path = ""
+    for i, (s, _e) in enumerate(lines):
+        heading = headings.get(i)
+        if heading is not None or current_start is None:
+            if current_start is not None:
+                sections.append((current_start, lines[i - 1][1], current_path))
+            if heading is not None:
+                stack = [h for h in stack if h.level < heading.level] + [heading]
+            current_start = s
+            current_path = SECTION_SEP.join(h.title for h in stack)
+    if current_start is not None:
+        sections.append((current_start, lines[-1][1], current_path))
+    return sections
+
+
+def _merge_headings(
+    sections: list[tuple[int, int, str]], lines: list[tuple[int, int]], heading_spans: set[tuple[int, int]]
+) -> list[tuple[int, int, str]]:
+    """A heading with no body of its own ("一、总体要求") joins the section that follows it."""
+    merged: list[tuple[int, int, str]] = []
+    carry: int | None = None
+    for start, end, path in sections:
+        own_lines = [span for span in lines if start <= span[0] and span[1] <= end]
+        if carry is not None:
+            start, carry = carry, None
+        if path and own_lines and all(span in heading_spans for span in own_lines) and end - start <= 2 * HEADING_MAX:
+            carry = start
+            continue
+        merged.append((start, end, path))
+    if carry is not None:
+        if merged:
+            s, _, p = merged[-1]
+            merged[-1] = (s, sections[-1][1], p)
+        else:
+            merged.append((carry, sections[-1][1], sections[-1][2]))
+    return merged
+
+
+def _units(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
+    """Sentences (and lines) of text[start:end] as spans; a sentence longer than `size` is cut at commas, then hard."""
+    units: list[tuple[int, int]] = []
+    pos = start
+    for line in text[start:end].split("\n"):
+        line_start = pos
+        pos += len(line) + 1
+        offset = line_start
+        for sentence in _SENTENCE_END.split(line):
+            if not sentence:
+                continue
+            s, e = offset, offset + len(sentence)
+            offset = e
+            if not sentence.strip():
+                continue
+            if e - s <= size:
+                units.append((s, e))
+                continue
+            sub_start = s
+            for part in _SOFT_BREAK.split(sentence):
+                if not part:
+                    continue
+                ps, pe = sub_start, sub_start + len(part)
+                sub_start = pe
+                while pe - ps > size:
+                    units.append((ps, ps + size))
+                    ps += size
+                units.append((ps, pe))
+    return _regroup(units, size)
+
+
+def _regroup(units: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    """Comma-cut pieces of one long sentence rejoin up to `size` so that no piece is needlessly tiny."""
+    out: list[tuple[int, int]] = []
+    for s, e in units:
+        if out and out[-1][1] == s and (e - out[-1][0]) <= size and (e - s) < size // 4:
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def _pack(text: str, start: int, end: int, size: int, overlap: int) -> list[tuple[int, int]]:
+    units = _units(text, start, end, size)
+    chunks: list[tuple[int, int]] = []
+    current: list[tuple[int, int]] = []
+    for unit in units:
+        small_head = current and current[-1][1] - current[0][0] < size // 4  # headings only: keep them with their text
+        if (
+            current
+            and unit[1] - current[0][0] > size
+            and not (small_head and unit[1] - current[0][0] <= size + size // 4)
+        ):
+            chunks.append((current[0][0], current[-1][1]))
+            tail: list[tuple[int, int]] = []
+            for u in reversed(current):  # whole sentences of the previous chunk, up to `overlap` characters
+                if u[1] - u[0] + sum(t[1] - t[0] for t in tail) > overlap:
+                    break
+                tail.insert(0, u)
+            current = [u for u in tail if unit[1] - u[0] <= size]
+        current.append(unit)
+    if current:
+        last = (current[0][0], current[-1][1])
+        if chunks and last[1] - last[0] < size // 6 and last[1] - chunks[-1][0] <= size + size // 4:
+            chunks[-1] = (chunks[-1][0], last[1])  # a scrap of a tail belongs with its chunk
+        else:
+            chunks.append(last)
+    return [(s, e) for s, e in chunks if text[s:e].strip()]
