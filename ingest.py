@@ -65,7 +65,7 @@ def summary(report: Report) -> str:
         lines.append(f"  skipped (unsupported type): {len(report.skipped)}")
         lines += [f"    {path}" for path in report.skipped]
     if not report.dry_run:
-        lines.append(f"  chunks embedded: {report.chunks} in {report.seconds:.1f} s")
+        lines.append(f"  chunks written: {report.chunks} ({report.embedded} newly embedded) in {report.seconds:.1f} s")
     return "\n".join(lines) + "\n"
 
 

@@ -14,10 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import clean as clean_mod
 from . import load as load_mod
 from . import meta as meta_mod
 from . import split as split_mod
+from . import types as types_mod
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import ConfigError, IndexMismatch, IngestBusy, LoadError
@@ -41,7 +44,8 @@ class Report:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, the file it duplicates)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     skipped: list[str] = field(default_factory=list)  # unsupported file types
-    chunks: int = 0
+    chunks: int = 0  # chunks written
+    embedded: int = 0  # of those, newly embedded (the rest kept the vector of an unchanged passage)
     embed_seconds: float = 0.0
     seconds: float = 0.0
     dry_run: bool = False
@@ -91,7 +95,7 @@ class _Plan:
 def pipeline_signature(settings: Settings, embedder_name: str) -> str:
     """Changes when anything that shapes the stored chunks changes: code, chunking, embedder, tokenizer."""
     digest = hashlib.sha256()
-    for module in (load_mod, clean_mod, meta_mod, split_mod):
+    for module in (load_mod, clean_mod, meta_mod, split_mod, types_mod):
         digest.update(Path(module.__file__ or "").read_bytes())
     digest.update(f"{settings.chunk_size}/{settings.chunk_overlap}/{embedder_name}/{Tokenizer().signature}".encode())
     return digest.hexdigest()[:16]
@@ -324,16 +328,18 @@ def _execute(
     progress.chunks(sum(len(chunks) for _, chunks in work))
     dim_checked = False
     for n, (parsed, chunks) in enumerate(work, start=1):
-        texts = [c.indexed_text() for c in chunks]
-        vectors = []
-        for start in range(0, len(texts), settings.embed_batch):
+        known = store.vectors_for([c.text_hash() for c in chunks])
+        todo = [c for c in chunks if c.text_hash() not in known]
+        progress.chunks_done(len(chunks) - len(todo))
+        for start in range(0, len(todo), settings.embed_batch):
+            batch = todo[start : start + settings.embed_batch]
             t0 = time.perf_counter()
-            vectors.append(embedder.embed_documents(texts[start : start + settings.embed_batch]))
+            vectors = embedder.embed_documents([c.indexed_text() for c in batch])
             report.embed_seconds += time.perf_counter() - t0
-            progress.chunks_done(len(texts[start : start + settings.embed_batch]))
-        import numpy as np
-
-        matrix = np.vstack(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
+            known.update({c.text_hash(): list(map(float, v)) for c, v in zip(batch, vectors, strict=True)})
+            progress.chunks_done(len(batch))
+        report.embedded += len(todo)
+        matrix = np.asarray([known[c.text_hash()] for c in chunks], dtype=np.float32)
         if not dim_checked and len(matrix):
             store.check_dim(int(matrix.shape[1]))
             dim_checked = True

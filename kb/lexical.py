@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -29,6 +30,8 @@ _STOPWORD_TEXT = (
     "什么 哪些 哪个 哪 怎么 怎样 怎么样 如何 多少 几 吗 呢 吧 啊 呀 么 可以 能 能否 能不能 是否 有没有 有 没有 要 会 "
     "请问 请 一下 一个 有关 相关 关于 方面 问题 情况 就 都 也 还 又 而 并 且 但 则 按 按照 根据 通过 进行 开展 做 "
     "我想 想 需要 应该 应当 可 给 到 个 上 下 中 里 后 前 时 年 月 日 "
+    "这次 这个 那个 哪几 几个 哪几个 哪里 哪儿 怎么办 咋 咋办 吗 么 啥 是不是 算不算 能否 可否 帮 帮忙 帮我 帮我们 "
+    "文件 里 说 说的 提到 提及 规定 要求 现在 目前 后续 得到 获得 会 还 需 该 此 其 所 不能 可不可以 "
     "the a an of to in and or for on is are what how which who does do can i we you"
 )
 STOPWORDS = frozenset(_STOPWORD_TEXT.split(" "))
@@ -45,7 +48,9 @@ class Tokenizer:
 
     @property
     def signature(self) -> str:
-        return f"jieba-search+{self._user_dict.name}:{self._user_dict.stat().st_size}"
+        """Changes with the dictionary or the stop words, so that ingest re-tokenizes when either changes."""
+        digest = hashlib.sha256(self._user_dict.read_bytes() + " ".join(sorted(STOPWORDS)).encode("utf-8"))
+        return f"jieba-search:{digest.hexdigest()[:12]}"
 
     def _load(self):  # type: ignore[no-untyped-def]
         with self._lock:
@@ -141,6 +146,16 @@ class LexicalIndex:
         self._ids = ids
         self._lengths = lengths
         self._doc_of = np.asarray([self._entries[c]["metadata"]["doc_id"] for c in ids], dtype=object)
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a token over the indexed chunks (0 for an unknown index)."""
+        with self._lock:
+            if self._postings is None:
+                self._build()
+        assert self._postings is not None
+        n = len(self._ids)
+        df = len(self._postings[term][0]) if term in self._postings else 0
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if n else 0.0
 
     def search(self, query: str, k: int = 50, allowed_docs: set[str] | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk_id, BM25 score) for the query, restricted to `allowed_docs` when given."""

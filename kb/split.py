@@ -40,7 +40,7 @@ def split(doc: SourceDoc, meta: DocMeta, size: int = 300, overlap: int = 60) -> 
     text = doc.text
     lines = _line_spans(text)
     headings = {h.line: h for h in _headings([text[s:e] for s, e in lines])}
-    sections = _sections(lines, headings)
+    sections = _split_head(_sections(lines, headings), lines, text)
     heading_spans = {lines[i] for i in headings}
     pieces: list[tuple[int, int, str]] = []
     for start, end, path in _merge_headings(sections, lines, heading_spans):
@@ -148,6 +148,29 @@ def _sections(lines: list[tuple[int, int]], headings: dict[int, _Heading]) -> li
     if current_start is not None:
         sections.append((current_start, lines[-1][1], current_path))
     return sections
+
+
+def _split_head(
+    sections: list[tuple[int, int, str]], lines: list[tuple[int, int]], text: str
+) -> list[tuple[int, int, str]]:
+    """The document head (title, dates, 文号, salutation) is a passage of its own, apart from the first paragraph."""
+    if not sections or sections[0][2]:
+        return sections
+    start, end, _ = sections[0]
+    head_end = None
+    for s, e in lines:
+        if s >= end:
+            break
+        line = text[s:e]
+        if len(line) > 60 or line.endswith("。"):
+            break
+        head_end = e
+        if line.endswith(("：", ":")):
+            break  # the salutation closes the head
+    if head_end is None or head_end >= end:
+        return sections
+    body_start = next(s for s, _e in lines if s > head_end)
+    return [(start, head_end, ""), (body_start, end, ""), *sections[1:]]
 
 
 def _merge_headings(

@@ -168,6 +168,18 @@ class Store:
                 metadatas=[c.metadata() for c in part],
             )
 
+    def vectors_for(self, text_hashes: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors of passages with these text hashes (to skip re-embedding what did not change)."""
+        found: dict[str, list[float]] = {}
+        wanted = sorted(set(text_hashes))
+        for start in range(0, len(wanted), 500):
+            got = self.collection.get(
+                where={"text_hash": {"$in": wanted[start : start + 500]}}, include=["embeddings", "metadatas"]
+            )
+            for md, vector in zip(got["metadatas"], got["embeddings"], strict=True):
+                found[str(md["text_hash"])] = list(vector)
+        return found
+
     def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
         for start in range(0, len(chunk_ids), 500):
             self.collection.delete(ids=list(chunk_ids[start : start + 500]))

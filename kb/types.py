@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -69,11 +70,16 @@ class Chunk:
 
     def header(self) -> str:
         """The short context line embedded and indexed with the passage (never shown as the passage)."""
-        parts = [self.meta.title] + ([self.section] if self.section else [])
+        title = "" if self.text.startswith(self.meta.title) else self.meta.title  # the head already says it
+        parts = [title] + ([self.section] if self.section else [])
         return " › ".join(p for p in parts if p)
 
     def indexed_text(self) -> str:
         return f"{self.header()}\n{self.text}"
+
+    def text_hash(self) -> str:
+        """Identifies what was embedded, so an unchanged passage can keep its vector when its document changes."""
+        return hashlib.sha1(self.indexed_text().encode("utf-8")).hexdigest()[:20]
 
     def metadata(self) -> dict[str, str | int]:
         """Flat values only (Chroma rejects None and nested values)."""
@@ -86,6 +92,7 @@ class Chunk:
             end=self.end,
             page=self.page if self.page is not None else -1,
             doc_hash=self.doc_hash,
+            text_hash=self.text_hash(),
             year=int(self.meta.signed[:4]) if self.meta.signed[:4].isdigit() else 0,
         )
         return flat

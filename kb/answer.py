@@ -1,0 +1,214 @@
+"""Answers from hits: evidence check, extractive composition with [n] citations, metadata questions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .query import Query, expand
+from .split import SECTION_SEP
+from .types import Hit
+
+MAX_ANSWER_CHARS = 300
+MAX_QUOTE_CHARS = 150
+REFUSAL = "抱歉，知识库中没有找到能回答这个问题的政策条文，无法给出可靠答复。"
+EMPTY_PROMPT = "请输入您想咨询的政策问题，例如：“个人创业担保贷款最多能贷多少？”"
+_SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_ASKS_DOC_NO = re.compile(r"文号|发文字号|字号是")
+_ASKS_ISSUE = re.compile(
+    r"(哪个|哪些|什么|哪一?个?)(部门|单位|机关|机构).{0,6}(印发|发布|出台|下发|制定|发的|签发)|谁(印)?发的|发文机关"
+    r"|(什么时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(印发|发布|出台|下发|签发|发的|成文)|(印发|发布|出台)(时间|日期)"
+)
+
+Tokenize = Callable[[str], list[str]]
+Idf = Callable[[str], float]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How well the best hits support an answer: the refusal decision is made on these."""
+
+    dense_top: float  # cosine similarity of the best dense hit
+    coverage: float  # IDF-weighted share of the question's terms found in the best sentence
+    lexical_top: float  # BM25 score of the best lexical hit
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    hit: Hit
+    text: str
+    score: float
+    coverage: float
+
+
+def _bigrams(text: str) -> set[str]:
+    core = "".join(_CJK.findall(text))
+    return {core[i : i + 2] for i in range(len(core) - 1)}
+
+
+def _sentences(text: str) -> list[str]:
+    return [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+
+
+_HEADING = re.compile(
+    r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.．、]|第[一二三四五六七八九十百\d]+[章节条])"
+)
+_ASKS_AMOUNT = re.compile(r"多少|几[个项条年月天岁%]|最高|最多|最低|最少|上限|额度|比例|标准是|金额")
+_AMOUNT = re.compile(r"\d+(\.\d+)?\s*(万元|亿元|元|%|％|个|年|岁|人|倍|个月|日|天|小时)")
+
+
+def _is_heading(sentence: str) -> bool:
+    return bool(_HEADING.match(sentence)) and len(sentence) <= 32 and sentence.count("，") == 0
+
+
+def score_sentences(query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf, top: int = 6) -> list[_Sentence]:
+    """Every sentence of the top hits, scored by how much of the question it covers and how good its hit is."""
+    q_tokens = set(tokenize(query.text))
+    weights = {t: idf(t) for t in q_tokens}
+    total = sum(weights.values()) or 1.0
+    # A word covered through its policy-term synonym (创投 → 创业投资) counts as covered.
+    alternatives = {t: set(tokenize(expand(t))) - {t} for t in q_tokens}
+    q_bigrams = _bigrams(query.text)
+    wants_amount = bool(_ASKS_AMOUNT.search(query.text))
+    best_fused = hits[0].score if hits else 1.0
+    scored: list[_Sentence] = []
+    for hit in hits[:top]:
+        prior = hit.score / best_fused
+        for sentence in _sentences(hit.chunk.text):
+            if _is_heading(sentence):
+                continue  # the section label already says it; the answer is in the sentences under it
+            s_tokens = set(tokenize(sentence))
+            token_cov = sum(w for t, w in weights.items() if t in s_tokens or alternatives[t] & s_tokens) / total
+            bigram_cov = len(q_bigrams & _bigrams(sentence)) / len(q_bigrams) if q_bigrams else 0.0
+            coverage = 0.6 * token_cov + 0.4 * bigram_cov
+            bonus = 0.1 if wants_amount and _AMOUNT.search(sentence) else 0.0
+            scored.append(_Sentence(hit, sentence, coverage + 0.35 * prior + bonus, coverage))
+    return sorted(scored, key=lambda s: -s.score)
+
+
+def evidence(hits: list[Hit], sentences: list[_Sentence]) -> Evidence:
+    dense = [h.dense for h in hits if h.dense is not None]
+    lexical = [h.lexical for h in hits if h.lexical is not None]
+    return Evidence(
+        dense_top=max(dense, default=0.0),
+        coverage=max((s.coverage for s in sentences), default=0.0),
+        lexical_top=max(lexical, default=0.0),
+    )
+
+
+def _trim(sentence: str, q_bigrams: set[str], limit: int = MAX_QUOTE_CHARS) -> str:
+    """Keep the run of clauses that carries the question's words, within `limit` characters."""
+    sentence = sentence.rstrip("。；;！？")
+    if len(sentence) <= limit:
+        return sentence
+    clauses = re.split(r"(?<=[，、：])", sentence)
+    best, best_score = (0, 1), -1.0
+    for i in range(len(clauses)):
+        length = 0
+        for j in range(i, len(clauses)):
+            length += len(clauses[j])
+            if length > limit:
+                break
+            score = len(q_bigrams & _bigrams("".join(clauses[i : j + 1]))) - 0.001 * length
+            if score > best_score:
+                best, best_score = (i, j + 1), score
+    text = "".join(clauses[best[0] : best[1]]).rstrip("，、：")
+    if not text:
+        text = sentence[:limit]
+    prefix = "……" if best[0] > 0 else ""
+    suffix = "……" if best[1] < len(clauses) else ""
+    return prefix + text + suffix
+
+
+def _section_label(hit: Hit) -> str:
+    return hit.chunk.section.split(SECTION_SEP)[-1] if hit.chunk.section else ""
+
+
+def _source_phrase(hit: Hit) -> str:
+    meta = hit.chunk.meta
+    phrase = f"《{meta.title}》"
+    if meta.doc_no:
+        phrase += f"（{meta.doc_no}）"
+    label = _section_label(hit)
+    if label:
+        phrase += f"“{label}”"
+    return phrase
+
+
+def _expand(sentences: list[str], index: int) -> str:
+    """A very short sentence says little alone: take the next one with it."""
+    text = sentences[index]
+    if len(text) < 16 and index + 1 < len(sentences) and not _is_heading(sentences[index + 1]):
+        text = text.rstrip("。；") + "，" + sentences[index + 1]
+    return text
+
+
+def compose(query: Query, hits: list[Hit], sentences: list[_Sentence], k: int) -> tuple[str, list[Hit]]:
+    """An extractive answer of about MAX_ANSWER_CHARS with [n] markers, and the hits in citation order."""
+    q_bigrams = _bigrams(query.text)
+    cited: list[Hit] = []
+    parts: list[str] = []
+    used_chunks: set[str] = set()
+    best = sentences[0].score if sentences else 0.0
+    for candidate in sentences:
+        if len(parts) == 2 or candidate.score < 0.75 * best:
+            break
+        if candidate.hit.chunk.id in used_chunks or (parts and candidate.coverage < 0.3):
+            continue
+        all_sentences = _sentences(candidate.hit.chunk.text)
+        index = all_sentences.index(candidate.text) if candidate.text in all_sentences else 0
+        quote = _trim(_expand(all_sentences, index), q_bigrams)
+        n = len(cited) + 1
+        if not parts:
+            parts.append(f"根据{_source_phrase(candidate.hit)}：{quote}[{n}]。")
+        elif cited[0].chunk.doc_id == candidate.hit.chunk.doc_id:
+            label = _section_label(candidate.hit)
+            where = f"“{label}”" if label and label != _section_label(cited[0]) else ""
+            parts.append(f"该文件{where}还提到：{quote}[{n}]。")
+        else:
+            parts.append(f"另据{_source_phrase(candidate.hit)}：{quote}[{n}]。")
+        if sum(len(p) for p in parts) > MAX_ANSWER_CHARS and len(parts) > 1:
+            parts.pop()
+            break
+        cited.append(candidate.hit)
+        used_chunks.add(candidate.hit.chunk.id)
+    related = [h for h in hits if h.chunk.id not in used_chunks][: max(0, k - len(cited))]
+    text = "".join(parts)
+    if related:
+        markers = "".join(f"[{len(cited) + i + 1}]" for i in range(len(related)))
+        text += f"\n相关条文：{markers}"
+    return text, cited + related
+
+
+def asks_metadata(question: str) -> bool:
+    return bool(_ASKS_DOC_NO.search(question) or _ASKS_ISSUE.search(question))
+
+
+def _cn_date(iso: str) -> str:
+    y, m, d = iso.split("-")
+    return f"{int(y)}年{int(m)}月{int(d)}日"
+
+
+def compose_metadata(question: str, head: Hit, signature: Hit | None, k_rest: list[Hit]) -> tuple[str, list[Hit]]:
+    """文号 / 发文机关 / 日期 questions are answered from the document's own head and signature."""
+    meta = head.chunk.meta
+    cited = [head]
+    if _ASKS_DOC_NO.search(question) and not _ASKS_ISSUE.search(question):
+        text = f"《{meta.title}》的文号是{meta.doc_no or '（文件未标注文号）'}[1]。"
+    else:
+        who = meta.issuer or "发文机关"
+        when = f"于{_cn_date(meta.signed)}" if meta.signed else ""
+        number = f"，文号{meta.doc_no}" if meta.doc_no else ""
+        text = f"《{meta.title}》由{who}{when}印发{number}[1]"
+        if signature is not None and signature.chunk.id != head.chunk.id:
+            cited.append(signature)
+            text += "[2]"
+        text += "。"
+        if meta.published:
+            text += f"公开发布日期为{_cn_date(meta.published)}。"
+    related = [h for h in k_rest if h.chunk.id not in {c.chunk.id for c in cited}]
+    if related:
+        text += "\n相关条文：" + "".join(f"[{len(cited) + i + 1}]" for i in range(len(related)))
+    return text, cited + related

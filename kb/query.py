@@ -1,0 +1,112 @@
+"""Question handling: normalisation, 文号 pins, off-topic and injection screens, follow-up rewriting."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .clean import normalise_text
+from .meta import _DOC_NO, canonical_doc_no
+
+_MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
+_INJECTION = re.compile(
+    r"(忽略|无视|忘记|忘掉|不要理会|绕过).{0,12}(之前|以上|上面|前面|先前|所有|系统).{0,8}(指令|指示|提示|规则|设定|要求)"
+    r"|(系统提示词|system\s*prompt|提示词|越狱|jailbreak|developer\s*mode|开发者模式)"
+    r"|(ignore|disregard|forget).{0,30}(previous|above|prior|all).{0,20}(instruction|prompt|rule)"
+    r"|(你现在是|从现在起你是|扮演|假装你是|act\s+as|pretend\s+(to\s+be|you\s+are))",
+    re.I,
+)
+_CHITCHAT = re.compile(
+    r"(天气|气温|下雨|写一?首.{0,6}诗|作一?首|讲一?个.{0,4}笑话|唱一?首|你是谁|你叫什么|你好吗|星座|彩票|股票.{0,4}(推荐|走势)"
+    r"|菜谱|怎么做菜|翻译成|帮我写.{0,6}(代码|作文|小说|文章))",
+)
+# Words that make a short question lean on the previous turn: 这个贷款, 那养老托育呢, 它, 上述…
+_REFERS_BACK = re.compile(
+    r"^(那|那么|那如果|还有|另外)|(这个|那个|这项|该|此|上述|上面|刚才|它|其|这些|那些)|呢[？?]?$"
+)
+
+
+SYNONYMS = Path(__file__).with_name("synonyms.txt")
+
+
+@lru_cache(maxsize=1)
+def _synonyms() -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for line in SYNONYMS.read_text(encoding="utf-8").splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            word, terms = line.split("=", 1)
+            pairs.append((word.strip(), " ".join(t.strip() for t in terms.split(","))))
+    return tuple(sorted(pairs, key=lambda p: -len(p[0])))
+
+
+def expand(text: str) -> str:
+    """Add the policy terms for everyday words (保洁 → 家政) so that lexical search can match the circulars."""
+    extra = [terms for word, terms in _synonyms() if word in text]
+    return f"{text} {' '.join(extra)}" if extra else text
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question ready for retrieval: `text` is searched, `original` is what the user typed."""
+
+    original: str
+    text: str
+    doc_nos: tuple[str, ...] = ()
+    rewritten: bool = False
+
+
+@dataclass
+class Turn:
+    """One earlier exchange of a conversation, as the web chat keeps it."""
+
+    question: str
+    answer: str = ""
+    doc_ids: list[str] = field(default_factory=list)
+
+
+def normalise_question(text: str) -> str:
+    """NFKC, traditional → simplified Chinese, full-width digits, Chinese punctuation, tidy spaces."""
+    import zhconv
+
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    text = zhconv.convert(text, "zh-cn")
+    return normalise_text(re.sub(r"\s+", " ", text)).strip()
+
+
+def is_empty(text: str) -> bool:
+    return not _MEANINGFUL.search(text or "")
+
+
+def looks_like_injection(text: str) -> bool:
+    return bool(_INJECTION.search(text))
+
+
+def looks_off_topic(text: str) -> bool:
+    return bool(_CHITCHAT.search(text))
+
+
+def doc_numbers(text: str) -> tuple[str, ...]:
+    """Every 文号 in the question, canonical (发改办高技[2020]244号 → 发改办高技〔2020〕244号)."""
+    return tuple(dict.fromkeys(canonical_doc_no(m.group(0)) for m in _DOC_NO.finditer(text)))
+
+
+def is_follow_up(question: str, history: list[Turn]) -> bool:
+    """A short question, or one that refers back, continues the previous turn's topic."""
+    if not history:
+        return False
+    core = re.sub(r"[\s？?。！!，,]", "", question)
+    return len(core) <= 8 or bool(_REFERS_BACK.search(question))
+
+
+def rewrite(question: str, history: list[Turn] | None = None) -> Query:
+    """Build the retrieval query; a follow-up borrows the previous question so that its topic carries over."""
+    text = normalise_question(question)
+    history = history or []
+    if is_follow_up(text, history):
+        previous = normalise_question(history[-1].question)
+        combined = f"{previous} {text}"
+        return Query(original=question, text=combined, doc_nos=doc_numbers(combined), rewritten=True)
+    return Query(original=question, text=text, doc_nos=doc_numbers(text))

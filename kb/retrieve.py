@@ -1,0 +1,198 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) in parallel, reciprocal-rank fusion, filters, dedupe."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import Settings
+from .embed import Embedder, make_embedder
+from .errors import IndexMissing
+from .query import Query, expand
+from .store import Manifest, Store
+from .types import Chunk, Hit
+
+log = logging.getLogger(__name__)
+
+CANDIDATES = 40  # per signal, before fusion
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to documents by id, issuer, region or signing date (ISO, inclusive)."""
+
+    doc_ids: tuple[str, ...] = ()
+    issuer: str = ""
+    region: str = ""
+    date_from: str = ""
+    date_to: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.doc_ids or self.issuer or self.region or self.date_from or self.date_to)
+
+    def admits(self, meta: dict[str, Any]) -> bool:
+        signed = meta.get("signed", "")
+        return (
+            (not self.doc_ids or meta["doc_id"] in self.doc_ids)
+            and (not self.issuer or self.issuer in meta.get("issuer", ""))
+            and (not self.region or meta.get("region", "") == self.region)
+            and (not self.date_from or (signed and signed >= self.date_from))
+            and (not self.date_to or (signed and signed <= self.date_to))
+        )
+
+
+@dataclass
+class Retrieval:
+    """Ranked hits plus what the answer step needs to judge the evidence."""
+
+    query: Query
+    hits: list[Hit]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    pinned: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Weights:
+    dense: float = 1.0
+    lexical: float = 1.0
+
+
+class Retriever:
+    """Owns the store, the lexical index and the embedder for one data directory; load once, query many times."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, weights: Weights | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings.embed_model)
+        self.weights = weights or Weights()
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
+        self._manifest_mtime = 0.0
+        self.store: Store = self._open()
+
+    def _open(self) -> Store:
+        if not self.settings.manifest_path.exists():
+            raise IndexMissing(f"no index in {self.settings.data_dir}: run `python ingest.py` first")
+        self._manifest_mtime = self.settings.manifest_path.stat().st_mtime
+        store = Store(self.settings, self.embedder.name)
+        if not store.manifest.docs:
+            raise IndexMissing(f"the index in {self.settings.data_dir} is empty: run `python ingest.py` first")
+        _ = store.collection  # fail now, not on the first question, if the index belongs to another embedder
+        store.lexical.search("预热", k=1)  # build the BM25 postings once, at start-up
+        return store
+
+    def refresh(self) -> None:
+        """Pick up a re-ingest that happened while serving (the manifest is rewritten last)."""
+        try:
+            mtime = self.settings.manifest_path.stat().st_mtime
+        except OSError:
+            return
+        if mtime != self._manifest_mtime:
+            log.info("index changed on disk; reloading")
+            self.store = self._open()
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.store.manifest
+
+    def warm_up(self) -> None:
+        self.embedder.embed_query("预热")
+
+    def allowed_docs(self, filters: Filters | None, pins: tuple[str, ...] = ()) -> set[str] | None:
+        docs = self.manifest.docs
+        allowed = None
+        if filters:
+            allowed = {doc_id for doc_id, d in docs.items() if filters.admits({**d["meta"], "doc_id": doc_id})}
+        if pins:
+            allowed = set(pins) if allowed is None else allowed & set(pins)
+        return allowed
+
+    def retrieve(
+        self, query: Query, k: int = 5, filters: Filters | None = None, boost: tuple[str, ...] = ()
+    ) -> Retrieval:
+        """Fused top-k hits for a normalised query; a 文号 in the question pins its document."""
+        t0 = time.perf_counter()
+        self.refresh()
+        pins = tuple(d for d in query.doc_nos if d in self.manifest.docs)
+        allowed = self.allowed_docs(filters, pins)
+        timings: dict[str, float] = {}
+        if allowed is not None and not allowed:
+            return Retrieval(query, [], {"embed": 0.0, "retrieve": 0.0}, pins)
+        lexical_future = self._pool.submit(self._lexical, expand(query.text), allowed)
+        t_embed = time.perf_counter()
+        vector = self.embedder.embed_query(query.text)
+        timings["embed"] = (time.perf_counter() - t_embed) * 1000
+        dense = self._dense(vector, allowed)
+        lexical = lexical_future.result()
+        hits = fuse(dense, lexical, self.weights, boost=set(boost))
+        hits = collapse_duplicates(hits)[: max(k, 1) * 3]
+        timings["retrieve"] = (time.perf_counter() - t0) * 1000 - timings["embed"]
+        ranked = [Hit(h.chunk, h.score, h.dense, h.lexical, rank=i + 1) for i, h in enumerate(hits)]
+        return Retrieval(query, ranked, timings, pins)
+
+    def _dense(self, vector, allowed: set[str] | None) -> list[tuple[Chunk, float]]:  # type: ignore[no-untyped-def]
+        where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
+        found = self.store.dense_search(vector, CANDIDATES, where)
+        docs = self.manifest.docs
+        # A chunk the manifest does not vouch for belongs to an ingest that has not committed: never show it.
+        return [(c, s) for c, s in found if c.doc_id in docs and docs[c.doc_id]["hash"] == c.doc_hash]
+
+    def _lexical(self, text: str, allowed: set[str] | None) -> list[tuple[Chunk, float]]:
+        lexical = self.store.lexical
+        out = []
+        for chunk_id, score in lexical.search(text, CANDIDATES, allowed):
+            chunk = lexical.chunk(chunk_id)
+            if chunk is not None:
+                out.append((chunk, score))
+        return out
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False)
+
+
+def fuse(
+    dense: list[tuple[Chunk, float]],
+    lexical: list[tuple[Chunk, float]],
+    weights: Weights,
+    boost: set[str] | None = None,
+) -> list[Hit]:
+    """Weighted reciprocal-rank fusion; each hit keeps its raw dense and lexical scores."""
+    chunks: dict[str, Chunk] = {}
+    fused: dict[str, float] = {}
+    dense_score: dict[str, float] = {}
+    lexical_score: dict[str, float] = {}
+    for rank, (chunk, score) in enumerate(dense, start=1):
+        chunks[chunk.id] = chunk
+        dense_score[chunk.id] = score
+        fused[chunk.id] = fused.get(chunk.id, 0.0) + weights.dense / (RRF_K + rank)
+    for rank, (chunk, score) in enumerate(lexical, start=1):
+        chunks.setdefault(chunk.id, chunk)
+        lexical_score[chunk.id] = score
+        fused[chunk.id] = fused.get(chunk.id, 0.0) + weights.lexical / (RRF_K + rank)
+    if boost:
+        for chunk_id, chunk in chunks.items():
+            if chunk.doc_id in boost:
+                fused[chunk_id] *= 1.5
+    order = sorted(fused, key=lambda cid: -fused[cid])
+    return [Hit(chunks[c], fused[c], dense_score.get(c), lexical_score.get(c)) for c in order]
+
+
+def _shingles(text: str, n: int = 4) -> set[str]:
+    core = re.sub(r"[\s\W_]+", "", text)
+    return {core[i : i + n] for i in range(max(1, len(core) - n + 1))}
+
+
+def collapse_duplicates(hits: list[Hit], threshold: float = 0.8) -> list[Hit]:
+    """Drop a hit whose passage is (nearly) the same as a better-ranked one's."""
+    kept: list[Hit] = []
+    seen: list[set[str]] = []
+    for hit in hits:
+        sh = _shingles(hit.chunk.text)
+        if any(len(sh & other) / max(1, min(len(sh), len(other))) >= threshold for other in seen):
+            continue
+        kept.append(hit)
+        seen.append(sh)
+    return kept

@@ -1,0 +1,245 @@
+"""The knowledge base as the shells use it: ask (with conversation), look up, list and read documents."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from . import answer as answer_mod
+from . import llm as llm_mod
+from .config import Settings
+from .embed import Embedder
+from .query import Query, Turn, is_empty, looks_like_injection, looks_off_topic, normalise_question, rewrite
+from .retrieve import Filters, Retrieval, Retriever
+from .types import Answer, Hit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Refuse when the evidence is weaker than this (calibrated on the dev sets; see evals/RESULTS.md)."""
+
+    dense_min: float = 0.80
+    coverage_min: float = 0.45
+    dense_sure: float = 0.86  # a dense match this close is enough on its own
+
+
+class KnowledgeBase:
+    """Loads the index and the embedder once; every call after that is a query."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, thresholds: Thresholds | None = None):
+        self.settings = settings
+        self.retriever = Retriever(settings, embedder)
+        self.thresholds = thresholds or Thresholds()
+        self._log_lock = threading.Lock()
+        self.llm = llm_mod.ChatLLM(settings) if llm_mod.configured(settings) else None
+
+    # --- answers ----------------------------------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        history: list[Turn] | None = None,
+        k: int = 5,
+        filters: Filters | None = None,
+        log_unanswered: bool = True,
+    ) -> Answer:
+        """Answer one question (optionally in the context of earlier turns) with [n] citations, or refuse."""
+        final = None
+        for _text, final in self.ask_stream(question, history, k, filters, log_unanswered):
+            pass
+        assert final is not None
+        return final
+
+    def ask_stream(
+        self,
+        question: str,
+        history: list[Turn] | None = None,
+        k: int = 5,
+        filters: Filters | None = None,
+        log_unanswered: bool = True,
+    ) -> Iterator[tuple[str, Answer | None]]:
+        """Yield (text so far, None) while an answer is written, then (final text, Answer) once it is checked."""
+        started = time.perf_counter()
+        if is_empty(question):
+            answer = Answer(question, answer_mod.EMPTY_PROMPT, refused=True, timings_ms=_timings(started, {}, 0.0))
+            yield answer.text, answer
+            return
+        query = self._rewrite(question, history)
+        boost = tuple(history[-1].doc_ids) if history and query.rewritten else ()
+        retrieval = self.retriever.retrieve(query, k=k, filters=filters, boost=boost)
+        t_answer = time.perf_counter()
+        result = self._extractive(question, query, retrieval, k)
+        if self.llm is not None and not result.refused:
+            for partial, checked in self._generate(question, retrieval, result, k):
+                if checked is None:
+                    yield partial, None
+                else:
+                    result = checked
+        result.timings_ms = _timings(started, retrieval.timings_ms, (time.perf_counter() - t_answer) * 1000)
+        if result.refused and log_unanswered:
+            self._log_unanswered(question, query, retrieval, result.note)
+        yield result.text, result
+
+    def _rewrite(self, question: str, history: list[Turn] | None) -> Query:
+        query = rewrite(question, history)
+        if query.rewritten and self.llm is not None and history:
+            try:
+                standalone = self.llm.rewrite([(t.question, t.answer) for t in history], question)
+                return Query(
+                    original=question, text=normalise_question(standalone), doc_nos=query.doc_nos, rewritten=True
+                )
+            except Exception as exc:  # the LLM is optional: a failure falls back to the rule-based rewrite
+                log.warning("LLM rewrite failed, using the rule-based one: %s", exc)
+        return query
+
+    def _generate(
+        self, question: str, retrieval: Retrieval, extractive: Answer, k: int
+    ) -> Iterator[tuple[str, Answer | None]]:
+        """Stream the LLM's reply, then yield the verified answer (or the extractive one with a note)."""
+        assert self.llm is not None
+        hits = retrieval.hits[:k]
+        text = ""
+        try:
+            for piece in self.llm.stream_answer(question, hits):
+                text += piece
+                yield text, None
+        except Exception as exc:
+            log.warning("LLM call failed, answering extractively: %s", exc)
+            extractive.note = f"llm-error: {exc}"
+            yield extractive.text, extractive
+            return
+        checked = llm_mod.verify(text, hits)
+        if checked.refused:
+            yield "", self._refusal(question, retrieval.hits, note="llm-refused")
+        elif checked.ok:
+            yield checked.text, Answer(question, checked.text, refused=False, citations=checked.citations, note="llm")
+        else:
+            log.info("LLM reply rejected (%s); answering extractively", checked.reason)
+            extractive.text = "（生成式回答未通过原文核验，以下为原文摘录。）\n" + extractive.text
+            extractive.note = f"llm-rejected: {checked.reason}"
+            yield extractive.text, extractive
+
+    def _extractive(self, question: str, query: Query, retrieval: Retrieval, k: int) -> Answer:
+        hits = retrieval.hits
+        if query.doc_nos and not retrieval.pinned:
+            missing = "、".join(query.doc_nos)
+            return self._refusal(question, hits, note=f"知识库中没有文号为{missing}的文件。")
+        if looks_like_injection(question) or looks_off_topic(question):
+            return self._refusal(question, hits, note="off-topic")
+        if not hits:
+            return self._refusal(question, hits, note="no-hits")
+        lexical = self.retriever.store.lexical
+        sentences = answer_mod.score_sentences(query, hits, lexical.tokenizer.tokenize, lexical.idf)
+        evidence = answer_mod.evidence(hits, sentences)
+        if not self.supported(evidence) and not retrieval.pinned:
+            return self._refusal(question, hits, note=f"weak evidence {evidence}")
+        if answer_mod.asks_metadata(question):
+            head, signature = self._head_and_signature(hits[0])
+            text, cited = answer_mod.compose_metadata(question, head, signature, hits[1:k])
+        else:
+            text, cited = answer_mod.compose(query, hits, sentences, k)
+        return Answer(question, text, refused=False, citations=cited[:k] if len(cited) > k else cited)
+
+    def supported(self, ev: answer_mod.Evidence) -> bool:
+        t = self.thresholds
+        return ev.dense_top >= t.dense_sure or (ev.dense_top >= t.dense_min and ev.coverage >= t.coverage_min)
+
+    def _head_and_signature(self, hit: Hit) -> tuple[Hit, Hit | None]:
+        chunks = self.retriever.store.lexical.chunks_of(hit.chunk.doc_id)
+        if not chunks:
+            return hit, None
+        head = Hit(chunks[0], hit.score)
+        meta = chunks[0].meta
+        signature = None
+        if meta.signed:
+            y, m, d = (int(x) for x in meta.signed.split("-"))
+            marker = f"{y}年{m}月{d}日"
+            for chunk in reversed(chunks):
+                if marker in chunk.text:
+                    signature = Hit(chunk, hit.score)
+                    break
+        return head, signature
+
+    def _refusal(self, question: str, hits: list[Hit], note: str) -> Answer:
+        titles = list(dict.fromkeys(f"《{h.chunk.meta.title}》" for h in hits[:5]))[:3]
+        text = answer_mod.REFUSAL
+        if note and not note.startswith(("weak", "off-topic", "no-hits")):
+            text = note + text
+        if titles:
+            text += "知识库中与之最接近的文件：" + "、".join(titles) + "。"
+        text += "建议换个说法提问，或咨询当地人力资源社会保障、发展改革等主管部门。"
+        return Answer(question, text, refused=True, note=note)
+
+    def _log_unanswered(self, question: str, query: Query, retrieval: Retrieval, note: str) -> None:
+        record = {
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "question": question,
+            "searched": query.text,
+            "reason": note,
+            "closest": [h.chunk.id for h in retrieval.hits[:3]],
+        }
+        path = self.settings.data_dir / "unanswered.jsonl"
+        try:
+            with self._log_lock, open(path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            log.warning("cannot append to %s: %s", path, exc)
+
+    # --- lookup and documents ---------------------------------------------------------------------------
+    def search(self, text: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """Keyword / 文号 lookup for hotline staff: the same hybrid ranking, more hits, no answer."""
+        if is_empty(text):
+            return []
+        return self.retriever.retrieve(rewrite(text), k=k, filters=filters).hits[:k]
+
+    def documents(self) -> list[dict[str, Any]]:
+        from . import list_documents
+
+        return list_documents(self.settings)
+
+    def document_text(self, doc_id: str) -> str | None:
+        return self.retriever.store.doc_text(doc_id)
+
+
+def _timings(started: float, retrieval: dict[str, float], answer_ms: float) -> dict[str, float]:
+    return {
+        "embed": round(retrieval.get("embed", 0.0), 2),
+        "retrieve": round(retrieval.get("retrieve", 0.0), 2),
+        "answer": round(answer_ms, 2),
+        "total": round((time.perf_counter() - started) * 1000, 2),
+    }
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The JSON answer of the contract (ARCHITECTURE.md), used by `bot.ask --json` and the web API."""
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "citations": [
+            {
+                "n": n,
+                "doc_id": hit.chunk.doc_id,
+                "title": hit.chunk.meta.title,
+                "doc_no": hit.chunk.meta.doc_no,
+                "issuer": hit.chunk.meta.issuer,
+                "signed": hit.chunk.meta.signed,
+                "source": hit.chunk.meta.source,
+                "section": hit.chunk.section,
+                "text": hit.chunk.text,
+                "start": hit.chunk.start,
+                "end": hit.chunk.end,
+                "page": hit.chunk.page,
+                "score": round(float(hit.score), 6),
+            }
+            for n, hit in enumerate(answer.citations, start=1)
+        ],
+        "timings_ms": dict(answer.timings_ms),
+    }
