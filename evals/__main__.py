@@ -155,7 +155,8 @@ def summary_table(rows: list[tuple[str, Summary]], with_refusal: bool) -> list[s
         sep += "---|---|"
     out = [head, sep]
     for name, s in rows:
-        line = f"| {name} | {s.n} | {fmt(s.hit1)} | {fmt(s.hit5)} | {fmt(s.mrr10)} | {fmt(s.answer_phrase)} | {s.mean_cited_chars:.0f} |"
+        cells = [name, s.n, fmt(s.hit1), fmt(s.hit5), fmt(s.mrr10), fmt(s.answer_phrase), f"{s.mean_cited_chars:.0f}"]
+        line = "| " + " | ".join(str(c) for c in cells) + " |"
         if with_refusal:
             line += f" {fmt(s.refused_unanswerable)} | {fmt(s.false_refusals)} |"
         out.append(line)
@@ -170,9 +171,8 @@ def per_question(rows: list[Row]) -> list[str]:
     for r in rows:
         rank = "—" if r.first_hit is None else str(r.first_hit)
         phrase = "yes" if r.answer_has_phrase else ("—" if r.kind != "answerable" else "no")
-        out.append(
-            f"| {r.id} | {r.kind} | {r.question} | {'yes' if r.refused else 'no'} | {rank} | {phrase} | {r.total_ms:.0f} |"
-        )
+        refused = "yes" if r.refused else "no"
+        out.append(f"| {r.id} | {r.kind} | {r.question} | {refused} | {rank} | {phrase} | {r.total_ms:.0f} |")
     return out
 
 
@@ -202,8 +202,8 @@ def evaluate(name: str, settings: Settings, questions: list[Question], is_hit: C
         ],
         with_refusal,
     )
-    lines += ["", f"Latency, warm, extractive path, {len(questions)} questions:", ""] + latency_table(lat) + [""]
-    lines += ["<details><summary>Per question</summary>", ""] + per_question(rows) + ["", "</details>", ""]
+    lines += ["", f"Latency, warm, extractive path, {len(questions)} questions:", "", *latency_table(lat), ""]
+    lines += ["<details><summary>Per question</summary>", "", *per_question(rows), "", "</details>", ""]
     kb.retriever.close()
     return {"system": system, "bm25": bm25, "dense": dense, "fused": fused, "latency": lat, "rows": rows}
 
@@ -235,9 +235,11 @@ def main(argv: list[str] | None = None) -> int:
         "## Answer quality and latency (`python -m evals`)",
         "",
         f"Measured {date.today().isoformat()} on {platform.machine()} ({_cpus()} cores), embedder "
-        f"{settings_product.embed_model}, chunk size {settings_product.chunk_size}, overlap {settings_product.chunk_overlap}.",
-        "A hit: one of the first k cited passages contains an expected phrase (seed-dev), or comes from the right document "
-        "and contains the answer or 20 consecutive characters of it (NCP), compared without punctuation and white space.",
+        f"{settings_product.embed_model}, chunk size {settings_product.chunk_size}, "
+        f"overlap {settings_product.chunk_overlap}.",
+        "A hit: one of the first k cited passages contains an expected phrase (seed-dev), or comes from the right "
+        "document and contains the answer or 20 consecutive characters of it (NCP), compared without punctuation "
+        "and white space.",
         "",
     ]
     results = {"seed-dev": evaluate("seed-dev (product corpus)", settings_product, load_seed(), seed_hit, lines)}

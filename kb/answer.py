@@ -31,8 +31,8 @@ class Evidence:
     """How well the best hits support an answer: the refusal decision is made on these."""
 
     dense_top: float  # cosine similarity of the best dense hit
+    lexical_support: float  # BM25 score of the best lexical hit over the IDF mass of the question's terms
     coverage: float  # IDF-weighted share of the question's terms found in the best sentence
-    lexical_top: float  # BM25 score of the best lexical hit
 
 
 @dataclass(frozen=True)
@@ -88,13 +88,14 @@ def score_sentences(query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf,
     return sorted(scored, key=lambda s: -s.score)
 
 
-def evidence(hits: list[Hit], sentences: list[_Sentence]) -> Evidence:
+def evidence(hits: list[Hit], sentences: list[_Sentence], query_mass: float) -> Evidence:
+    """`query_mass`: the summed IDF of the searched terms, so that BM25 becomes "how much of the question matched"."""
     dense = [h.dense for h in hits if h.dense is not None]
     lexical = [h.lexical for h in hits if h.lexical is not None]
     return Evidence(
         dense_top=max(dense, default=0.0),
+        lexical_support=max(lexical, default=0.0) / query_mass if query_mass > 0 else 0.0,
         coverage=max((s.coverage for s in sentences), default=0.0),
-        lexical_top=max(lexical, default=0.0),
     )
 
 

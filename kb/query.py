@@ -42,10 +42,30 @@ def _synonyms() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs, key=lambda p: -len(p[0])))
 
 
+def _mentions(text: str, word: str) -> bool:
+    if word.isascii():  # English: whole words, any case
+        return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text.lower()) is not None
+    return word in text
+
+
 def expand(text: str) -> str:
-    """Add the policy terms for everyday words (保洁 → 家政) so that lexical search can match the circulars."""
-    extra = [terms for word, terms in _synonyms() if word in text]
-    return f"{text} {' '.join(extra)}" if extra else text
+    """Add the policy terms for everyday words (保洁 → 家政, start-up loan → 创业担保贷款) for lexical search."""
+    extra = [terms for word, terms in _synonyms() if _mentions(text, word)]
+    return f"{text} {' '.join(dict.fromkeys(extra))}" if extra else text
+
+
+def is_foreign(text: str) -> bool:
+    """Mostly Latin letters: a question in English (or another language the circulars are not written in)."""
+    letters = re.findall(r"[A-Za-z\u4e00-\u9fff]", text)
+    return bool(letters) and sum(ch.isascii() for ch in letters) > 0.7 * len(letters)
+
+
+def lexical_query(text: str) -> str:
+    """What BM25 searches: the question with its policy terms; for an English question, the terms alone."""
+    expanded = expand(text)
+    if is_foreign(text):
+        return expanded[len(text) :].strip()
+    return expanded
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,14 @@ from typing import Any
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import IndexMissing
-from .query import Query, expand
+from .query import Query, is_foreign, lexical_query
 from .store import Manifest, Store
 from .types import Chunk, Hit
 
 log = logging.getLogger(__name__)
 
 CANDIDATES = 40  # per signal, before fusion
-RRF_K = 60
+RRF_K = 20  # chosen on seed-dev and NCP-dev (evals/RESULTS.md): a small k trusts the top of each list more
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,14 @@ class Retrieval:
     hits: list[Hit]
     timings_ms: dict[str, float] = field(default_factory=dict)
     pinned: tuple[str, ...] = ()
+    lexical_text: str = ""  # what BM25 searched (the question plus its policy terms)
 
 
 @dataclass(frozen=True)
 class Weights:
-    dense: float = 1.0
+    """Reciprocal-rank fusion weights; BM25 is the stronger signal on both dev sets (evals/RESULTS.md)."""
+
+    dense: float = 0.5
     lexical: float = 1.0
 
 
@@ -120,10 +123,13 @@ class Retriever:
         allowed = self.allowed_docs(filters, pins)
         timings: dict[str, float] = {}
         if allowed is not None and not allowed:
-            return Retrieval(query, [], {"embed": 0.0, "retrieve": 0.0}, pins)
-        lexical_future = self._pool.submit(self._lexical, expand(query.text), allowed)
+            return Retrieval(query, [], {"embed": 0.0, "retrieve": 0.0}, pins, lexical_query(query.text))
+        lexical_text = lexical_query(query.text)
+        lexical_future = self._pool.submit(self._lexical, lexical_text, allowed)
         t_embed = time.perf_counter()
-        vector = self.embedder.embed_query(query.text)
+        # An English question is embedded with its Chinese policy terms: the small model matches across
+        # languages only weakly.
+        vector = self.embedder.embed_query(f"{query.text} {lexical_text}" if is_foreign(query.text) else query.text)
         timings["embed"] = (time.perf_counter() - t_embed) * 1000
         dense = self._dense(vector, allowed)
         lexical = lexical_future.result()
@@ -131,7 +137,7 @@ class Retriever:
         hits = collapse_duplicates(hits)[: max(k, 1) * 3]
         timings["retrieve"] = (time.perf_counter() - t0) * 1000 - timings["embed"]
         ranked = [Hit(h.chunk, h.score, h.dense, h.lexical, rank=i + 1) for i, h in enumerate(hits)]
-        return Retrieval(query, ranked, timings, pins)
+        return Retrieval(query, ranked, timings, pins, lexical_text)
 
     def _dense(self, vector, allowed: set[str] | None) -> list[tuple[Chunk, float]]:  # type: ignore[no-untyped-def]
         where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None

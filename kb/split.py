@@ -43,7 +43,8 @@ def split(doc: SourceDoc, meta: DocMeta, size: int = 300, overlap: int = 60) -> 
     sections = _split_head(_sections(lines, headings), lines, text)
     heading_spans = {lines[i] for i in headings}
     pieces: list[tuple[int, int, str]] = []
-    for start, end, path in _merge_headings(sections, lines, heading_spans):
+    sections = _merge_small(_merge_headings(sections, lines, heading_spans), size)
+    for start, end, path in sections:
         pieces.extend((s, e, path) for s, e in _pack(text, start, end, size, overlap))
     return [
         Chunk(
@@ -193,6 +194,33 @@ def _merge_headings(
             merged[-1] = (s, sections[-1][1], p)
         else:
             merged.append((carry, sections[-1][1], sections[-1][2]))
+    return merged
+
+
+def _common_path(a: str, b: str) -> str:
+    shared = []
+    for x, y in zip(a.split(SECTION_SEP), b.split(SECTION_SEP), strict=False):
+        if x != y:
+            break
+        shared.append(x)
+    return SECTION_SEP.join(shared)
+
+
+def _merge_small(sections: list[tuple[int, int, str]], size: int) -> list[tuple[int, int, str]]:
+    """Short neighbouring sections (a few lines each) share a chunk; the chunk keeps the path they have in common.
+
+    The document head stays on its own, and a section is never merged into one that is already half full.
+    """
+    merged: list[tuple[int, int, str]] = []
+    head = sections[0] if sections and not sections[0][2] else None
+    for start, end, path in sections:
+        if merged and merged[-1] != head:
+            prev_start, prev_end, prev_path = merged[-1]
+            small = end - start < size // 2 and prev_end - prev_start < size // 2
+            if small and end - prev_start <= size:
+                merged[-1] = (prev_start, end, _common_path(prev_path, path))
+                continue
+        merged.append((start, end, path))
     return merged
 
 

@@ -1,0 +1,65 @@
+"""`python -m bot [--data-dir DIR] [--host 127.0.0.1] [--port 7860]`: the web chat."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from kb import IndexMismatch, IndexMissing, KBError, Settings
+from kb.service import KnowledgeBase
+
+from .app import CSS, build_app
+
+log = logging.getLogger("bot")
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise SystemExit("KB_AUTH must look like user:password")
+    return user, password
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Web chat over the policy knowledge base.")
+    parser.add_argument("--data-dir", type=Path, help="index location (default: KB_DATA_DIR or data/)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=7860)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    auth = parse_auth(os.environ.get("KB_AUTH"))
+    try:
+        settings = Settings.from_env(data_dir=args.data_dir)
+    except KBError as exc:
+        sys.stderr.write(f"bot: {exc}\n")
+        return 2
+    kb, reason = None, ""
+    try:
+        kb = KnowledgeBase(settings)
+        kb.retriever.warm_up()
+    except (IndexMissing, IndexMismatch) as exc:
+        reason = str(exc)
+        log.warning("starting without an index: %s", exc)
+    app = build_app(kb, reason)
+    app.queue(default_concurrency_limit=4, max_size=64)
+    log.info("serving on http://%s:%d", args.host, args.port)
+    app.launch(
+        server_name=args.host,
+        server_port=args.port,
+        auth=auth,
+        auth_message="请输入账号和密码" if auth else None,
+        show_error=False,
+        css=CSS,
+        footer_links=["api"],
+        quiet=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

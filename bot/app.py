@@ -1,0 +1,255 @@
+"""The Gradio web chat: 咨询 (chat with sources), 检索 (lookup for hotline staff), 文件库 (documents), /ask API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import unquote
+
+import gradio as gr
+
+from kb import KBError
+from kb.query import Turn
+from kb.retrieve import Filters
+from kb.service import KnowledgeBase, answer_json
+
+from . import feedback, render
+
+log = logging.getLogger(__name__)
+
+INTRO = "双创带动就业、创业担保贷款、融资担保、职业培训、托育等政策的咨询与检索。每条回答都注明出处。"
+VIEWER_HINT = "点击回答或检索结果中的“查看原文”，在这里阅读整份文件，引用的段落会高亮显示。"
+SORRY = "抱歉，系统暂时无法回答这个问题，请稍后再试。"
+EXAMPLES = [
+    "我想开一家家政服务公司，有什么扶持政策？",
+    "做养老托育的创业项目能得到哪些支持？",
+    "返乡做乡村旅游创业，文件里怎么说？",
+    "家电回收领域的示范方向是什么？",
+    "个人创业担保贷款最多能贷多少？",
+]
+CSS = """
+.gradio-container {max-width: 1280px !important; margin: auto;}
+.kb-answer {line-height: 1.7;}
+.kb-sources summary {cursor: pointer; color: #555; margin-top: .4em;}
+.kb-src {border-left: 3px solid #c8102e; padding: .3em .7em; margin: .5em 0; background: rgba(200,16,46,.04);}
+.kb-src-meta, .kb-doc-source {color: #666; font-size: .85em;}
+.kb-passage {margin: .3em 0; font-size: .92em;}
+.kb-passage mark, .kb-doc mark {background: #ffe58a; padding: 0 .1em;}
+.kb-note {color: #888; font-size: .8em;}
+.kb-doc p {text-indent: 2em; margin: .4em 0; line-height: 1.8;}
+.kb-scroll {max-height: 75vh; overflow-y: auto; position: relative; padding-right: .5em;}
+@media (max-width: 640px) { .kb-doc p {text-indent: 0;} .kb-scroll {max-height: 60vh;} }
+"""
+# Installs one click handler for every "查看原文" link (chat, lookup), and scrolls the viewer to its highlight.
+VIEWER_JS = """
+if (!window.__kbOpen) {
+  window.__kbOpen = true;
+  document.addEventListener('click', (e) => {
+    const a = e.target.closest && e.target.closest('a.kb-open');
+    if (!a) return;
+    e.preventDefault(); e.stopPropagation();
+    const parts = (a.getAttribute('href') || '').split('/');
+    trigger('click', {doc: decodeURIComponent(parts[1] || ''), start: +parts[2], end: +parts[3]});
+  }, true);
+}
+watch('value', () => {
+  const box = element.querySelector('.kb-scroll');
+  const m = element.querySelector('mark');
+  if (box && m) box.scrollTop = Math.max(0, m.offsetTop - box.offsetTop - box.clientHeight / 3);
+});
+"""
+
+
+def _turns(history: list[dict], meta: dict[int, dict]) -> list[Turn]:
+    turns = []
+    for i, message in enumerate(history):
+        if message.get("role") == "assistant" and i in meta:
+            turns.append(Turn(meta[i]["question"], meta[i]["answer"], meta[i]["doc_ids"]))
+    return turns[-3:]
+
+
+def build_app(kb: KnowledgeBase | None, missing_reason: str = "") -> gr.Blocks:
+    """The whole app; with no index it is a single page that says how to build one."""
+    with gr.Blocks(title="政策知识库问答") as app:
+        gr.Markdown(f"# 政策知识库问答\n{INTRO}")
+        if kb is None:
+            gr.HTML(render.missing_index_page(missing_reason), elem_id="kb-missing")
+            return app
+        _build(app, kb)
+    return app
+
+
+def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
+    docs = kb.documents()
+    feedback_path = kb.settings.data_dir / "feedback.jsonl"
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=340), gr.Tabs():
+            with gr.Tab("咨询", id="chat"):
+                chatbot = gr.Chatbot(
+                    label="政策咨询",
+                    height=560,
+                    buttons=["copy"],
+                    feedback_options=("Like", "Dislike"),
+                    placeholder="请描述您的情况或问题，例如：个人创业担保贷款最多能贷多少？",
+                    elem_id="kb-chat",
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        show_label=False, placeholder="输入问题，按回车发送", scale=5, elem_id="kb-question"
+                    )
+                    send = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="kb-send")
+                gr.Examples(EXAMPLES, inputs=question, label="示例问题（点击填入）")
+                with gr.Row():
+                    comment = gr.Textbox(show_label=False, placeholder="对上一条回答的意见（可选）", scale=5)
+                    comment_btn = gr.Button("提交意见", scale=1, min_width=80)
+                clear = gr.Button("清空对话", size="sm")
+                meta_state = gr.State({})
+                last_rated = gr.State(None)
+            with gr.Tab("检索", id="lookup"):
+                with gr.Row():
+                    terms = gr.Textbox(label="关键词或文号", placeholder="如：创业担保贷款 / 国发〔2018〕39号", scale=4)
+                    search_btn = gr.Button("检索", variant="primary", scale=1, min_width=80, elem_id="kb-search")
+                with gr.Row():
+                    f_doc = gr.Dropdown([(d["title"], d["doc_id"]) for d in docs], label="文件", multiselect=True)
+                    f_issuer = gr.Dropdown(sorted({d["issuer"] for d in docs if d["issuer"]}), label="发文机关")
+                    f_region = gr.Dropdown(sorted({d["region"] for d in docs if d["region"]}), label="地区")
+                    f_year = gr.Dropdown(
+                        sorted({d["signed"][:4] for d in docs if d["signed"]}, reverse=True), label="年份"
+                    )
+                copy_box = gr.Textbox(label="可复制的答复（含出处）", lines=6, buttons=["copy"], elem_id="kb-copy")
+                results = gr.HTML(elem_id="kb-results")
+            with gr.Tab("文件库", id="docs"):
+                table = gr.Dataframe(
+                    [
+                        [
+                            d["title"],
+                            d["doc_no"],
+                            d["issuer"],
+                            d["signed"],
+                            d["published"],
+                            d["region"],
+                            d["chunks"],
+                            d["ingested_at"],
+                        ]
+                        for d in docs
+                    ],
+                    headers=["标题", "文号", "发文机关", "成文日期", "发布日期", "地区", "条文块数", "入库时间"],
+                    interactive=False,
+                    wrap=True,
+                    elem_id="kb-doc-table",
+                )
+                gr.Markdown("点击表格中的一行，在右侧阅读全文。")
+        with gr.Column(scale=2, min_width=300):
+            gr.Markdown("### 原文")
+            viewer = gr.HTML(
+                f'<div class="kb-empty">{VIEWER_HINT}</div>',
+                js_on_load=VIEWER_JS,
+                elem_id="kb-viewer",
+            )
+
+    def respond(message: str, history: list[dict], meta: dict[int, dict]):
+        history = list(history or [])
+        if not (message or "").strip():
+            yield history, meta, ""
+            return
+        history.append({"role": "user", "content": message})
+        history.append({"role": "assistant", "content": "正在查找相关政策……"})
+        yield history, meta, ""
+        try:
+            final = None
+            for text, final in kb.ask_stream(message, _turns(history[:-2], meta)):
+                if final is None:
+                    history[-1] = {"role": "assistant", "content": render.esc(text)}
+                    yield history, meta, ""
+            assert final is not None
+            history[-1] = {"role": "assistant", "content": render.chat_message(final)}
+            meta = {
+                **meta,
+                len(history) - 1: {
+                    "question": message,
+                    "answer": final.text,
+                    "chunk_ids": [h.chunk.id for h in final.citations],
+                    "doc_ids": list(dict.fromkeys(h.chunk.doc_id for h in final.citations)),
+                },
+            }
+        except KBError as exc:
+            log.warning("question failed: %s", exc)
+            history[-1] = {"role": "assistant", "content": render.esc(f"{SORRY}（{exc}）")}
+        except Exception:
+            log.exception("question failed")
+            history[-1] = {"role": "assistant", "content": SORRY}
+        yield history, meta, ""
+
+    def rate(meta: dict[int, dict], data: gr.LikeData):
+        entry = meta.get(data.index if isinstance(data.index, int) else data.index[0])
+        if entry is None:
+            return None
+        rating = "up" if data.liked is True else "down" if data.liked is False else str(data.liked)
+        feedback.record(feedback_path, rating, entry["question"], entry["answer"], entry["chunk_ids"])
+        gr.Info("感谢反馈！")
+        return entry
+
+    def send_comment(text: str, entry: dict | None):
+        if not (text or "").strip():
+            return ""
+        if entry is None:
+            gr.Warning("请先对一条回答点 👍 或 👎，再填写意见。")
+            return text
+        feedback.record(feedback_path, "comment", entry["question"], entry["answer"], entry["chunk_ids"], text.strip())
+        gr.Info("意见已记录，谢谢！")
+        return ""
+
+    def open_doc(data: gr.EventData):
+        payload: dict[str, Any] = getattr(data, "_data", {}) or {}
+        doc_id = unquote(str(payload.get("doc", "")))
+        return _document(doc_id, payload.get("start"), payload.get("end"))
+
+    def _document(doc_id: str, start: Any = None, end: Any = None) -> str:
+        text = kb.document_text(doc_id)
+        meta = next((d for d in kb.documents() if d["doc_id"] == doc_id), None)
+        if text is None or meta is None:
+            return '<div class="kb-empty">找不到这份文件，可能已从知识库中移除。</div>'
+        try:
+            s, e = int(start), int(end)
+        except (TypeError, ValueError):
+            s = e = None
+        return render.document_view(meta, text, s, e)
+
+    def lookup(query: str, doc_ids: list[str] | None, issuer: str | None, region: str | None, year: str | None):
+        filters = Filters(
+            doc_ids=tuple(doc_ids or ()),
+            issuer=issuer or "",
+            region=region or "",
+            date_from=f"{year}-01-01" if year else "",
+            date_to=f"{year}-12-31" if year else "",
+        )
+        if not (query or "").strip():
+            return "", '<div class="kb-empty">请输入关键词或文号。</div>'
+        try:
+            hits = kb.search(query, k=10, filters=filters or None)
+            answer = kb.ask(query, filters=filters or None, log_unanswered=False)
+        except Exception:
+            log.exception("lookup failed")
+            return "", f'<div class="kb-empty">{SORRY}</div>'
+        tokens = kb.retriever.store.lexical.tokenizer.tokenize(query)
+        return render.plain_text(answer), render.lookup_results(hits, tokens)
+
+    def open_row(evt: gr.SelectData):
+        row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+        return _document(docs[row]["doc_id"]) if 0 <= row < len(docs) else gr.skip()
+
+    for trigger in (send.click, question.submit):
+        trigger(respond, [question, chatbot, meta_state], [chatbot, meta_state, question])
+    chatbot.like(rate, [meta_state], [last_rated])
+    comment_btn.click(send_comment, [comment, last_rated], [comment])
+    clear.click(lambda: ([], {}, None), None, [chatbot, meta_state, last_rated])
+    viewer.click(open_doc, None, viewer)
+    for trigger in (search_btn.click, terms.submit):
+        trigger(lookup, [terms, f_doc, f_issuer, f_region, f_year], [copy_box, results])
+    table.select(open_row, None, viewer)
+
+    def ask(question: str) -> dict:
+        """Ask the knowledge base; returns the JSON answer (question, answer, refused, citations, timings_ms)."""
+        return answer_json(kb.ask(question))
+
+    gr.api(ask, api_name="ask")

@@ -1,0 +1,162 @@
+"""HTML and text for the web chat. Every piece of document text and user input is escaped here."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import quote
+
+from kb.types import Answer, Hit
+
+_SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def esc(text: str) -> str:
+    return html.escape(text or "", quote=True)
+
+
+def cn_date(iso: str) -> str:
+    if not iso or iso.count("-") != 2:
+        return iso or ""
+    y, m, d = iso.split("-")
+    return f"{int(y)}年{int(m)}月{int(d)}日"
+
+
+def open_link(hit: Hit, label: str = "查看原文") -> str:
+    """A link the page script turns into "open this document at this passage" (see app.VIEWER_JS)."""
+    target = f"#kb-open/{quote(hit.chunk.doc_id, safe='')}/{hit.chunk.start}/{hit.chunk.end}"
+    return f'<a class="kb-open" href="{target}">{esc(label)}</a>'
+
+
+def _core(text: str) -> str:
+    return "".join(_CJK.findall(text))
+
+
+def highlight_passage(passage: str, answer_text: str, question: str) -> str:
+    """The passage, escaped, with the sentences the answer quotes (or else the closest one) in <mark>."""
+    sentences = [m.group(0) for m in _SENTENCE.finditer(passage)]
+    answer_core = _core(answer_text)
+    quoted = {i for i, s in enumerate(sentences) if len(_core(s)) >= 8 and _core(s)[:24] in answer_core}
+    if not quoted and sentences:
+        q = _core(question)
+        grams = {q[i : i + 2] for i in range(len(q) - 1)}
+        scores = [len(grams & {_core(s)[i : i + 2] for i in range(len(_core(s)) - 1)}) for s in sentences]
+        if max(scores, default=0) > 0:
+            quoted = {scores.index(max(scores))}
+    out = []
+    for i, sentence in enumerate(sentences):
+        piece = esc(sentence).replace("\n", "<br>")
+        out.append(f"<mark>{piece}</mark>" if i in quoted else piece)
+    return "".join(out)
+
+
+def source_card(n: int, hit: Hit, answer_text: str, question: str) -> str:
+    meta = hit.chunk.meta
+    details = " · ".join(
+        part
+        for part in (
+            esc(meta.issuer),
+            f"成文 {esc(meta.signed)}" if meta.signed else "",
+            esc(hit.chunk.section),
+            f"第{hit.chunk.page}页" if hit.chunk.page else "",
+        )
+        if part
+    )
+    number = f"（{esc(meta.doc_no)}）" if meta.doc_no else ""
+    return (
+        f'<div class="kb-src"><div class="kb-src-head"><b>[{n}] 《{esc(meta.title)}》</b>{number}</div>'
+        f'<div class="kb-src-meta">{details}</div>'
+        f'<blockquote class="kb-passage">{highlight_passage(hit.chunk.text, answer_text, question)}</blockquote>'
+        f"{open_link(hit)}</div>"
+    )
+
+
+def chat_message(answer: Answer) -> str:
+    """What the assistant says in the chat: the answer, its sources, and the reminder to check the original."""
+    body = esc(answer.text).replace("\n", "<br>")
+    if answer.refused or not answer.citations:
+        return f'<div class="kb-answer kb-refusal">{body}</div>'
+    cards = "".join(source_card(n, hit, answer.text, answer.question) for n, hit in enumerate(answer.citations, 1))
+    dates = sorted({h.chunk.meta.signed for h in answer.citations if h.chunk.meta.signed}, reverse=True)
+    date_note = f"（文件日期：{'、'.join(cn_date(d) for d in dates[:3])}）" if dates else ""
+    return (
+        f'<div class="kb-answer">{body}</div>'
+        f'<details class="kb-sources" open><summary>来源（{len(answer.citations)}）</summary>{cards}</details>'
+        f'<p class="kb-note">以政策原文为准{date_note}。</p>'
+    )
+
+
+def plain_text(answer: Answer) -> str:
+    """The answer and its citations as plain text for hotline staff: 「…[1]\\n[1]《title》（文号）section」."""
+    lines = [answer.text]
+    for n, hit in enumerate(answer.citations, start=1):
+        meta = hit.chunk.meta
+        number = f"（{meta.doc_no}）" if meta.doc_no else ""
+        section = hit.chunk.section.replace(" › ", " ") if hit.chunk.section else ""
+        lines.append(f"[{n}]《{meta.title}》{number}{section}")
+    return "\n".join(lines)
+
+
+def document_view(meta: dict, text: str, start: int | None = None, end: int | None = None) -> str:
+    """The whole cleaned document, escaped, with the cited passage marked (the page script scrolls to it)."""
+    marked = start is not None and end is not None and 0 <= start < end <= len(text)
+    paragraphs, offset = [], 0
+    for line in text.split("\n"):
+        lo, hi = offset, offset + len(line)
+        offset = hi + 1
+        if not line.strip():
+            continue
+        if marked and lo < end and start < hi:  # this paragraph holds part of the passage: mark that part
+            a, b = max(start, lo) - lo, min(end, hi) - lo
+            line_html = esc(line[:a]) + "<mark>" + esc(line[a:b]) + "</mark>" + esc(line[b:])
+        else:
+            line_html = esc(line)
+        paragraphs.append(f"<p>{line_html}</p>")
+    paragraphs = "".join(paragraphs)
+    facts = " · ".join(
+        part
+        for part in (
+            esc(meta.get("doc_no", "")),
+            esc(meta.get("issuer", "")),
+            f"成文 {esc(meta['signed'])}" if meta.get("signed") else "",
+            f"发布 {esc(meta['published'])}" if meta.get("published") else "",
+            esc(meta.get("region", "")),
+        )
+        if part
+    )
+    return (
+        f'<div class="kb-scroll"><article class="kb-doc"><h3>{esc(meta.get("title", ""))}</h3>'
+        f'<div class="kb-src-meta">{facts}</div>'
+        f'<div class="kb-doc-source">来源文件：{esc(meta.get("source", ""))}</div>{paragraphs}</article></div>'
+    )
+
+
+def _mark_terms(text: str, terms: list[str]) -> str:
+    escaped = esc(text)
+    for term in sorted({t for t in terms if len(t) >= 2}, key=len, reverse=True):
+        escaped = escaped.replace(esc(term), f"<mark>{esc(term)}</mark>")
+    return escaped.replace("<mark><mark>", "<mark>").replace("</mark></mark>", "</mark>").replace("\n", "<br>")
+
+
+def lookup_results(hits: list[Hit], terms: list[str]) -> str:
+    if not hits:
+        return '<div class="kb-empty">没有找到匹配的条文。可以换个关键词，或去掉筛选条件再试。</div>'
+    cards = []
+    for n, hit in enumerate(hits, start=1):
+        meta = hit.chunk.meta
+        number = f"（{esc(meta.doc_no)}）" if meta.doc_no else ""
+        cards.append(
+            f'<div class="kb-src"><div class="kb-src-head"><b>{n}. 《{esc(meta.title)}》</b>{number}</div>'
+            f'<div class="kb-src-meta">{esc(meta.issuer)} · {esc(meta.signed)} · {esc(hit.chunk.section)}</div>'
+            f'<blockquote class="kb-passage">{_mark_terms(hit.chunk.text, terms)}</blockquote>{open_link(hit)}</div>'
+        )
+    return "".join(cards)
+
+
+def missing_index_page(reason: str) -> str:
+    return (
+        '<div class="kb-missing"><h2>知识库还没有建立索引</h2>'
+        f"<p>{esc(reason)}</p><p>请在项目目录运行：<code>python ingest.py</code>，"
+        "完成后重新启动：<code>python -m bot</code>。</p></div>"
+    )

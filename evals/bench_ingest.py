@@ -1,0 +1,124 @@
+"""`python -m evals.bench_ingest`: ingest throughput vs the raw embedder, peak memory, unchanged re-run time.
+
+For each corpus a fresh data dir is ingested in a child process (so that its peak RSS is its own), the same chunks
+are then embedded by the bare embedder for comparison, and a second `python ingest.py` times the unchanged re-run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CORPORA = {"product corpus (corpus/)": ROOT / "corpus", "NCP (evals/ncp/docs/)": HERE / "ncp" / "docs"}
+
+
+def child(source: Path, data_dir: Path) -> dict:
+    """Runs in the child: ingest, then embed the very same chunk texts with the bare embedder."""
+    from kb import Settings, ingest
+    from kb.embed import make_embedder
+    from kb.lexical import LexicalIndex
+
+    settings = Settings.from_env(data_dir=data_dir)
+    embedder = make_embedder(settings.embed_model)
+    t0 = time.perf_counter()
+    report = ingest([source], settings, embedder=embedder)
+    ingest_s = time.perf_counter() - t0
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    index = LexicalIndex(settings.lexical_dir / "bm25.json")
+    texts = [index.chunk(cid).indexed_text() for cid in list(index._entries)]
+    t0 = time.perf_counter()
+    for start in range(0, len(texts), settings.embed_batch):
+        embedder.embed_documents(texts[start : start + settings.embed_batch])
+    raw_s = time.perf_counter() - t0
+    return {
+        "documents": len(report.added),
+        "duplicates": len(report.duplicates),
+        "failed": len(report.failed),
+        "chunks": report.chunks,
+        "ingest_s": ingest_s,
+        "embed_in_ingest_s": report.embed_seconds,
+        "raw_embed_s": raw_s,
+        "peak_rss_mb": rss_mb,
+    }
+
+
+def measure(name: str, source: Path) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        data_dir = Path(tmp) / "data"
+        out = subprocess.run(
+            [sys.executable, "-m", "evals.bench_ingest", "--child", str(source), str(data_dir)],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "ingest.py", str(source), "--data-dir", str(data_dir), "--quiet"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        result["rerun_s"] = time.perf_counter() - t0
+    result["name"] = name
+    logging.info("%s: %s", name, result)
+    return result
+
+
+def table(rows: list[dict]) -> list[str]:
+    out = [
+        "| corpus | documents | chunks | ingest s | docs/s | chunks/s | raw embedding s (same chunks) | ingest ÷ raw | "
+        "peak RSS MB | unchanged re-run s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['name']} | {r['documents']} (+{r['duplicates']} duplicates) | {r['chunks']} | {r['ingest_s']:.1f} | "
+            f"{r['documents'] / r['ingest_s']:.2f} | {r['chunks'] / r['ingest_s']:.1f} | {r['raw_embed_s']:.1f} | "
+            f"{r['ingest_s'] / r['raw_embed_s']:.3f} | {r['peak_rss_mb']:.0f} | {r['rerun_s']:.2f} |"
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.bench_ingest", description=__doc__)
+    parser.add_argument("--child", nargs=2, metavar=("SOURCE", "DATA_DIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=["product", "ncp"], help="one corpus only")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(Path(args.child[0]), Path(args.child[1]))))
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    names = list(CORPORA)
+    if args.only:
+        names = [n for n in names if n.lower().startswith(args.only)]
+    rows = [measure(name, CORPORA[name]) for name in names]
+    from kb import Settings
+
+    settings = Settings.from_env()
+    lines = [
+        "## Ingest (`python -m evals.bench_ingest`)",
+        "",
+        f"Measured {date.today().isoformat()}, embedder {settings.embed_model}, chunk size {settings.chunk_size}, "
+        f"batch {settings.embed_batch}. Fresh data dir per corpus; the raw figure embeds the same chunk texts with "
+        "the bare embedder; the re-run is a whole `python ingest.py` process on unchanged files.",
+        "",
+        *table(rows),
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    if not args.no_write:
+        from .__main__ import write_section
+
+        write_section("ingest", lines)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

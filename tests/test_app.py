@@ -1,0 +1,299 @@
+"""bot/: the web chat, tested as people and integrators use it — a real server, gradio_client, headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kb.config import Settings
+from kb.ingest import ingest
+
+CITATION_KEYS = set(
+    ["n", "doc_id", "title", "doc_no", "issuer", "signed", "source", "section", "text", "start", "end", "page", "score"]
+)
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+XSS_DOC = """关于测试网页安全的通知
+测试〔2024〕1号
+各有关单位：
+一、总体要求
+本文件含有网页代码<script>window.__xss = 1; alert('xss')</script>
+和<img src=x onerror="window.__xss=2">，只能作为文字显示。
+二、工作要求
+各单位要做好网页安全测试工作。
+测试办公室
+2024年6月1日
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(data_dir: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(extra_env or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--data-dir", str(data_dir), "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the app exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise AssertionError("the app did not start within 120 s")
+
+
+def stop_app(proc: subprocess.Popen) -> str:
+    proc.terminate()
+    try:
+        out, _ = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return out or ""
+
+
+@pytest.fixture(scope="module")
+def app_data(corpus_store: Settings, tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
+    """The ingested product corpus plus a document full of HTML that must only ever show as text."""
+    root = tmp_path_factory.mktemp("app")
+    data = root / "data"
+    shutil.copytree(corpus_store.data_dir, data)
+    xss = root / "xss.txt"
+    xss.write_text(XSS_DOC, encoding="utf-8")
+    report = ingest([corpus_store.corpus_dir, xss], Settings(data_dir=data), embedder=embedder)
+    assert report.ok and len(report.added) == 1, report
+    return data
+
+
+@pytest.fixture(scope="module")
+def app(app_data: Path) -> Iterator[str]:
+    proc, url = start_app(app_data)
+    yield url
+    stop_app(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+        )  # fmt: skip
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, app):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    dialogs: list[str] = []
+    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    pg.goto(app)
+    pg.wait_for_selector("#kb-question textarea", timeout=60_000)
+    pg.dialogs = dialogs
+    yield pg
+    context.close()
+
+
+def ask(pg, question: str) -> None:
+    count = pg.locator("#kb-chat .message-row, #kb-chat [data-testid='bot']").count()
+    box = pg.locator("#kb-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    pg.wait_for_function(
+        "n => document.querySelectorAll('#kb-chat .message-row, #kb-chat [data-testid=\"bot\"]').length > n",
+        arg=count,
+        timeout=30_000,
+    )
+    pg.wait_for_function(
+        "() => !document.querySelector('#kb-chat').innerText.includes('正在查找相关政策')", timeout=60_000
+    )
+
+
+# --- the API -----------------------------------------------------------------------------------------------------
+
+
+def test_ask_endpoint_answers_with_a_citation_of_the_notice(app):
+    from gradio_client import Client
+
+    result = Client(app, verbose=False).predict("示范项目可以获得哪些政策支持？", api_name="/ask")
+    assert result["refused"] is False
+    assert "[1]" in result["answer"]
+    assert result["citations"][0]["n"] == 1
+    assert result["citations"][0]["doc_no"] == "发改办高技〔2020〕244号"
+    assert set(result["citations"][0]) == CITATION_KEYS
+    assert set(result["timings_ms"]) == {"embed", "retrieve", "answer", "total"}
+
+
+# --- the browser -------------------------------------------------------------------------------------------------
+
+
+def test_chat_shows_answer_sources_and_opens_the_passage(page):
+    ask(page, "示范项目可以获得哪些政策支持？")
+    chat = page.locator("#kb-chat")
+    assert "[1]" in chat.inner_text()
+    first_source = page.locator("#kb-chat .kb-src").first
+    assert "发改办高技〔2020〕244号" in first_source.inner_text()
+    assert first_source.locator("mark").count() >= 1  # the answering sentence is highlighted
+    assert "以政策原文为准" in chat.inner_text()
+    passage = first_source.locator(".kb-passage").inner_text()
+    first_source.locator("a.kb-open").click()
+    page.wait_for_selector("#kb-viewer mark", timeout=20_000)
+    viewer = page.locator("#kb-viewer")
+    assert "国家发展改革委办公厅关于开展社会服务领域双创带动就业示范工作的通知" in viewer.inner_text()
+    marked = "".join(viewer.locator("mark").all_inner_texts())
+    assert marked and marked.replace("\n", "")[:20] in passage.replace("\n", "")
+
+
+def test_follow_up_question_is_answered_in_context(page):
+    ask(page, "家政服务领域的示范方向是什么？")
+    ask(page, "那养老托育呢？")
+    last = page.locator("#kb-chat .kb-src").last.inner_text() + page.locator("#kb-chat").inner_text()[-600:]
+    assert "养老" in last
+
+
+def test_lookup_finds_highlights_and_offers_a_copyable_answer(page):
+    page.get_by_role("tab", name="检索").click()
+    page.get_by_label("关键词或文号").fill("创业担保贷款")
+    page.locator("#kb-search").click()
+    page.wait_for_selector("#kb-results mark", timeout=30_000)
+    assert "创业担保贷款" in page.locator("#kb-results mark").first.inner_text()
+    copy_text = page.locator("#kb-copy textarea").input_value()
+    assert "[1]" in copy_text and "\n[1]《" in copy_text
+
+
+def test_lookup_by_doc_number(page):
+    page.get_by_role("tab", name="检索").click()
+    page.get_by_label("关键词或文号").fill("国发[2018]39号")
+    page.locator("#kb-search").click()
+    page.wait_for_selector("#kb-results .kb-src", timeout=30_000)
+    heads = page.locator("#kb-results .kb-src-head").all_inner_texts()
+    assert heads and all("国发〔2018〕39号" in h for h in heads)
+
+
+def test_dislike_is_written_to_the_feedback_log(page, app_data):
+    ask(page, "个人自主创业最多能申请多少创业担保贷款？")
+    page.locator("#kb-chat button[aria-label='Dislike']").last.click()
+    log = app_data / "feedback.jsonl"
+    deadline = time.monotonic() + 15
+    entries: list[dict] = []
+    while time.monotonic() < deadline:
+        if log.exists():
+            entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line]
+            if any(e["rating"] == "down" for e in entries):
+                break
+        time.sleep(0.3)
+    down = [e for e in entries if e["rating"] == "down"]
+    assert down, entries
+    assert down[-1]["question"] == "个人自主创业最多能申请多少创业担保贷款？"
+    assert down[-1]["chunk_ids"] and down[-1]["answer"] and down[-1]["time"]
+
+
+def test_document_text_and_user_input_are_shown_as_text(page):
+    page.get_by_role("tab", name="文件库").click()
+    page.get_by_text("关于测试网页安全的通知").first.click()
+    page.wait_for_function("() => document.querySelector('#kb-viewer').innerText.includes('<script>')", timeout=20_000)
+    viewer = page.locator("#kb-viewer")
+    assert "<img src=x onerror=" in viewer.inner_text()
+    assert viewer.locator("script").count() == 0 and viewer.locator("img").count() == 0
+    page.get_by_role("tab", name="咨询").click()
+    ask(page, '<img src=x onerror="window.__xss=3"> 网页安全的通知里写了什么？')
+    time.sleep(0.5)
+    assert page.evaluate("() => window.__xss") is None
+    assert page.locator("#kb-chat img[src='x']").count() == 0
+    assert page.dialogs == []
+
+
+def test_screenshots_for_the_readme(browser, app):
+    """Desktop and phone-width screenshots of a real answer, committed under docs/ for the README."""
+    docs = ROOT / "docs"
+    docs.mkdir(exist_ok=True)
+    for width, name in ((1280, "screenshot-desktop.png"), (390, "screenshot-mobile.png")):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        pg = context.new_page()
+        pg.goto(app)
+        pg.wait_for_selector("#kb-question textarea", timeout=60_000)
+        ask(pg, "我想开一家家政服务公司，有什么扶持政策？")
+        pg.locator("#kb-chat a.kb-open").first.click()
+        pg.wait_for_selector("#kb-viewer mark", timeout=20_000)
+        time.sleep(0.8)
+        pg.screenshot(path=str(docs / name), full_page=width < 500)
+        context.close()
+        assert (docs / name).stat().st_size > 10_000
+
+
+# --- start-up and safety -----------------------------------------------------------------------------------------
+
+
+def test_missing_index_gives_a_page_that_says_how_to_build_it(tmp_path):
+    proc, url = start_app(tmp_path / "empty")
+    try:
+        from gradio_client import Client  # noqa: F401 - the page itself is what matters here
+
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200
+        config = json.loads(urllib.request.urlopen(url + "config", timeout=10).read())
+        text = json.dumps(config, ensure_ascii=False)
+        assert "python ingest.py" in text and "Traceback" not in text
+    finally:
+        output = stop_app(proc)
+    assert "Traceback" not in output
+
+
+def test_login_is_required_when_kb_auth_is_set(app_data):
+    from gradio_client import Client
+
+    proc, url = start_app(app_data, {"KB_AUTH": "hotline:s3cret-pass"})
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own error types for a 401
+            Client(url, verbose=False).predict("示范项目可以获得哪些政策支持？", api_name="/ask")
+        result = Client(url, auth=("hotline", "s3cret-pass"), verbose=False).predict(
+            "示范项目可以获得哪些政策支持？", api_name="/ask"
+        )
+        assert result["citations"]
+    finally:
+        stop_app(proc)
+
+
+def test_the_app_binds_to_localhost_by_default():
+    import argparse  # noqa: F401
+
+    from bot.__main__ import main
+
+    help_text = subprocess.run(
+        [sys.executable, "-m", "bot", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "127.0.0.1" in help_text
+    assert main.__module__ == "bot.__main__"
