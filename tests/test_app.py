@@ -92,10 +92,15 @@ def app_data(corpus_store: Settings, tmp_path_factory: pytest.TempPathFactory, e
 
 
 @pytest.fixture(scope="module")
-def app(app_data: Path) -> Iterator[str]:
+def app_server(app_data: Path) -> Iterator[tuple[subprocess.Popen, str]]:
     proc, url = start_app(app_data)
-    yield url
+    yield proc, url
     stop_app(proc)
+
+
+@pytest.fixture(scope="module")
+def app(app_server: tuple[subprocess.Popen, str]) -> str:
+    return app_server[1]
 
 
 @pytest.fixture(scope="module")
@@ -287,13 +292,13 @@ def test_login_is_required_when_kb_auth_is_set(app_data):
         stop_app(proc)
 
 
-def test_the_app_binds_to_localhost_by_default():
-    import argparse  # noqa: F401
+def test_the_app_binds_to_localhost_by_default(app_server):
+    import psutil
 
-    from bot.__main__ import main
+    from bot.__main__ import build_parser
 
-    help_text = subprocess.run(
-        [sys.executable, "-m", "bot", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout
-    assert "127.0.0.1" in help_text
-    assert main.__module__ == "bot.__main__"
+    assert build_parser().parse_args([]).host == "127.0.0.1"
+    proc, url = app_server
+    port = int(url.rstrip("/").rsplit(":", 1)[1])
+    listening = {c.laddr.ip for c in psutil.Process(proc.pid).net_connections(kind="tcp") if c.laddr.port == port}
+    assert listening == {"127.0.0.1"}

