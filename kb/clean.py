@@ -22,15 +22,23 @@ RADICALS = str.maketrans(
         "⻚": "页", "⻛": "风", "⻜": "飞", "⻝": "食", "⻟": "飠", "⻠": "饣", "⻢": "马", "⻣": "骨",
         "⻤": "鬼", "⻥": "鱼", "⻦": "鸟", "⻧": "卤", "⻨": "麦", "⻩": "黄", "⻪": "黾", "⻫": "斉",
         "⻬": "齐", "⻭": "歯", "⻮": "齿", "⻯": "竜", "⻰": "龙", "⻱": "龜", "⻲": "亀", "⻳": "龟",
+        # Component forms (亻 氵 扌 …): Unicode's equivalent unified ideographs.
+        "⺂": "乛", "⺃": "乚", "⺄": "乙", "⺅": "亻", "⺆": "冂", "⺈": "𠂊", "⺉": "刂", "⺋": "㔾", "⺑": "尢",
+        "⺖": "忄", "⺘": "扌", "⺙": "攵", "⺡": "氵", "⺣": "灬", "⺤": "爫", "⺥": "爫", "⺦": "丬", "⺨": "犭",
+        "⺭": "礻", "⺮": "竹", "⺯": "糹", "⺰": "纟", "⺳": "㓁", "⺴": "罒", "⺵": "罒", "⺷": "𦍌", "⺸": "𦍋",
+        "⺻": "聿", "⺽": "臼", "⺾": "艹", "⺿": "艹", "⻀": "艹", "⻂": "衤", "⻇": "𧢲", "⻊": "𧾷", "⻌": "辶",
+        "⻍": "辶", "⻎": "辶", "⻕": "𨸏", "⻞": "𩙿", "⻡": "𩠐", "⺀": "冫", "⺚": "旡", "⺪": "疋",
         "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None, "\u00ad": None,
     }
 )  # fmt: skip
+RADICAL_BLOCK = re.compile("[\u2e80-\u2eff]")  # anything of the block still left has no character to stand for
 
 _CJK_CHAR = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_PUNCT = r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65“”‘’—…·"
 _CJK = f"[{_CJK_CHAR}{_CJK_PUNCT}]"
 _SPACE = r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
 
+EDGE_LINES = 2
 _INDENT = re.compile(f"^({_SPACE}{{2,}}|[\u3000\u2003])")
 _SPACE_BEFORE_LABEL = re.compile(
     f"(?<=[\\w）)]){_SPACE}+(?=(来源|发布时间|发布日期|作者|文号|发文机关|成文日期|索引号|主题分类)[:：])"
@@ -50,9 +58,11 @@ _CHROME_LINE = re.compile(
     r"打印页面|打印本页|关闭本页|关闭窗口|\[?\s*打印\s*\]?\s*(仅打印内容)?|【\s*打印\s*】.*|"
     r"浏览字号.*|【?\s*字[号体]\s*[:：].*|保护视力色[:：]?.*|"
     r"(来源|作者|责任编辑|编辑|发布者)[:：]\s*|"
-    r"[A-Za-z]|[大中小](\s*[大中小])*"
+    r"[大中小](\s*[大中小])*"
     r")$"
 )
+# Chrome that looks like content elsewhere: a lone letter (the font-size "A" button), only in a page's head.
+_HEAD_CHROME = re.compile(r"^[A-Za-z]$")
 # Fragments of chrome inside an otherwise useful line ("来源：中国政府网 字号：[大][中][小]").
 _CHROME_FRAGMENT = re.compile(r"\s*【?\s*字号\s*[:：]\s*(\[?\s*[大中小]\s*\]?\s*)+】?|\s*【?\s*打印\s*】?\s*$")
 # PDF print furniture: page numbers (—8—, - 3 -, 第3页), browser print lines (date+time+title, URL+n/N).
@@ -61,7 +71,7 @@ _FOOTER_LINE = re.compile(
     r"[—–\-－~]+\s*\d{1,4}\s*[—–\-－~]+|"
     r"第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,4}\s*/\s*\d{1,4}|"
     r"\d{4}/\d{1,2}/\d{1,2}\s*\d{1,2}:\d{2}(:\d{2})?.*|"
-    r"(https?://|www\.)\S+(\s+\d{1,4}\s*/\s*\d{1,4})?"
+    r"(https?://|www\.)\S+\s+\d{1,4}\s*/\s*\d{1,4}|(https?://)?(www\.)?[\w-]+(\.[\w-]+)+/?"
     r")$"
 )
 _PAREN_PAIR = re.compile(r"\(([^()\n]{0,80})\)")
@@ -78,6 +88,8 @@ class _Line:
     numbered: bool = False  # starts with "12 " in the source: a table row or list item
     width: int = 0  # the page's typical full-line length, to tell wrapped lines from short ones
     table: bool = False  # the page is a table extracted cell by cell: its lines are not wrapped prose
+    edge: bool = False  # among the first or last lines of its page, where running headers and footers stand
+    last: int = 0  # length of the last source line joined into this one
 
 
 def clean(doc: SourceDoc) -> SourceDoc:
@@ -88,14 +100,18 @@ def clean(doc: SourceDoc) -> SourceDoc:
     for number, page_text in zip(numbers, pages, strict=False):
         raw_lines = page_text.split("\n")
         table = doc.format == "pdf" and _looks_like_table(raw_lines)
+        page_lines: list[_Line] = []
         for raw in raw_lines:
             indented = bool(_INDENT.match(raw))
             numbered = bool(re.match(r"^\s*\d{1,3}(\s|$)", raw))
             flattened = len(pages) == 1 and "\n" not in page_text
-            lines.extend(
+            page_lines.extend(
                 _Line(part, number, indented, numbered, table=table) for part in _normalise_line(raw, flattened)
             )
-    lines = [ln for ln in lines if ln.text and not _is_chrome(ln.text)]
+        page_lines = [ln for ln in page_lines if ln.text and not _is_chrome(ln.text, doc.format == "pdf")]
+        for i, ln in enumerate(page_lines):
+            ln.edge = i < EDGE_LINES or i >= len(page_lines) - EDGE_LINES
+        lines.extend(ln for i, ln in enumerate(page_lines) if not (i < 15 and _HEAD_CHROME.match(ln.text)))
     if doc.format == "pdf":
         lines = _drop_running_lines(lines, len(pages))
         lines = _join_broken_lines(lines)
@@ -118,7 +134,7 @@ def normalise_text(text: str) -> str:
 
 
 def _normalise_line(raw: str, flattened: bool) -> list[str]:
-    text = unicodedata.normalize("NFKC", raw).translate(RADICALS)
+    text = RADICAL_BLOCK.sub("", unicodedata.normalize("NFKC", raw).translate(RADICALS))
     text = _CHROME_FRAGMENT.sub("", text)
     segments = _split_flattened(text) if flattened and len(text) > 300 else [text]
     out = []
@@ -183,8 +199,9 @@ def _chinese_punctuation(text: str) -> str:
     return _HALF_PUNCT.sub(punct, text)
 
 
-def _is_chrome(text: str) -> bool:
-    return bool(_CHROME_LINE.match(text) or _FOOTER_LINE.match(text))
+def _is_chrome(text: str, pdf: bool) -> bool:
+    """Web chrome anywhere; print furniture (page numbers, browser print lines) in PDFs only."""
+    return bool(_CHROME_LINE.match(text) or (pdf and _FOOTER_LINE.match(text)))
 
 
 def _drop_running_lines(lines: list[_Line], n_pages: int) -> list[_Line]:
@@ -193,14 +210,14 @@ def _drop_running_lines(lines: list[_Line], n_pages: int) -> list[_Line]:
         return lines
     shape = lambda s: re.sub(r"\d+", "#", s)  # noqa: E731 - page counters differ from page to page
     pages_with: Counter[str] = Counter()
-    for key in {(shape(ln.text), ln.page) for ln in lines}:
+    for key in {(shape(ln.text), ln.page) for ln in lines if ln.edge}:
         pages_with[key[0]] += 1
     threshold = max(2, int(0.6 * n_pages + 0.5))
     seen: set[str] = set()
     kept = []
     for ln in lines:
         key = shape(ln.text)
-        if pages_with[key] >= threshold and len(ln.text) < 120:
+        if ln.edge and pages_with[key] >= threshold and len(ln.text) < 120:
             if key in seen:
                 continue
             seen.add(key)
@@ -220,8 +237,9 @@ def _join_broken_lines(lines: list[_Line]) -> list[_Line]:
     for ln in lines:
         if out and _continues(out[-1], ln):
             out[-1].text += ("" if _CJK_RE.match(ln.text[0]) or _CJK_RE.match(out[-1].text[-1]) else " ") + ln.text
+            out[-1].last, out[-1].table, out[-1].width = len(ln.text), ln.table, ln.width
         else:
-            out.append(_Line(ln.text, ln.page, ln.indented))
+            out.append(replace(ln, last=len(ln.text)))
     return out
 
 
@@ -240,7 +258,7 @@ def _continues(prev: _Line, nxt: _Line) -> bool:
         return True
     if nxt.indented or nxt.numbered or nxt.table or prev.table or _HEADING_START.match(nxt.text):
         return False
-    if len(prev.text) < 0.75 * prev.width:
+    if prev.last < 0.75 * prev.width:  # the previous source line stopped short: it ended a paragraph
         return False
     if prev.text[-1] in "。！？；：!?;:":
         return False

@@ -6,13 +6,13 @@ import fcntl
 import hashlib
 import json
 import logging
+import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import ConfigError, IndexMismatch, IngestBusy, LoadError
 from .lexical import Tokenizer
-from .store import Store, atomic_write_text
+from .store import Manifest, Store, atomic_write_text, record_id
 from .types import DocMeta, SourceDoc
 
 log = logging.getLogger(__name__)
@@ -81,10 +81,12 @@ class _Parsed:
 class _Plan:
     unchanged: dict[str, str] = field(default_factory=dict)  # doc_id → primary file key
     to_embed: dict[str, _Parsed] = field(default_factory=dict)  # doc_id → parsed primary
+    replaces: dict[str, str] = field(default_factory=dict)  # new doc_id → the doc_id its file held before
     duplicates: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # file key → (doc_id, shown, of shown)
     removed: list[str] = field(default_factory=list)  # doc ids
     failed: dict[str, tuple[str, str]] = field(default_factory=dict)  # file key → (shown, reason)
     sha: dict[str, str] = field(default_factory=dict)  # file key → sha256
+    in_scope: set[str] = field(default_factory=set)  # stored file keys under the paths given to this ingest
     stored_before: dict[str, str] = field(default_factory=dict)  # doc_id → its source, as the manifest had it
 
     @property
@@ -139,7 +141,7 @@ def ingest(
     """Bring the store in `settings.data_dir` in line with the files under `paths`.
 
     Unchanged files are skipped without loading the embedder; a file that fails to load is reported and whatever
-    was stored for it before is kept.
+    was stored for it before is kept. Stored documents from files outside `paths` are left alone.
 
     Raises:
         ConfigError: a path does not exist or a setting is wrong.
@@ -150,29 +152,33 @@ def ingest(
     progress = progress or Progress()
     embedder = embedder or make_embedder(settings.embed_model)
     files, skipped = scan(paths)
+    roots = [str(p.resolve()) for p in paths]
     report = Report(skipped=[shown_path(p) for p in skipped], dry_run=dry_run)
+    if dry_run:  # read only: no lock, no directory, no Chroma
+        manifest = Manifest.load(settings.manifest_path) if not rebuild else Manifest(settings.manifest_path)
+        _check_embedder(manifest, embedder.name, settings, rebuild)
+        stale = bool(manifest.docs) and manifest.pipeline.get("signature") != pipeline_signature(
+            settings, embedder.name
+        )
+        plan = _plan(files, roots, manifest, stale)
+        _fill_report(report, plan)
+        report.seconds = time.perf_counter() - started
+        return report
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with _exclusive(settings.data_dir, wait=not dry_run):
+    with _exclusive(settings.data_dir):
         store = Store(settings, embedder.name)
-        manifest = store.manifest
-        if manifest.embedder and manifest.embedder != embedder.name and not rebuild:
-            raise IndexMismatch(
-                f"the index in {settings.data_dir} was built with embedder {manifest.embedder!r}, but KB_EMBED_MODEL "
-                f"is {embedder.name!r}; rebuild it with `python ingest.py --rebuild`"
-            )
+        _check_embedder(store.manifest, embedder.name, settings, rebuild)
         signature = pipeline_signature(settings, embedder.name)
-        stale = rebuild or (bool(manifest.docs) and manifest.pipeline.get("signature") != signature)
         journal = settings.data_dir / "ingest.journal"
-        plan = _plan(files, manifest.__dict__ if not rebuild else {"docs": {}, "files": {}}, stale)
-        if not dry_run and (plan.has_work or journal.exists() or rebuild or stale):
-            if rebuild:
-                store.reset()
-            else:
-                _ = store.collection  # opening it checks which embedder built it
-                if _repair(store, journal):
-                    plan = _plan(files, manifest.__dict__, stale)
-            manifest = store.manifest
-            manifest.pipeline = {
+        if rebuild:
+            store.reset()
+        stale = bool(store.manifest.docs) and store.manifest.pipeline.get("signature") != signature
+        plan = _plan(files, roots, store.manifest, stale)
+        if plan.has_work or journal.exists() or stale:
+            _ = store.collection  # opening it checks which embedder built it
+            if _repair(store, journal):
+                plan = _plan(files, roots, store.manifest, stale)
+            store.manifest.pipeline = {
                 "signature": signature,
                 "chunk_size": settings.chunk_size,
                 "chunk_overlap": settings.chunk_overlap,
@@ -183,16 +189,21 @@ def ingest(
     return report
 
 
+def _check_embedder(manifest: Manifest, name: str, settings: Settings, rebuild: bool) -> None:
+    if manifest.embedder and manifest.embedder != name and not rebuild:
+        raise IndexMismatch(
+            f"the index in {settings.data_dir} was built with embedder {manifest.embedder!r}, but KB_EMBED_MODEL "
+            f"is {name!r}; rebuild it with `python ingest.py --rebuild`"
+        )
+
+
 @contextmanager
-def _exclusive(data_dir: Path, wait: bool) -> Iterator[None]:
-    lock_path = data_dir / ".ingest.lock"
-    with open(lock_path, "a+") as fh:
+def _exclusive(data_dir: Path) -> Iterator[None]:
+    """Hold the data directory's ingest lock, or raise IngestBusy at once."""
+    with open(data_dir / ".ingest.lock", "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            if not wait:
-                yield
-                return
             raise IngestBusy(f"another ingest is running on {data_dir}; wait for it to finish") from exc
         try:
             yield
@@ -208,13 +219,42 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _plan(files: Iterable[Path], stored: dict[str, Any], stale: bool) -> _Plan:
-    """Decide per document: unchanged, (re)embed, duplicate, failed or removed. Loads only changed files."""
-    docs: dict[str, dict[str, Any]] = stored.get("docs", {})
-    plan = _Plan(stored_before={doc_id: (doc["sources"] or [doc_id])[0] for doc_id, doc in docs.items()})
-    known_files: dict[str, dict[str, Any]] = {} if stale else stored.get("files", {})
+def _under(key: str, roots: list[str]) -> bool:
+    return any(key == root or key.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def _parse(path: Path, shown: str) -> tuple[SourceDoc, DocMeta]:
+    """Load, clean and read the metadata of one file.
+
+    Raises:
+        LoadError: for any reason the file cannot become a document (a loader's unexpected error included).
+    """
+    try:
+        doc = clean_mod.clean(load_mod.load(path))
+    except LoadError:
+        raise
+    except Exception as exc:  # one odd file must not stop the others
+        log.exception("unexpected error reading %s", path)
+        raise LoadError(str(path), f"unreadable ({type(exc).__name__}: {exc})") from exc
+    if not doc.text.strip():
+        raise LoadError(str(path), "no text left after removing page furniture (web chrome, print headers/footers)")
+    meta = meta_mod.extract(doc)
+    return doc, DocMeta(**{**meta.as_dict(), "source": shown})
+
+
+def _plan(files: Iterable[Path], roots: list[str], manifest: Manifest, stale: bool) -> _Plan:
+    """Decide per document: unchanged, (re)embed, duplicate, failed or removed. Loads only changed files.
+
+    `stale`: the pipeline changed since the manifest was written, so every file is processed again.
+    """
+    docs = manifest.docs
+    stored_files = manifest.files
+    plan = _Plan(
+        stored_before={doc_id: (doc["sources"] or [doc_id])[0] for doc_id, doc in docs.items()},
+        in_scope={key for key in stored_files if _under(key, roots)},
+    )
     claims: dict[str, str] = {}  # doc_id → shown path of the file that holds it
-    fingerprints: dict[str, str] = {doc["fingerprint"]: doc_id for doc_id, doc in docs.items() if "fingerprint" in doc}
+    fingerprints = {doc["fingerprint"]: doc_id for doc_id, doc in docs.items() if "fingerprint" in doc}
     to_parse: list[tuple[str, Path]] = []
     shown_of: dict[str, str] = {}
     for path in files:
@@ -225,24 +265,23 @@ def _plan(files: Iterable[Path], stored: dict[str, Any], stale: bool) -> _Plan:
         except OSError as exc:
             plan.failed[key] = (shown, f"cannot read file: {exc.strerror or exc}")
             continue
-        prev = known_files.get(key)
-        if prev and prev["sha256"] == plan.sha[key] and prev["doc_id"] in docs and prev.get("role") == "primary":
+        prev = stored_files.get(key)
+        same = prev is not None and prev["sha256"] == plan.sha[key] and prev["doc_id"] in docs and not stale
+        if same and prev["role"] == "primary":
             plan.unchanged[prev["doc_id"]] = key
             claims[prev["doc_id"]] = shown
         else:
             to_parse.append((key, path))
     for key, path in to_parse:
-        prev = known_files.get(key)
-        if prev and prev["sha256"] == plan.sha[key] and prev["doc_id"] in claims:
+        prev = stored_files.get(key)
+        if prev and prev["sha256"] == plan.sha[key] and prev["doc_id"] in claims and not stale:
             plan.duplicates[key] = (prev["doc_id"], shown_of[key], claims[prev["doc_id"]])
             continue
         try:
-            doc = clean_mod.clean(load_mod.load(path))
-            meta = meta_mod.extract(doc)
+            doc, meta = _parse(path, shown_of[key])
         except LoadError as exc:
             plan.failed[key] = (shown_of[key], exc.reason)
             continue
-        meta = DocMeta(**{**meta.as_dict(), "source": shown_of[key]})
         fingerprint = meta_mod.text_fingerprint(doc.text)
         same_text = fingerprints.get(fingerprint)
         holder = meta.doc_id if meta.doc_id in claims else same_text if same_text in claims else None
@@ -252,73 +291,91 @@ def _plan(files: Iterable[Path], stored: dict[str, Any], stale: bool) -> _Plan:
         claims[meta.doc_id] = shown_of[key]
         fingerprints[fingerprint] = meta.doc_id
         plan.to_embed[meta.doc_id] = _Parsed(key, shown_of[key], plan.sha[key], doc, meta, fingerprint)
-    failed_docs = {known_files[k]["doc_id"] for k in plan.failed if k in known_files}
-    plan.removed = [doc_id for doc_id in docs if doc_id not in claims and doc_id not in failed_docs]
+        if prev and prev["role"] == "primary" and prev["doc_id"] != meta.doc_id and prev["doc_id"] in docs:
+            plan.replaces[meta.doc_id] = prev["doc_id"]  # the file's document got a new id (its text changed)
+    failed_docs = {stored_files[k]["doc_id"] for k in plan.failed if k in stored_files}
+    scoped_docs = {stored_files[k]["doc_id"] for k in plan.in_scope}
+    listed_docs = {f["doc_id"] for f in stored_files.values()}
+    plan.removed = [
+        doc_id
+        for doc_id in docs
+        if (doc_id in scoped_docs or doc_id not in listed_docs) and doc_id not in claims and doc_id not in failed_docs
+    ]
     return plan
 
 
 def _repair(store: Store, journal: Path) -> bool:
-    """Undo what a killed ingest left behind: vectors of documents the manifest does not vouch for.
+    """Clear what a killed ingest left behind: vectors of versions the manifest does not list.
 
-    Returns True when the manifest changed (documents to re-ingest).
+    Returns True when the manifest changed (documents to ingest again).
     """
     manifest = store.manifest
-    dirty: set[str] = set()
     if journal.exists():
         try:
-            dirty = set(json.loads(journal.read_text(encoding="utf-8")))
+            in_flight = set(json.loads(journal.read_text(encoding="utf-8")))
         except (OSError, json.JSONDecodeError):
-            dirty = set(manifest.docs)
-        log.warning("a previous ingest was interrupted; repairing %d document(s)", len(dirty))
-    elif store.collection.count() != manifest.chunk_count():
-        stored = store.vector_ids()
-        wanted = {cid: doc["hash"] for doc in manifest.docs.values() for cid in doc["chunk_ids"]}
-        strays = [cid for cid, md in stored.items() if wanted.get(cid) != md.get("doc_hash")]
-        store.delete_chunks(strays)
-        dirty = {doc_id for doc_id, doc in manifest.docs.items() if any(cid not in stored for cid in doc["chunk_ids"])}
-        log.warning(
-            "index and manifest disagreed: removed %d stray chunk(s), re-ingesting %d document(s)",
-            len(strays),
-            len(dirty),
-        )
-    for doc_id in dirty:
-        store.delete_doc_vectors(doc_id)
+            in_flight = set(manifest.docs)
+        log.warning("a previous ingest was interrupted; cleaning up %d document(s)", len(in_flight))
+        for doc_id in in_flight:
+            listed = manifest.docs.get(doc_id)
+            store.delete_versions(doc_id, keep=listed["hash"] if listed else None)
+            if listed is None:
+                store.delete_texts(doc_id)
+        journal.unlink(missing_ok=True)
+    if store.collection.count() == manifest.chunk_count():
+        return False
+    stored = store.vector_ids()
+    wanted = {record_id(cid, doc["hash"]) for doc in manifest.docs.values() for cid in doc["chunk_ids"]}
+    strays = [rid for rid in stored if rid not in wanted]
+    store.delete_records(strays)
+    broken = {
+        doc_id
+        for doc_id, doc in manifest.docs.items()
+        if any(record_id(cid, doc["hash"]) not in stored for cid in doc["chunk_ids"])
+    }
+    log.warning(
+        "index and manifest disagreed: %d stray vector(s) removed, %d document(s) to redo", len(strays), len(broken)
+    )
+    for doc_id in broken:
         store.lexical.remove_doc(doc_id)
         manifest.docs.pop(doc_id, None)
-    for key in [k for k, f in manifest.files.items() if f["doc_id"] in dirty]:
+    for key in [k for k, f in manifest.files.items() if f["doc_id"] in broken]:
         del manifest.files[key]
-    if dirty:
+    if broken:
         store.commit()
-    journal.unlink(missing_ok=True)
-    return bool(dirty)
+    return bool(broken)
 
 
 def _execute(
     plan: _Plan, store: Store, embedder: Embedder, settings: Settings, progress: Progress, journal: Path, report: Report
 ) -> None:
+    """Write new versions beside the old, commit the manifest, then delete what the manifest no longer lists."""
     manifest = store.manifest
-    pending: list[str] = []
+    in_flight: list[str] = []
+    after_commit: list[Callable[[], None]] = []
 
     def touch(doc_id: str) -> None:
-        pending.append(doc_id)
-        atomic_write_text(journal, json.dumps(pending, ensure_ascii=False))
+        in_flight.append(doc_id)
+        atomic_write_text(journal, json.dumps(in_flight, ensure_ascii=False))
 
     def commit() -> None:
         store.commit()
-        pending.clear()
+        for cleanup in after_commit:
+            cleanup()
+        after_commit.clear()
+        in_flight.clear()
         journal.unlink(missing_ok=True)
 
-    for doc_id in plan.removed:
+    def drop(doc_id: str) -> None:
         touch(doc_id)
-        store.delete_doc_vectors(doc_id)
         store.lexical.remove_doc(doc_id)
-        store.delete_text(doc_id)
         manifest.docs.pop(doc_id, None)
-    for key in [
-        k
-        for k, f in manifest.files.items()
-        if f["doc_id"] in plan.removed or (k not in plan.sha and k not in plan.failed)
-    ]:
+        after_commit.append(lambda d=doc_id: (store.delete_versions(d), store.delete_texts(d)))
+
+    for doc_id in plan.removed:
+        drop(doc_id)
+    gone = {k for k in plan.in_scope if k not in plan.sha and k not in plan.failed}
+    for key in [k for k, f in manifest.files.items() if f["doc_id"] in plan.removed or k in gone]:
         del manifest.files[key]
 
     work = [
@@ -344,19 +401,19 @@ def _execute(
             store.check_dim(int(matrix.shape[1]))
             dim_checked = True
         doc_id = parsed.meta.doc_id
+        old = plan.replaces.get(doc_id)
+        if old is not None:
+            drop(old)
         touch(doc_id)
-        old_ids = set(manifest.docs.get(doc_id, {}).get("chunk_ids", []))
-        new_ids = [c.id for c in chunks]
-        store.delete_chunks(sorted(old_ids - set(new_ids)))
         store.add_chunks(chunks, matrix)
+        store.save_text(doc_id, parsed.sha, parsed.doc.text)
         store.lexical.remove_doc(doc_id)
         store.lexical.add(chunks)
-        store.save_text(doc_id, parsed.doc.text)
         manifest.docs[doc_id] = {
             "hash": parsed.sha,
             "fingerprint": parsed.fingerprint,
             "sources": [parsed.shown],
-            "chunk_ids": new_ids,
+            "chunk_ids": [c.id for c in chunks],
             "meta": parsed.meta.as_dict(),
             "format": parsed.doc.format,
             "pages": len(parsed.doc.pages),
@@ -365,6 +422,9 @@ def _execute(
             "embedder": embedder.name,
         }
         manifest.files[parsed.key] = {"sha256": parsed.sha, "doc_id": doc_id, "role": "primary"}
+        after_commit.append(
+            lambda d=doc_id, h=parsed.sha: (store.delete_versions(d, keep=h), store.delete_texts(d, keep=h))
+        )
         report.chunks += len(chunks)
         progress.document_done(parsed.shown)
         if n % COMMIT_EVERY == 0:
@@ -375,16 +435,18 @@ def _execute(
             sources = manifest.docs[doc_id]["sources"]
             if shown not in sources:
                 sources.append(shown)
-    for doc in manifest.docs.values():  # a duplicate that vanished is no longer a source
-        live = {f_key for f_key, f in manifest.files.items() if f["doc_id"] == doc["meta"]["doc_id"]}
-        doc["sources"] = [s for s in doc["sources"] if str(Path(s).resolve()) in live] or doc["sources"][:1]
+    for doc_id, doc in manifest.docs.items():  # a duplicate that vanished is no longer a source
+        live = {shown_path(Path(k)) for k, f in manifest.files.items() if f["doc_id"] == doc_id}
+        doc["sources"] = [s for s in doc["sources"] if s in live] or doc["sources"][:1]
     commit()
 
 
 def _fill_report(report: Report, plan: _Plan) -> None:
+    replaced = set(plan.replaces.values())
     for doc_id, parsed in plan.to_embed.items():
-        (report.updated if doc_id in plan.stored_before else report.added).append(parsed.shown)
+        updated = doc_id in plan.stored_before or doc_id in plan.replaces
+        (report.updated if updated else report.added).append(parsed.shown)
     report.unchanged = sorted(shown_path(Path(k)) for k in plan.unchanged.values())
-    report.removed = sorted(plan.stored_before[doc_id] for doc_id in plan.removed)
+    report.removed = sorted(plan.stored_before[doc_id] for doc_id in plan.removed if doc_id not in replaced)
     report.duplicates = sorted((shown, of) for _doc, shown, of in plan.duplicates.values())
     report.failed = sorted(plan.failed.values())

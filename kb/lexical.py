@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import StoreError
-from .meta import _DOC_NO, canonical_doc_no
+from .meta import doc_numbers_in
 from .types import Chunk
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class Tokenizer:
 
     def tokenize(self, text: str) -> list[str]:
         text = unicodedata.normalize("NFKC", text).lower()
-        tokens = [canonical_doc_no(m.group(0)) for m in _DOC_NO.finditer(text)]  # 文号 as one token too
+        tokens = doc_numbers_in(text)  # a 文号 is one token too
         for token in self._load().cut_for_search(text):
             token = token.strip()
             if token and token not in STOPWORDS and _TOKEN_OK.search(token):

@@ -22,6 +22,7 @@ SUPPORTED_SUFFIXES = (*TEXT_SUFFIXES, *HTML_SUFFIXES, ".pdf", ".docx")
 _RUBBISH_TITLES = re.compile(
     r"^(标题|无标题|untitled|title|document|文档\d*|microsoft word.*|.*\.(docx?|wps|pdf))$", re.I
 )
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
@@ -53,12 +54,14 @@ def load(path: Path) -> SourceDoc:
 
 def decode_text(data: bytes, path: str) -> str:
     """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030/GBK; refuse anything else."""
-    candidates = ["utf-16"] if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ["utf-8-sig", "gb18030"]
+    candidates = ["utf-16"] if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ["utf-8-sig", "gb18030", "big5"]
     for encoding in candidates:
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if encoding != "utf-8-sig" and len(_PRIVATE_USE.findall(text)) > max(1, len(text) // 500):
+            continue  # Big5 bytes decode as GB18030 too, into private-use mojibake: not this encoding
         _reject_binary(text, path)
         return text.replace("\r\n", "\n").replace("\r", "\n")
     if b"\x00" in data:
@@ -202,10 +205,11 @@ def _load_docx(path: Path, data: bytes) -> SourceDoc:
     from docx import Document
     from docx.table import Table
     from docx.text.paragraph import Paragraph
+    from lxml.etree import LxmlError
 
     try:
         document = Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, LxmlError) as exc:
         raise LoadError(str(path), f"corrupt or not a .docx file ({type(exc).__name__})") from exc
     lines: list[str] = []
     for child in document.element.body.iterchildren():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date as _date
 from pathlib import Path
 
 from .clean import normalise_text
@@ -78,10 +79,31 @@ def text_fingerprint(text: str) -> str:
     return hashlib.sha256(core.encode("utf-8")).hexdigest()
 
 
+# Characters that end the words before a 文号 ("请问国发〔2019〕4号", "见赣府发…") and start no agency's prefix.
+_NOT_PREFIX = re.compile(r"^.*[问请据照依解了想的是在和与及或对将把见由即从向讲看查找说称该此这那个有没按根]")
+
+
 def canonical_doc_no(text: str) -> str:
     """`发改办高技[2020]244号`, `(2020)`, full width … → `发改办高技〔2020〕244号`; '' when none."""
     m = _DOC_NO.search(normalise_text(text)) if text else None
-    return f"{m['prefix']}〔{m['year']}〕{m['num']}号" if m else ""
+    return _format_doc_no(m) if m else ""
+
+
+def doc_numbers_in(text: str) -> list[str]:
+    """Every 文号 in a running text, canonical; also each shorter prefix form, since where the agency's
+    abbreviation begins cannot always be told from the words before it ("了解国发…")."""
+    found: list[str] = []
+    for m in _DOC_NO.finditer(normalise_text(text)):
+        best = _format_doc_no(m)
+        found.append(best)
+        prefix = best.split("〔", 1)[0]
+        found += [f"{prefix[i:]}〔{m['year']}〕{m['num']}号" for i in range(1, len(prefix) - 1)]
+    return list(dict.fromkeys(found))
+
+
+def _format_doc_no(m: re.Match[str]) -> str:
+    prefix = _NOT_PREFIX.sub("", m["prefix"]) or m["prefix"]
+    return f"{prefix}〔{m['year']}〕{m['num']}号"
 
 
 def iso_date(text: str) -> str:
@@ -90,9 +112,10 @@ def iso_date(text: str) -> str:
     if not m:
         return ""
     y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
-    if not (1 <= mo <= 12 and 1 <= d <= 31):
+    try:
+        return _date(y, mo, d).isoformat()
+    except ValueError:  # 2020年2月30日 is no date
         return ""
-    return f"{y:04d}-{mo:02d}-{d:02d}"
 
 
 def _fields(head: list[str]) -> dict[str, str]:

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .clean import normalise_text
-from .meta import _DOC_NO, canonical_doc_no
+from .meta import doc_numbers_in
 
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
 _INJECTION = re.compile(
@@ -110,7 +110,7 @@ def looks_off_topic(text: str) -> bool:
 
 def doc_numbers(text: str) -> tuple[str, ...]:
     """Every 文号 in the question, canonical (发改办高技[2020]244号 → 发改办高技〔2020〕244号)."""
-    return tuple(dict.fromkeys(canonical_doc_no(m.group(0)) for m in _DOC_NO.finditer(text)))
+    return tuple(doc_numbers_in(text))
 
 
 def is_follow_up(question: str, history: list[Turn]) -> bool:

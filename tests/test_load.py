@@ -221,11 +221,6 @@ def test_a_zip_that_is_not_a_docx(tmp_path: Path) -> None:
         load(write(tmp_path / "bad.docx", out.getvalue()))
 
 
-@pytest.mark.xfail(
-    reason="BUG: kb/load.py _load_docx catches only BadZipFile/KeyError/ValueError; a damaged document.xml raises "
-    "lxml XMLSyntaxError straight out of load() instead of LoadError",
-    strict=True,
-)
 def test_a_docx_with_damaged_xml_is_a_load_error(tmp_path: Path) -> None:
     with pytest.raises(LoadError, match="docx"):
         load(write(tmp_path / "damaged.docx", damaged_docx()))
@@ -277,12 +272,6 @@ def test_unknown_encoding_says_how_to_fix_it(tmp_path: Path, bad_inputs) -> None
         load(write(tmp_path / "latin1.txt", bad_inputs["latin1.txt"][0]))
 
 
-@pytest.mark.xfail(
-    reason="BUG: kb/load.py decode_text takes any bytes that decode as GB18030; Big5 (traditional Chinese) text "
-    "decodes without error into mojibake full of private-use characters and is stored instead of being reported "
-    "as an unknown encoding",
-    strict=True,
-)
 def test_big5_text_is_read_correctly_or_refused(tmp_path: Path) -> None:
     text = "國務院關於促進就業的通知\n一、總體要求\n"
     try:

@@ -158,7 +158,6 @@ def assert_labels_are_true(chunks: list[Chunk], true_paths: dict[str, list[str]]
             assert label == path[: len(label)], (marker, chunk.section)
 
 
-@pytest.mark.xfail(reason=MISLABEL, strict=True)
 @pytest.mark.parametrize(("size", "overlap"), [(300, 60), (100, 20)])
 def test_short_items_keep_their_own_section(size: int, overlap: int) -> None:
     assert_labels_are_true(
@@ -172,7 +171,6 @@ def test_short_items_keep_their_own_section(size: int, overlap: int) -> None:
     )
 
 
-@pytest.mark.xfail(reason=MISLABEL, strict=True)
 @pytest.mark.parametrize(("size", "overlap"), [(300, 60), (100, 20)])
 def test_short_articles_keep_their_own_chapter(size: int, overlap: int) -> None:
     assert_labels_are_true(
