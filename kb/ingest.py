@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -385,6 +385,10 @@ def _execute(
     progress.chunks(sum(len(chunks) for _, chunks in work))
     dim_checked = False
     for n, (parsed, chunks) in enumerate(work, start=1):
+        # The version key covers the file and the pipeline: re-chunking an unchanged file is a new version too,
+        # written beside the listed one until the manifest commits.
+        version = hashlib.sha256(f"{parsed.sha}|{manifest.pipeline['signature']}".encode()).hexdigest()[:16]
+        chunks = [replace(c, doc_hash=version) for c in chunks]
         known = store.vectors_for([c.text_hash() for c in chunks])
         todo = [c for c in chunks if c.text_hash() not in known]
         progress.chunks_done(len(chunks) - len(todo))
@@ -406,11 +410,12 @@ def _execute(
             drop(old)
         touch(doc_id)
         store.add_chunks(chunks, matrix)
-        store.save_text(doc_id, parsed.sha, parsed.doc.text)
+        store.save_text(doc_id, version, parsed.doc.text)
         store.lexical.remove_doc(doc_id)
         store.lexical.add(chunks)
         manifest.docs[doc_id] = {
-            "hash": parsed.sha,
+            "hash": version,
+            "file_sha256": parsed.sha,
             "fingerprint": parsed.fingerprint,
             "sources": [parsed.shown],
             "chunk_ids": [c.id for c in chunks],
@@ -423,7 +428,7 @@ def _execute(
         }
         manifest.files[parsed.key] = {"sha256": parsed.sha, "doc_id": doc_id, "role": "primary"}
         after_commit.append(
-            lambda d=doc_id, h=parsed.sha: (store.delete_versions(d, keep=h), store.delete_texts(d, keep=h))
+            lambda d=doc_id, v=version: (store.delete_versions(d, keep=v), store.delete_texts(d, keep=v))
         )
         report.chunks += len(chunks)
         progress.document_done(parsed.shown)
