@@ -25,12 +25,16 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Web chat over the policy knowledge base.")
     parser.add_argument("--data-dir", type=Path, help="index location (default: KB_DATA_DIR or data/)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=7860)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     auth = parse_auth(os.environ.get("KB_AUTH"))
     try:

@@ -111,11 +111,13 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
                     search_btn = gr.Button("检索", variant="primary", scale=1, min_width=80, elem_id="kb-search")
                 with gr.Row():
                     f_doc = gr.Dropdown([(d["title"], d["doc_id"]) for d in docs], label="文件", multiselect=True)
-                    f_issuer = gr.Dropdown(sorted({d["issuer"] for d in docs if d["issuer"]}), label="发文机关")
-                    f_region = gr.Dropdown(sorted({d["region"] for d in docs if d["region"]}), label="地区")
-                    f_year = gr.Dropdown(
-                        sorted({d["signed"][:4] for d in docs if d["signed"]}, reverse=True), label="年份"
-                    )
+                    # value=None: Gradio would otherwise preselect the first choice and filter by it.
+                    issuers = sorted({d["issuer"] for d in docs if d["issuer"]})
+                    f_issuer = gr.Dropdown(issuers, value=None, label="发文机关（不选为全部）")
+                    regions = sorted({d["region"] for d in docs if d["region"]})
+                    f_region = gr.Dropdown(regions, value=None, label="地区（不选为全部）")
+                    years = sorted({d["signed"][:4] for d in docs if d["signed"]}, reverse=True)
+                    f_year = gr.Dropdown(years, value=None, label="年份（不选为全部）")
                 copy_box = gr.Textbox(label="可复制的答复（含出处）", lines=6, buttons=["copy"], elem_id="kb-copy")
                 results = gr.HTML(elem_id="kb-results")
             with gr.Tab("文件库", id="docs"):
@@ -152,7 +154,7 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
         if not (message or "").strip():
             yield history, meta, ""
             return
-        history.append({"role": "user", "content": message})
+        history.append({"role": "user", "content": render.esc(message)})  # shown as typed, never as HTML
         history.append({"role": "assistant", "content": "正在查找相关政策……"})
         yield history, meta, ""
         try:

@@ -29,6 +29,10 @@ def render(answer: Answer) -> str:
             head += f"（第{hit.chunk.page}页）"
         lines.append(head)
         lines.extend("    " + line for line in hit.chunk.text.splitlines())
+        if hit.also:
+            titles = list(dict.fromkeys(c.meta.title for c in hit.also if c.meta.title != meta.title))[:3]
+            if titles:
+                lines.append("    亦见于：" + "、".join(f"《{t}》" for t in titles))
     lines.append("以政策原文为准。")
     return "\n".join(lines) + "\n"
 

@@ -68,8 +68,20 @@ def source_card(n: int, hit: Hit, answer_text: str, question: str) -> str:
         f'<div class="kb-src"><div class="kb-src-head"><b>[{n}] 《{esc(meta.title)}》</b>{number}</div>'
         f'<div class="kb-src-meta">{details}</div>'
         f'<blockquote class="kb-passage">{highlight_passage(hit.chunk.text, answer_text, question)}</blockquote>'
-        f"{open_link(hit)}</div>"
+        f"{open_link(hit)}{also_line(hit)}</div>"
     )
+
+
+def also_titles(hit: Hit) -> list[str]:
+    """Other documents that carry the same passage (near-duplicates folded into this hit)."""
+    return list(dict.fromkeys(c.meta.title for c in hit.also if c.meta.title != hit.chunk.meta.title))[:3]
+
+
+def also_line(hit: Hit) -> str:
+    titles = also_titles(hit)
+    if not titles:
+        return ""
+    return '<div class="kb-src-meta">亦见于：' + "、".join(f"《{esc(t)}》" for t in titles) + "</div>"
 
 
 def chat_message(answer: Answer) -> str:
@@ -133,10 +145,13 @@ def document_view(meta: dict, text: str, start: int | None = None, end: int | No
 
 
 def _mark_terms(text: str, terms: list[str]) -> str:
+    """Escape, then mark every search term in one pass (longest first, so marks never nest)."""
     escaped = esc(text)
-    for term in sorted({t for t in terms if len(t) >= 2}, key=len, reverse=True):
-        escaped = escaped.replace(esc(term), f"<mark>{esc(term)}</mark>")
-    return escaped.replace("<mark><mark>", "<mark>").replace("</mark></mark>", "</mark>").replace("\n", "<br>")
+    wanted = sorted({esc(t) for t in terms if len(t) >= 2}, key=len, reverse=True)
+    if wanted:
+        pattern = re.compile("|".join(re.escape(t) for t in wanted))
+        escaped = pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", escaped)
+    return escaped.replace("\n", "<br>")
 
 
 def lookup_results(hits: list[Hit], terms: list[str]) -> str:

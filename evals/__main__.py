@@ -64,8 +64,13 @@ def seed_hit(hit: Hit, q: Question, sources: dict[str, list[str]]) -> bool:
 
 
 def ncp_hit(hit: Hit, q: Question, sources: dict[str, list[str]]) -> bool:
-    stems = {Path(s).stem for s in sources.get(hit.chunk.doc_id, [hit.chunk.meta.source])}
-    return q.doc in stems and contains_answer(hit.chunk.text, q.expect[0])
+    """The passage comes from the right document — itself, or as a near-duplicate folded into it (`Hit.also`,
+    shown to users as 亦见于) — and holds the answer."""
+    for chunk in (hit.chunk, *hit.also):
+        stems = {Path(s).stem for s in sources.get(chunk.doc_id, [chunk.meta.source])}
+        if q.doc in stems and contains_answer(chunk.text, q.expect[0]):
+            return True
+    return False
 
 
 def first_hit(hits: list[Hit], q: Question, is_hit: Callable, sources: dict[str, list[str]], k: int = 10) -> int | None:

@@ -11,6 +11,9 @@ from .split import SECTION_SEP
 from .types import Hit
 
 MAX_ANSWER_CHARS = 300
+# How much a sentence's retrieval rank counts against how much of the question it covers (see evals/RESULTS.md).
+PRIOR_WEIGHT = 0.7
+PRIOR_FORM = "score"  # "score": fused score relative to the best; "rank": 1 / (1 + rank)
 MAX_QUOTE_CHARS = 150
 REFUSAL = "抱歉，知识库中没有找到能回答这个问题的政策条文，无法给出可靠答复。"
 EMPTY_PROMPT = "请输入您想咨询的政策问题，例如：“个人创业担保贷款最多能贷多少？”"
@@ -74,8 +77,8 @@ def score_sentences(query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf,
     wants_amount = bool(_ASKS_AMOUNT.search(query.text))
     best_fused = hits[0].score if hits else 1.0
     scored: list[_Sentence] = []
-    for hit in hits[:top]:
-        prior = hit.score / best_fused
+    for rank, hit in enumerate(hits[:top]):
+        prior = hit.score / best_fused if PRIOR_FORM == "score" else 1.0 / (1.0 + rank)
         for sentence in _sentences(hit.chunk.text):
             if _is_heading(sentence):
                 continue  # the section label already says it; the answer is in the sentences under it
@@ -84,7 +87,7 @@ def score_sentences(query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf,
             bigram_cov = len(q_bigrams & _bigrams(sentence)) / len(q_bigrams) if q_bigrams else 0.0
             coverage = 0.6 * token_cov + 0.4 * bigram_cov
             bonus = 0.1 if wants_amount and _AMOUNT.search(sentence) else 0.0
-            scored.append(_Sentence(hit, sentence, coverage + 0.35 * prior + bonus, coverage))
+            scored.append(_Sentence(hit, sentence, coverage + PRIOR_WEIGHT * prior + bonus, coverage))
     return sorted(scored, key=lambda s: -s.score)
 
 

@@ -20,6 +20,7 @@ from . import clean as clean_mod
 from . import load as load_mod
 from . import meta as meta_mod
 from . import split as split_mod
+from . import store as store_mod
 from . import types as types_mod
 from .config import Settings
 from .embed import Embedder, make_embedder
@@ -97,7 +98,7 @@ class _Plan:
 def pipeline_signature(settings: Settings, embedder_name: str) -> str:
     """Changes when anything that shapes the stored chunks changes: code, chunking, embedder, tokenizer."""
     digest = hashlib.sha256()
-    for module in (load_mod, clean_mod, meta_mod, split_mod, types_mod):
+    for module in (load_mod, clean_mod, meta_mod, split_mod, types_mod, store_mod):
         digest.update(Path(module.__file__ or "").read_bytes())
     digest.update(f"{settings.chunk_size}/{settings.chunk_overlap}/{embedder_name}/{Tokenizer().signature}".encode())
     return digest.hexdigest()[:16]

@@ -32,6 +32,7 @@ _STOPWORD_TEXT = (
     "我想 想 需要 应该 应当 可 给 到 个 上 下 中 里 后 前 时 年 月 日 "
     "这次 这个 那个 哪几 几个 哪几个 哪里 哪儿 怎么办 咋 咋办 吗 么 啥 是不是 算不算 能否 可否 帮 帮忙 帮我 帮我们 "
     "文件 里 说 说的 提到 提及 规定 要求 现在 目前 后续 得到 获得 会 还 需 该 此 其 所 不能 可不可以 "
+    "一家 一些 一种 一点 有什么 什么样 怎么样 多大 "
     "the a an of to in and or for on is are what how which who does do can i we you"
 )
 STOPWORDS = frozenset(_STOPWORD_TEXT.split(" "))
@@ -85,6 +86,7 @@ class LexicalIndex:
         self._ids: list[str] = []
         self._lengths = np.zeros(0, dtype=np.float32)
         self._doc_of: np.ndarray = np.zeros(0, dtype=object)
+        self._by_doc: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         if path.exists():
             try:
@@ -116,6 +118,16 @@ class LexicalIndex:
         entry = self._entries.get(chunk_id)
         return Chunk.from_metadata(chunk_id, entry["text"], entry["metadata"]) if entry else None
 
+    def following(self, chunk_id: str, n: int = 3) -> list[Chunk]:
+        """The next chunks of the same document, in order."""
+        with self._lock:
+            if self._postings is None:
+                self._build()
+        doc_id = chunk_id.rpartition(":")[0]
+        ids = self._by_doc.get(doc_id, [])
+        position = ids.index(chunk_id) if chunk_id in ids else len(ids)
+        return [c for c in (self.chunk(cid) for cid in ids[position + 1 : position + 1 + n]) if c is not None]
+
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         found = [self.chunk(cid) for cid, e in self._entries.items() if e["metadata"]["doc_id"] == doc_id]
         return sorted((c for c in found if c), key=lambda c: c.seq)
@@ -146,6 +158,11 @@ class LexicalIndex:
         self._ids = ids
         self._lengths = lengths
         self._doc_of = np.asarray([self._entries[c]["metadata"]["doc_id"] for c in ids], dtype=object)
+        by_doc: dict[str, list[tuple[int, str]]] = {}
+        for chunk_id in ids:
+            md = self._entries[chunk_id]["metadata"]
+            by_doc.setdefault(md["doc_id"], []).append((int(md["seq"]), chunk_id))
+        self._by_doc = {doc: [cid for _, cid in sorted(pairs)] for doc, pairs in by_doc.items()}
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a token over the indexed chunks (0 for an unknown index)."""

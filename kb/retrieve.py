@@ -6,7 +6,7 @@ import logging
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .config import Settings
@@ -19,6 +19,7 @@ from .types import Chunk, Hit
 log = logging.getLogger(__name__)
 
 CANDIDATES = 40  # per signal, before fusion
+WINDOW_CHARS = 500  # a cited passage is widened to the following chunks of its section up to this length
 RRF_K = 20  # chosen on seed-dev and NCP-dev (evals/RESULTS.md): a small k trusts the top of each list more
 
 
@@ -74,6 +75,7 @@ class Retriever:
         self.weights = weights or Weights()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
         self._manifest_mtime = 0.0
+        self._texts: dict[tuple[str, str], str | None] = {}
         self.store: Store = self._open()
 
     def _open(self) -> Store:
@@ -135,9 +137,38 @@ class Retriever:
         lexical = lexical_future.result()
         hits = fuse(dense, lexical, self.weights, boost=set(boost))
         hits = collapse_duplicates(hits)[: max(k, 1) * 3]
+        ranked = [replace(self._widen(h), rank=i + 1) for i, h in enumerate(hits)]
         timings["retrieve"] = (time.perf_counter() - t0) * 1000 - timings["embed"]
-        ranked = [Hit(h.chunk, h.score, h.dense, h.lexical, rank=i + 1) for i, h in enumerate(hits)]
         return Retrieval(query, ranked, timings, pins, lexical_text)
+
+    def _widen(self, hit: Hit) -> Hit:
+        """A short passage is cited with the chunks that follow it in the same section, up to WINDOW_CHARS: the
+        sentences that answer a question often come right after the ones that match it."""
+        chunk = hit.chunk
+        if WINDOW_CHARS <= 0 or len(chunk.text) >= WINDOW_CHARS:
+            return hit
+        following = self.store.lexical.following(chunk.id)
+        top = chunk.section.split(" › ")[0]
+        end = chunk.end
+        for nxt in following:
+            if nxt.section.split(" › ")[0] != top or nxt.end - chunk.start > WINDOW_CHARS:
+                break
+            end = nxt.end
+        if end == chunk.end:
+            return hit
+        text = self._doc_text(chunk.doc_id)
+        if text is None or text[chunk.start : chunk.end] != chunk.text:
+            return hit
+        return replace(hit, chunk=replace(chunk, text=text[chunk.start : end], end=end))
+
+    def _doc_text(self, doc_id: str) -> str | None:
+        listed = self.manifest.docs.get(doc_id)
+        key = (doc_id, listed["hash"] if listed else "")
+        if key not in self._texts:
+            if len(self._texts) > 256:
+                self._texts.clear()
+            self._texts[key] = self.store.doc_text(doc_id)
+        return self._texts[key]
 
     def _dense(self, vector, allowed: set[str] | None) -> list[tuple[Chunk, float]]:  # type: ignore[no-untyped-def]
         where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
@@ -192,13 +223,17 @@ def _shingles(text: str, n: int = 4) -> set[str]:
 
 
 def collapse_duplicates(hits: list[Hit], threshold: float = 0.8) -> list[Hit]:
-    """Drop a hit whose passage is (nearly) the same as a better-ranked one's."""
+    """Fold a hit whose passage is (nearly) the same as a better-ranked one's into that one (`Hit.also`)."""
     kept: list[Hit] = []
     seen: list[set[str]] = []
     for hit in hits:
         sh = _shingles(hit.chunk.text)
-        if any(len(sh & other) / max(1, min(len(sh), len(other))) >= threshold for other in seen):
-            continue
-        kept.append(hit)
-        seen.append(sh)
+        for i, other in enumerate(seen):
+            if len(sh & other) / max(1, min(len(sh), len(other))) >= threshold:
+                if hit.chunk.doc_id != kept[i].chunk.doc_id:
+                    kept[i] = replace(kept[i], also=(*kept[i].also, hit.chunk))
+                break
+        else:
+            kept.append(hit)
+            seen.append(sh)
     return kept

@@ -231,6 +231,7 @@ class Store:
             for text, md, dist in zip(
                 result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
             )
+            if md and "chunk_id" in md  # a record from an older store format, until the next ingest replaces it
         ]
 
     # --- lexical index and texts --------------------------------------------------------------------------

@@ -131,6 +131,7 @@ class Hit:
     dense: float | None = None
     lexical: float | None = None
     rank: int = 0
+    also: tuple[Chunk, ...] = ()  # the same passage in other documents (near-duplicates folded into this hit)
 
 
 @dataclass
