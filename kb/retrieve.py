@@ -147,12 +147,10 @@ class Retriever:
         chunk = hit.chunk
         if WINDOW_CHARS <= 0 or len(chunk.text) >= WINDOW_CHARS:
             return hit
-        following = self.store.lexical.following(chunk.id)
-        top = chunk.section.split(" › ")[0]
         end = chunk.end
-        for nxt in following:
-            if nxt.section.split(" › ")[0] != top or nxt.end - chunk.start > WINDOW_CHARS:
-                break
+        for nxt in self.store.lexical.following(chunk.id):
+            if nxt.section != chunk.section or nxt.end - chunk.start > WINDOW_CHARS:
+                break  # the citation keeps pointing at one section
             end = nxt.end
         if end == chunk.end:
             return hit

@@ -254,6 +254,13 @@ def test_screenshots_for_the_readme(browser, app):
         pg.locator("#kb-chat a.kb-open").first.click()
         pg.wait_for_selector("#kb-viewer mark", timeout=20_000)
         time.sleep(0.8)
+        pg.locator("#kb-chat .kb-answer").last.scroll_into_view_if_needed()  # the answer, not the last source
+        pg.evaluate(
+            "() => { const a = [...document.querySelectorAll('#kb-chat .kb-answer')].pop();"
+            " let box = a.parentElement; while (box && box.scrollHeight <= box.clientHeight) box = box.parentElement;"
+            " if (box) box.scrollTop = a.offsetTop - 20; }"
+        )
+        time.sleep(0.5)
         pg.screenshot(path=str(docs / name), full_page=width < 500)
         context.close()
         assert (docs / name).stat().st_size > 10_000
