@@ -22,7 +22,7 @@ class Settings:
     embed_model: str = DEFAULT_EMBEDDER
     chroma_url: str | None = None
     collection: str = "policies"
-    chunk_size: int = 300
+    chunk_size: int = 500
     chunk_overlap: int = 60
     embed_batch: int = 16
     llm_base_url: str | None = None

