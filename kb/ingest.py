@@ -25,8 +25,9 @@ from . import types as types_mod
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import ConfigError, IndexMismatch, IngestBusy, LoadError
+from .files import atomic_write_text
 from .lexical import Tokenizer
-from .store import Manifest, Store, atomic_write_text, record_id
+from .store import Manifest, Store, record_id
 from .types import DocMeta, SourceDoc
 
 log = logging.getLogger(__name__)

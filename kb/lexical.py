@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import StoreError
+from .files import atomic_write_text, read_versioned_json
 from .meta import doc_numbers_in
 from .types import Chunk
 
@@ -89,13 +89,7 @@ class LexicalIndex:
         self._by_doc: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         if path.exists():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
-                raise StoreError(f"{path}: lexical index unreadable ({exc}); run `python ingest.py --rebuild`") from exc
-            if data.get("version") != INDEX_VERSION:
-                raise StoreError(f"{path}: lexical index of another version; run `python ingest.py --rebuild`")
-            self._entries = data.get("chunks", {})
+            self._entries = read_versioned_json(path, INDEX_VERSION, "lexical index").get("chunks", {})
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -136,8 +130,6 @@ class LexicalIndex:
         return {e["metadata"]["doc_id"] for e in self._entries.values()}
 
     def save(self) -> None:
-        from .store import atomic_write_text
-
         payload = {"version": INDEX_VERSION, "tokenizer": self.tokenizer.signature, "chunks": self._entries}
         atomic_write_text(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
 

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 CANDIDATES = 40  # per signal, before fusion
 WINDOW_CHARS = 500  # a cited passage is widened to the following chunks of its section up to this length
-RRF_K = 20  # chosen on seed-dev and NCP-dev (evals/RESULTS.md): a small k trusts the top of each list more
+RRF_K = 5  # chosen on seed-dev and NCP-dev (evals/RESULTS.md): a small k trusts the top of each list more
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,9 @@ class Thresholds:
 
     lexical_min: float = 0.55
     lexical_strong: float = 0.90
-    dense_min: float = 0.877
+    # dense_min sits midway in the gap measured at chunk size 500: the closest refused off-corpus question with
+    # lexical_min met scored 0.869 (个体工商户年报), the lowest answerable one 0.876 (开保洁公司的支持).
+    dense_min: float = 0.872
 
 
 class KnowledgeBase:

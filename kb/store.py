@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +16,7 @@ import numpy as np
 
 from .config import Settings
 from .errors import IndexMismatch, StoreError
+from .files import atomic_write_text, read_versioned_json
 from .lexical import LexicalIndex
 from .types import Chunk
 
@@ -37,21 +36,6 @@ def record_id(chunk_id: str, doc_hash: str) -> str:
     return f"{chunk_id}@{doc_hash[:12]}"
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class Manifest:
     """doc_id → content hash, sources, chunk ids, metadata; file path → sha256 and doc_id. Written last."""
 
@@ -67,13 +51,7 @@ class Manifest:
     def load(cls, path: Path) -> Manifest:
         if not path.exists():
             return cls(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise StoreError(f"{path}: manifest unreadable ({exc}); run `python ingest.py --rebuild`") from exc
-        if data.get("version") != MANIFEST_VERSION:
-            raise StoreError(f"{path}: manifest of another version; run `python ingest.py --rebuild`")
-        return cls(path, data)
+        return cls(path, read_versioned_json(path, MANIFEST_VERSION, "manifest"))
 
     def save(self) -> None:
         payload = {
