@@ -34,7 +34,7 @@ def child(source: Path, data_dir: Path) -> dict:
     report = ingest([source], settings, embedder=embedder)
     ingest_s = time.perf_counter() - t0
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    index = LexicalIndex(settings.lexical_dir / "bm25.json")
+    index = LexicalIndex(settings.lexical_dir / "bm25.json")  # embedded mode
     texts = [index.chunk(cid).indexed_text() for cid in list(index._entries)]
     t0 = time.perf_counter()
     for start in range(0, len(texts), settings.embed_batch):

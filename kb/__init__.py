@@ -12,9 +12,9 @@ from .types import Answer, Chunk, DocMeta, Hit, SourceDoc
 
 def list_documents(settings: Settings) -> list[dict[str, Any]]:
     """The stored documents with their metadata, chunk count and ingest time, sorted by 文号/title."""
-    from .store import Manifest
+    from .store import Manifest, open_blobs
 
-    manifest = Manifest.load(settings.manifest_path)
+    manifest = Manifest.load(open_blobs(settings))
     rows = []
     for doc_id, doc in manifest.docs.items():
         meta = doc["meta"]

@@ -33,9 +33,22 @@ def read_versioned_json(path: Path, version: int, what: str) -> dict[str, Any]:
         StoreError: the file cannot be read, is not JSON, or was written by another format version.
     """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise StoreError(f"{path}: {what} unreadable ({exc}); run `python ingest.py --rebuild`") from exc
+    return parse_versioned_json(text, version, what, str(path))
+
+
+def parse_versioned_json(text: str, version: int, what: str, where: str) -> dict[str, Any]:
+    """The same check for JSON read from elsewhere (a Chroma server); `where` names it in the message.
+
+    Raises:
+        StoreError: not JSON, or written by another format version.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StoreError(f"{where}: {what} unreadable ({exc}); run `python ingest.py --rebuild`") from exc
     if not isinstance(data, dict) or data.get("version") != version:
-        raise StoreError(f"{path}: {what} of another version; run `python ingest.py --rebuild`")
+        raise StoreError(f"{where}: {what} of another version; run `python ingest.py --rebuild`")
     return data

@@ -27,7 +27,7 @@ from .embed import Embedder, make_embedder
 from .errors import ConfigError, IndexMismatch, IngestBusy, LoadError
 from .files import atomic_write_text
 from .lexical import Tokenizer
-from .store import Manifest, Store, record_id
+from .store import Manifest, Store, open_blobs, record_id
 from .types import DocMeta, SourceDoc
 
 log = logging.getLogger(__name__)
@@ -156,8 +156,9 @@ def ingest(
     files, skipped = scan(paths)
     roots = [str(p.resolve()) for p in paths]
     report = Report(skipped=[shown_path(p) for p in skipped], dry_run=dry_run)
-    if dry_run:  # read only: no lock, no directory, no Chroma
-        manifest = Manifest.load(settings.manifest_path) if not rebuild else Manifest(settings.manifest_path)
+    if dry_run:  # read only: no lock, no directory, nothing written
+        blobs = open_blobs(settings)
+        manifest = Manifest.load(blobs) if not rebuild else Manifest(blobs)
         _check_embedder(manifest, embedder.name, settings, rebuild)
         stale = bool(manifest.docs) and manifest.pipeline.get("signature") != pipeline_signature(
             settings, embedder.name
@@ -411,10 +412,10 @@ def _execute(
         if old is not None:
             drop(old)
         touch(doc_id)
+        store.lexical.remove_doc(doc_id)
+        store.lexical.add(chunks)  # first: in server mode the records carry these tokens
         store.add_chunks(chunks, matrix)
         store.save_text(doc_id, version, parsed.doc.text)
-        store.lexical.remove_doc(doc_id)
-        store.lexical.add(chunks)
         manifest.docs[doc_id] = {
             "hash": version,
             "file_sha256": parsed.sha,

@@ -75,10 +75,15 @@ class Tokenizer:
         return tokens
 
 
-class LexicalIndex:
-    """BM25 over chunk tokens, persisted as JSON with each chunk's text and metadata; updated by ingest only."""
+TOKEN_SEP = "\x1f"  # joins a chunk's tokens where they are stored as one string (server mode)
 
-    def __init__(self, path: Path, tokenizer: Tokenizer | None = None) -> None:
+
+class LexicalIndex:
+    """BM25 over chunk tokens, persisted as JSON with each chunk's text and metadata; updated by ingest only.
+
+    With `path` None the index lives in memory only (server mode builds it from the server's chunk records)."""
+
+    def __init__(self, path: Path | None, tokenizer: Tokenizer | None = None) -> None:
         self.path = path
         self.tokenizer = tokenizer or Tokenizer()
         self._entries: dict[str, dict] = {}
@@ -88,8 +93,15 @@ class LexicalIndex:
         self._doc_of: np.ndarray = np.zeros(0, dtype=object)
         self._by_doc: dict[str, list[str]] = {}
         self._lock = threading.Lock()
-        if path.exists():
+        if path is not None and path.exists():
             self._entries = read_versioned_json(path, INDEX_VERSION, "lexical index").get("chunks", {})
+
+    @classmethod
+    def in_memory(cls, entries: dict[str, dict], tokenizer: Tokenizer | None = None) -> LexicalIndex:
+        """An index over ready entries ({chunk_id: {"tokens", "text", "metadata"}}), saved nowhere."""
+        index = cls(None, tokenizer)
+        index._entries = entries
+        return index
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -107,6 +119,13 @@ class LexicalIndex:
         for chunk_id in [cid for cid, e in self._entries.items() if e["metadata"]["doc_id"] == doc_id]:
             del self._entries[chunk_id]
         self._postings = None
+
+    def tokens_of(self, chunk: Chunk) -> list[str]:
+        """The chunk's indexed tokens (tokenized now unless this index holds this very text)."""
+        entry = self._entries.get(chunk.id)
+        if entry is not None and entry["text"] == chunk.text and entry["metadata"].get("doc_hash") == chunk.doc_hash:
+            return list(entry["tokens"])
+        return self.tokenizer.tokenize(chunk.indexed_text())
 
     def chunk(self, chunk_id: str) -> Chunk | None:
         entry = self._entries.get(chunk_id)
@@ -130,6 +149,8 @@ class LexicalIndex:
         return {e["metadata"]["doc_id"] for e in self._entries.values()}
 
     def save(self) -> None:
+        if self.path is None:
+            return
         payload = {"version": INDEX_VERSION, "tokenizer": self.tokenizer.signature, "chunks": self._entries}
         atomic_write_text(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -13,13 +14,14 @@ from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import IndexMissing
 from .query import Query, is_foreign, lexical_query
-from .store import Manifest, Store
+from .store import MANIFEST, Manifest, Store, index_location, open_blobs
 from .types import Chunk, Hit
 
 log = logging.getLogger(__name__)
 
 CANDIDATES = 40  # per signal, before fusion
 WINDOW_CHARS = 500  # a cited passage is widened to the following chunks of its section up to this length
+REMOTE_POLL_SECONDS = 2.0  # how stale a replica may be after an ingest through another host
 RRF_K = 5  # chosen on seed-dev and NCP-dev (evals/RESULTS.md): a small k trusts the top of each list more
 
 
@@ -74,30 +76,43 @@ class Retriever:
         self.embedder = embedder or make_embedder(settings.embed_model)
         self.weights = weights or Weights()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
-        self._manifest_mtime = 0.0
+        self._version: str | None = None
+        self._checked = 0.0
+        self._reload_lock = threading.Lock()
         self._texts: dict[tuple[str, str], str | None] = {}
         self.store: Store = self._open()
 
     def _open(self) -> Store:
-        if not self.settings.manifest_path.exists():
-            raise IndexMissing(f"no index in {self.settings.data_dir}: run `python ingest.py` first")
-        self._manifest_mtime = self.settings.manifest_path.stat().st_mtime
+        blobs = open_blobs(self.settings)
+        version = blobs.version(MANIFEST)
+        where = index_location(self.settings)
+        if version is None:
+            raise IndexMissing(f"no index in {where}: run `python ingest.py` first")
         store = Store(self.settings, self.embedder.name)
         if not store.manifest.docs:
-            raise IndexMissing(f"the index in {self.settings.data_dir} is empty: run `python ingest.py` first")
+            raise IndexMissing(f"the index in {where} is empty: run `python ingest.py` first")
         _ = store.collection  # fail now, not on the first question, if the index belongs to another embedder
         store.lexical.search("预热", k=1)  # build the BM25 postings once, at start-up
+        self._version, self._blobs, self._checked = version, blobs, time.monotonic()
         return store
 
-    def refresh(self) -> None:
-        """Pick up a re-ingest that happened while serving (the manifest is rewritten last)."""
-        try:
-            mtime = self.settings.manifest_path.stat().st_mtime
-        except OSError:
+    def refresh(self, force: bool = False) -> None:
+        """Pick up a re-ingest that happened while serving (the manifest is written last). A Chroma server is
+        asked at most every REMOTE_POLL_SECONDS; a local manifest is a stat() per query."""
+        now = time.monotonic()
+        if self.settings.chroma_url and not force and now - self._checked < REMOTE_POLL_SECONDS:
             return
-        if mtime != self._manifest_mtime:
-            log.info("index changed on disk; reloading")
-            self.store = self._open()
+        self._checked = now
+        try:
+            version = self._blobs.version(MANIFEST)
+        except Exception as exc:  # a server briefly unreachable: keep serving what is loaded
+            log.warning("cannot check the index for changes: %s", exc)
+            return
+        if version is not None and version != self._version:
+            log.info("the index changed; reloading")
+            with self._reload_lock:
+                if version != self._version:
+                    self.store = self._open()
 
     @property
     def manifest(self) -> Manifest:

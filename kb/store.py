@@ -8,21 +8,22 @@ import logging
 import shutil
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
 
+from .blobs import Blobs, ChromaBlobs, LocalBlobs
 from .config import Settings
 from .errors import IndexMismatch, StoreError
-from .files import atomic_write_text, read_versioned_json
-from .lexical import LexicalIndex
+from .files import parse_versioned_json
+from .lexical import TOKEN_SEP, LexicalIndex
 from .types import Chunk
 
 log = logging.getLogger(__name__)
 
 MANIFEST_VERSION = 1
+MANIFEST = "manifest.json"
 
 
 def _doc_key(doc_id: str) -> str:
@@ -36,11 +37,61 @@ def record_id(chunk_id: str, doc_hash: str) -> str:
     return f"{chunk_id}@{doc_hash[:12]}"
 
 
+def make_client(settings: Settings):  # type: ignore[no-untyped-def]
+    """An HTTP client for `settings.chroma_url`, else the embedded store in the data directory.
+
+    Raises:
+        StoreError: the URL is malformed or the store cannot be opened.
+    """
+    import chromadb
+
+    chroma_settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=True)
+    url = settings.chroma_url
+    try:
+        if url:
+            parsed = urlparse(url)
+            if not parsed.hostname:
+                raise StoreError(f"KB_CHROMA_URL={url!r} is not a URL like http://127.0.0.1:8000")
+            return chromadb.HttpClient(
+                host=parsed.hostname,
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=chroma_settings,
+            )
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    except StoreError:
+        raise
+    except Exception as exc:  # chromadb raises plain Exceptions for connection problems
+        where = url or str(settings.chroma_dir)
+        raise StoreError(f"cannot open the Chroma store at {where}: {exc}") from exc
+
+
+def open_blobs(settings: Settings, client: Any = None) -> Blobs:
+    """The manifest's and texts' home: the data directory, or (server mode) a side collection on the server, so
+    that every replica reads the same ones."""
+    if not settings.chroma_url:
+        return LocalBlobs(settings.data_dir)
+    try:
+        return ChromaBlobs(client or make_client(settings), f"{settings.collection}-files")
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise StoreError(f"cannot read the index on the Chroma server at {settings.chroma_url}: {exc}") from exc
+
+
+def index_location(settings: Settings) -> str:
+    """How to name the index in messages."""
+    if settings.chroma_url:
+        return f"the Chroma server at {settings.chroma_url} (collection {settings.collection!r})"
+    return str(settings.data_dir)
+
+
 class Manifest:
     """doc_id → content hash, sources, chunk ids, metadata; file path → sha256 and doc_id. Written last."""
 
-    def __init__(self, path: Path, data: dict[str, Any] | None = None) -> None:
-        self.path = path
+    def __init__(self, blobs: Blobs, data: dict[str, Any] | None = None) -> None:
+        self.blobs = blobs
         data = data or {}
         self.embedder: str | None = data.get("embedder")
         self.pipeline: dict[str, Any] = data.get("pipeline", {})
@@ -48,10 +99,11 @@ class Manifest:
         self.files: dict[str, dict[str, Any]] = data.get("files", {})
 
     @classmethod
-    def load(cls, path: Path) -> Manifest:
-        if not path.exists():
-            return cls(path)
-        return cls(path, read_versioned_json(path, MANIFEST_VERSION, "manifest"))
+    def load(cls, blobs: Blobs) -> Manifest:
+        text = blobs.read(MANIFEST)
+        if text is None:
+            return cls(blobs)
+        return cls(blobs, parse_versioned_json(text, MANIFEST_VERSION, "manifest", blobs.where(MANIFEST)))
 
     def save(self) -> None:
         payload = {
@@ -61,54 +113,37 @@ class Manifest:
             "docs": self.docs,
             "files": self.files,
         }
-        atomic_write_text(self.path, json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True))
+        self.blobs.write(MANIFEST, json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True))
 
     def chunk_count(self) -> int:
         return sum(len(d["chunk_ids"]) for d in self.docs.values())
 
 
 class Store:
-    """The vector store and its companions for one data directory; Chroma opens on first use."""
+    """The vector store and its companions; Chroma opens on first use.
+
+    Embedded mode keeps everything in the data directory. Server mode (`KB_CHROMA_URL`) keeps everything a replica
+    needs on the server: vectors with each chunk's text, metadata and BM25 tokens, plus the manifest and cleaned
+    texts in a side collection; each replica builds its BM25 index from the listed chunks when it opens the store.
+    """
 
     def __init__(self, settings: Settings, embedder_name: str) -> None:
         self.settings = settings
         self.embedder_name = embedder_name
-        self.manifest = Manifest.load(settings.manifest_path)
+        self.remote = bool(settings.chroma_url)
+        self._client = make_client(settings) if self.remote else None
+        self.blobs = open_blobs(settings, self._client)
+        self.manifest = Manifest.load(self.blobs)
         self._lexical: LexicalIndex | None = None
         self._collection = None
-        self._client = None
         self._lock = threading.Lock()
 
     # --- Chroma -----------------------------------------------------------------------------------------
-    def _make_client(self):  # type: ignore[no-untyped-def]
-        import chromadb
-
-        chroma_settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=True)
-        url = self.settings.chroma_url
-        try:
-            if url:
-                parsed = urlparse(url)
-                if not parsed.hostname:
-                    raise StoreError(f"KB_CHROMA_URL={url!r} is not a URL like http://127.0.0.1:8000")
-                return chromadb.HttpClient(
-                    host=parsed.hostname,
-                    port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-                    ssl=parsed.scheme == "https",
-                    settings=chroma_settings,
-                )
-            self.settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-            return chromadb.PersistentClient(path=str(self.settings.chroma_dir), settings=chroma_settings)
-        except StoreError:
-            raise
-        except Exception as exc:  # chromadb raises plain Exceptions for connection problems
-            where = url or str(self.settings.chroma_dir)
-            raise StoreError(f"cannot open the Chroma store at {where}: {exc}") from exc
-
     @property
     def collection(self):  # type: ignore[no-untyped-def]
         with self._lock:
             if self._collection is None:
-                self._client = self._client or self._make_client()
+                self._client = self._client or make_client(self.settings)
                 self._collection = self._open_collection()
         return self._collection
 
@@ -130,7 +165,7 @@ class Store:
         built_with = (collection.metadata or {}).get("embedder")
         if built_with != self.embedder_name:
             raise IndexMismatch(
-                f"the index in {self.settings.data_dir} was built with embedder {built_with!r}, "
+                f"the index in {index_location(self.settings)} was built with embedder {built_with!r}, "
                 f"but KB_EMBED_MODEL is {self.embedder_name!r}; rebuild it with "
                 f"`python ingest.py --rebuild` (or set KB_EMBED_MODEL={built_with})"
             )
@@ -152,11 +187,15 @@ class Store:
         """Write a document version's chunks beside any other version: the manifest decides which one is live."""
         for start in range(0, len(chunks), 500):
             part = chunks[start : start + 500]
+            metadatas = [c.metadata() for c in part]
+            if self.remote:  # replicas build their BM25 index from these (see the class docstring)
+                for c, md in zip(part, metadatas, strict=True):
+                    md["tokens"] = TOKEN_SEP.join(self.lexical.tokens_of(c))
             self.collection.upsert(
                 ids=[record_id(c.id, c.doc_hash) for c in part],
                 embeddings=vectors[start : start + 500].tolist(),
                 documents=[c.text for c in part],
-                metadatas=[c.metadata() for c in part],
+                metadatas=metadatas,
             )
 
     def vectors_for(self, text_hashes: Sequence[str]) -> dict[str, list[float]]:
@@ -215,36 +254,54 @@ class Store:
     # --- lexical index and texts --------------------------------------------------------------------------
     @property
     def lexical(self) -> LexicalIndex:
-        with self._lock:
-            if self._lexical is None:
-                self._lexical = LexicalIndex(self.settings.lexical_dir / "bm25.json")
+        if self._lexical is None:
+            lexical = self._remote_lexical() if self.remote else LexicalIndex(self.settings.lexical_dir / "bm25.json")
+            with self._lock:
+                self._lexical = self._lexical or lexical
         return self._lexical
+
+    def _remote_lexical(self) -> LexicalIndex:
+        """The BM25 index of the versions the manifest lists, from the server's chunk records."""
+        listed = {doc_id: doc["hash"] for doc_id, doc in self.manifest.docs.items()}
+        entries: dict[str, dict[str, Any]] = {}
+        total = self.collection.count()
+        for offset in range(0, total, 1000):
+            got = self.collection.get(include=["documents", "metadatas"], limit=1000, offset=offset)
+            for text, md in zip(got["documents"], got["metadatas"], strict=True):
+                if not md or listed.get(str(md.get("doc_id"))) != md.get("doc_hash"):
+                    continue  # another version, or an ingest that has not committed
+                md = dict(md)
+                tokens = str(md.pop("tokens", ""))
+                entries[str(md["chunk_id"])] = {
+                    "tokens": tokens.split(TOKEN_SEP) if tokens else [],
+                    "text": text,
+                    "metadata": md,
+                }
+        return LexicalIndex.in_memory(entries)
 
     def save_text(self, doc_id: str, doc_hash: str, text: str) -> None:
         """Keep one version's cleaned text (versions sit side by side until the manifest commits)."""
-        atomic_write_text(self._text_path(doc_id, doc_hash), text)
+        self.blobs.write(self._text_name(doc_id, doc_hash), text)
 
     def delete_texts(self, doc_id: str, keep: str | None = None) -> None:
-        keep_name = self._text_path(doc_id, keep).name if keep else None
-        for path in self.settings.texts_dir.glob(f"{_doc_key(doc_id)}-*.txt"):
-            if path.name != keep_name:
-                path.unlink(missing_ok=True)
+        self.blobs.prune(f"texts/{_doc_key(doc_id)}", keep=self._text_name(doc_id, keep) if keep else None)
 
     def doc_text(self, doc_id: str) -> str | None:
         """The cleaned text of the version the manifest lists (what citations' offsets point into)."""
         listed = self.manifest.docs.get(doc_id)
         if listed is None:
             return None
-        path = self._text_path(doc_id, listed["hash"])
-        return path.read_text(encoding="utf-8") if path.exists() else None
+        return self.blobs.read(self._text_name(doc_id, listed["hash"]))
 
-    def _text_path(self, doc_id: str, doc_hash: str) -> Path:
-        return self.settings.texts_dir / f"{_doc_key(doc_id)}-{doc_hash[:12]}.txt"
+    @staticmethod
+    def _text_name(doc_id: str, doc_hash: str) -> str:
+        return f"texts/{_doc_key(doc_id)}-{doc_hash[:12]}.txt"
 
     # --- whole store ------------------------------------------------------------------------------------
     def commit(self) -> None:
         """Persist the lexical index, then the manifest: the manifest is the commit point."""
-        self.lexical.save()
+        if not self.remote:
+            self.lexical.save()
         self.manifest.embedder = self.embedder_name
         self.manifest.save()
 
@@ -252,7 +309,7 @@ class Store:
         """Drop every stored vector, text and index entry (for --rebuild)."""
         from chromadb.errors import NotFoundError
 
-        self._client = self._client or self._make_client()
+        self._client = self._client or make_client(self.settings)
         try:
             self._client.delete_collection(self.settings.collection)
         except NotFoundError:
@@ -260,6 +317,6 @@ class Store:
         self._collection = None
         shutil.rmtree(self.settings.lexical_dir, ignore_errors=True)
         shutil.rmtree(self.settings.texts_dir, ignore_errors=True)
-        self.settings.manifest_path.unlink(missing_ok=True)
-        self.manifest = Manifest(self.settings.manifest_path)
+        self.blobs.clear()
+        self.manifest = Manifest(self.blobs)
         self._lexical = None

