@@ -1,4 +1,5 @@
-"""Maintainers' CLI: `python ingest.py [PATH ...] [--data-dir DIR] [--rebuild] [--dry-run]`, `--list [--json]`."""
+"""Maintainers' CLI: `python ingest.py [PATH ...] [--data-dir DIR] [--rebuild] [--dry-run]`, `--list [--json]`,
+`--gaps [--json] [DATA_DIR ...]`."""
 
 from __future__ import annotations
 
@@ -87,6 +88,21 @@ def print_list(settings: Settings, as_json: bool) -> None:
     sys.stdout.write(f"{len(rows)} document(s)\n")
 
 
+def print_gaps(data_dirs: list[Path], as_json: bool) -> None:
+    from kb.gaps import find_gaps, render
+
+    report = find_gaps(data_dirs)
+    if as_json:
+        payload = {
+            "gaps": [g.as_dict() for g in report.gaps],
+            "skipped": report.skipped,
+            "unreadable": report.unreadable,
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(render(report))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ingest.py", description="Ingest policy circulars into the knowledge base.")
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
@@ -94,16 +110,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="drop the index and ingest everything again")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     parser.add_argument("--list", action="store_true", help="list the stored documents")
-    parser.add_argument("--json", action="store_true", help="with --list: print JSON")
+    parser.add_argument(
+        "--gaps",
+        action="store_true",
+        help="group refused and 👎 questions by topic (from the data dir, or from the data dirs given as PATHs, "
+        "one per bot replica)",
+    )
+    parser.add_argument("--json", action="store_true", help="with --list or --gaps: print JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
-    if args.json and not args.list:
-        parser.error("--json goes with --list")
+    if args.json and not (args.list or args.gaps):
+        parser.error("--json goes with --list or --gaps")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env(data_dir=args.data_dir)
         if args.list:
             print_list(settings, args.json)
+            return 0
+        if args.gaps:
+            print_gaps(args.paths or [settings.data_dir], args.json)
             return 0
         bars = Bars(args.quiet)
         try:
