@@ -29,6 +29,7 @@ from .files import atomic_write_text
 from .lexical import Tokenizer
 from .store import Manifest, Store, open_blobs, record_id
 from .types import DocMeta, SourceDoc
+from .validity import STATUS_FILE
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,7 @@ def ingest(
     embedder = embedder or make_embedder(settings.embed_model)
     files, skipped = scan(paths)
     roots = [str(p.resolve()) for p in paths]
+    skipped = [p for p in skipped if p.name != STATUS_FILE]  # the maintainers' status file, not a document
     report = Report(skipped=[shown_path(p) for p in skipped], dry_run=dry_run)
     if dry_run:  # read only: no lock, no directory, nothing written
         blobs = open_blobs(settings)
@@ -185,11 +187,34 @@ def ingest(
                 "signature": signature,
                 "chunk_size": settings.chunk_size,
                 "chunk_overlap": settings.chunk_overlap,
+                "status_file": store.manifest.pipeline.get("status_file", ""),
             }
             _execute(plan, store, embedder, settings, progress, journal, report)
+        if _sync_status_file(store, paths):
+            store.commit()
         _fill_report(report, plan)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _sync_status_file(store: Store, paths: Sequence[Path]) -> bool:
+    """Keep the maintainers' `status.yaml` of the first folder ingested beside the index (so that every replica
+    reads it); True when it changed. Ingesting single files leaves it as it is."""
+    folders = [p for p in paths if p.is_dir()]
+    if not folders:
+        return False
+    source = folders[0] / STATUS_FILE
+    try:
+        text = source.read_text(encoding="utf-8") if source.is_file() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        log.warning("%s: unreadable (%s); the stored statuses are kept", source, exc)
+        return False
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16] if text else ""
+    if digest == store.manifest.pipeline.get("status_file", ""):
+        return False
+    store.blobs.write(STATUS_FILE, text)
+    store.manifest.pipeline["status_file"] = digest
+    return True
 
 
 def _check_embedder(manifest: Manifest, name: str, settings: Settings, rebuild: bool) -> None:

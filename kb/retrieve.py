@@ -8,14 +8,17 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
+from .blobs import Blobs
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import IndexMissing
 from .query import Query, is_foreign, lexical_query
 from .store import MANIFEST, Manifest, Store, index_location, open_blobs
 from .types import Chunk, Hit
+from .validity import AMENDED, IN_FORCE, STATUS_FILE, Validity, assess, parse_overrides
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +37,10 @@ class Filters:
     region: str = ""
     date_from: str = ""
     date_to: str = ""
+    current_only: bool = False  # 只看现行: documents still in force (kb/validity.py)
 
     def __bool__(self) -> bool:
-        return bool(self.doc_ids or self.issuer or self.region or self.date_from or self.date_to)
+        return bool(self.doc_ids or self.issuer or self.region or self.date_from or self.date_to or self.current_only)
 
     def admits(self, meta: dict[str, Any]) -> bool:
         signed = meta.get("signed", "")
@@ -46,6 +50,7 @@ class Filters:
             and (not self.region or meta.get("region", "") == self.region)
             and (not self.date_from or (signed and signed >= self.date_from))
             and (not self.date_to or (signed and signed <= self.date_to))
+            and (not self.current_only or meta.get("status", IN_FORCE) in (IN_FORCE, AMENDED))
         )
 
 
@@ -76,6 +81,7 @@ class Retriever:
         self.embedder = embedder or make_embedder(settings.embed_model)
         self.weights = weights or Weights()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
+        self.validity: dict[str, Validity] = {}
         self._version: str | None = None
         self._checked = 0.0
         self._reload_lock = threading.Lock()
@@ -93,6 +99,7 @@ class Retriever:
             raise IndexMissing(f"the index in {where} is empty: run `python ingest.py` first")
         _ = store.collection  # fail now, not on the first question, if the index belongs to another embedder
         store.lexical.search("预热", k=1)  # build the BM25 postings once, at start-up
+        self.validity = self._assess(store, blobs)
         self._version, self._blobs, self._checked = version, blobs, time.monotonic()
         return store
 
@@ -114,6 +121,17 @@ class Retriever:
                 if version != self._version:
                     self.store = self._open()
 
+    @staticmethod
+    def _assess(store: Store, blobs: Blobs) -> dict[str, Validity]:
+        """Each document's status as of today (recomputed at start-up and whenever the index changes)."""
+        overrides_text = blobs.read(STATUS_FILE)
+        overrides = parse_overrides(overrides_text, blobs.where(STATUS_FILE)) if overrides_text else {}
+        docs = {doc_id: (d["meta"], store.doc_text(doc_id) or "") for doc_id, d in store.manifest.docs.items()}
+        return assess(docs, overrides, date.today())
+
+    def validity_of(self, doc_id: str) -> Validity:
+        return self.validity.get(doc_id, Validity())
+
     @property
     def manifest(self) -> Manifest:
         return self.store.manifest
@@ -125,7 +143,11 @@ class Retriever:
         docs = self.manifest.docs
         allowed = None
         if filters:
-            allowed = {doc_id for doc_id, d in docs.items() if filters.admits({**d["meta"], "doc_id": doc_id})}
+            allowed = {
+                doc_id
+                for doc_id, d in docs.items()
+                if filters.admits({**d["meta"], "doc_id": doc_id, "status": self.validity_of(doc_id).status})
+            }
         if pins:
             allowed = set(pins) if allowed is None else allowed & set(pins)
         return allowed

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from . import answer as answer_mod
@@ -19,6 +19,7 @@ from .embed import Embedder
 from .query import Query, Turn, is_empty, looks_like_injection, looks_off_topic, normalise_question, rewrite
 from .retrieve import Filters, Retrieval, Retriever
 from .types import Answer, Hit
+from .validity import IN_FORCE, passed_windows
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,22 @@ class KnowledgeBase:
             text, cited = answer_mod.compose_metadata(question, head, signature, hits[1:k])
         else:
             text, cited = answer_mod.compose(query, hits, sentences, k)
-        return Answer(question, text, refused=False, citations=cited[:k] if len(cited) > k else cited)
+        cited = cited[:k] if len(cited) > k else cited
+        return Answer(question, text + self.validity_notes(text, cited), refused=False, citations=cited)
+
+    def validity_notes(self, text: str, cited: list[Hit]) -> str:
+        """Say so when an answer rests on a document no longer (fully) in force, or quotes a dated measure whose
+        window has passed."""
+        notes = []
+        for doc_id in dict.fromkeys(h.chunk.doc_id for h in cited):
+            validity = self.retriever.validity_of(doc_id)
+            if validity.status != IN_FORCE:
+                meta = next(h.chunk.meta for h in cited if h.chunk.doc_id == doc_id)
+                number = f"（{meta.doc_no}）" if meta.doc_no else ""
+                notes.append(f"注意：《{meta.title}》{number}{validity.status}：{validity.reason.rstrip('。；')}。")
+        for window in dict.fromkeys(passed_windows(text, date.today())):
+            notes.append(f"注意：文中「{window}」的措施期限已过，请向主管部门确认现行政策。")
+        return "".join(f"\n{n}" for n in notes)
 
     def supported(self, ev: answer_mod.Evidence) -> bool:
         t = self.thresholds
