@@ -118,6 +118,7 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
                     f_region = gr.Dropdown(regions, value=None, label="地区（不选为全部）")
                     years = sorted({d["signed"][:4] for d in docs if d["signed"]}, reverse=True)
                     f_year = gr.Dropdown(years, value=None, label="年份（不选为全部）")
+                    f_current = gr.Checkbox(value=False, label="只看现行", elem_id="kb-current-only")
                 copy_box = gr.Textbox(label="可复制的答复（含出处）", lines=6, buttons=["copy"], elem_id="kb-copy")
                 results = gr.HTML(elem_id="kb-results")
             with gr.Tab("文件库", id="docs"):
@@ -125,6 +126,7 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
                     [
                         [
                             d["title"],
+                            d["status"],
                             d["doc_no"],
                             d["issuer"],
                             d["signed"],
@@ -135,7 +137,17 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
                         ]
                         for d in docs
                     ],
-                    headers=["标题", "文号", "发文机关", "成文日期", "发布日期", "地区", "条文块数", "入库时间"],
+                    headers=[
+                        "标题",
+                        "状态",
+                        "文号",
+                        "发文机关",
+                        "成文日期",
+                        "发布日期",
+                        "地区",
+                        "条文块数",
+                        "入库时间",
+                    ],
                     interactive=False,
                     wrap=True,
                     elem_id="kb-doc-table",
@@ -217,8 +229,16 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
             s = e = None
         return render.document_view(meta, text, s, e)
 
-    def lookup(query: str, doc_ids: list[str] | None, issuer: str | None, region: str | None, year: str | None):
+    def lookup(
+        query: str,
+        doc_ids: list[str] | None,
+        issuer: str | None,
+        region: str | None,
+        year: str | None,
+        current_only: bool = False,
+    ):
         filters = Filters(
+            current_only=bool(current_only),
             doc_ids=tuple(doc_ids or ()),
             issuer=issuer or "",
             region=region or "",
@@ -247,7 +267,7 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
     clear.click(lambda: ([], {}, None), None, [chatbot, meta_state, last_rated])
     viewer.click(open_doc, None, viewer)
     for trigger in (search_btn.click, terms.submit):
-        trigger(lookup, [terms, f_doc, f_issuer, f_region, f_year], [copy_box, results])
+        trigger(lookup, [terms, f_doc, f_issuer, f_region, f_year, f_current], [copy_box, results])
     table.select(open_row, None, viewer)
 
     def ask(question: str) -> dict:

@@ -227,9 +227,14 @@ class KnowledgeBase:
         return self.retriever.retrieve(rewrite(text), k=k, filters=filters).hits[:k]
 
     def documents(self) -> list[dict[str, Any]]:
+        """The stored documents (see `kb.list_documents`) with their status as of today (`status`, `status_reason`)."""
         from . import list_documents
 
-        return list_documents(self.settings)
+        rows = list_documents(self.settings)
+        for row in rows:
+            validity = self.retriever.validity_of(row["doc_id"])
+            row["status"], row["status_reason"] = validity.status, validity.reason
+        return rows
 
     def document_text(self, doc_id: str) -> str | None:
         return self.retriever.store.doc_text(doc_id)

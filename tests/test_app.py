@@ -208,6 +208,19 @@ def test_lookup_by_doc_number(page):
     assert heads and all("国发〔2018〕39号" in h for h in heads)
 
 
+def test_documents_show_their_status_and_the_lookup_can_keep_to_those_in_force(page):
+    page.get_by_role("tab", name="文件库").click()
+    table = page.locator("#kb-doc-table")
+    table.get_by_text("状态").first.wait_for(timeout=20_000)
+    assert "现行" in table.inner_text()
+    page.get_by_role("tab", name="检索").click()
+    page.get_by_label("只看现行").check()
+    page.get_by_label("关键词或文号").fill("创业担保贷款")
+    page.locator("#kb-search").click()
+    page.wait_for_selector("#kb-results .kb-src", timeout=30_000)
+    assert "国发〔2018〕39号" in page.locator("#kb-results").inner_text()
+
+
 def test_dislike_is_written_to_the_feedback_log(page, app_data):
     ask(page, "个人自主创业最多能申请多少创业担保贷款？")
     page.locator("#kb-chat button[aria-label='Dislike']").last.click()
