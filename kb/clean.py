@@ -45,6 +45,7 @@ _SPACE_BEFORE_LABEL = re.compile(
 )
 _SPACE_NEAR_CJK = re.compile(f"(?<={_CJK}){_SPACE}+|{_SPACE}+(?={_CJK})")
 _SPACE_RUN = re.compile(f"{_SPACE}+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TERMINAL = "。！？；：!?;:"
 _HEADING_START = re.compile(
     r"^(第[一二三四五六七八九十百零〇\d]+[编章节条部分]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[）)]|附件\s*\d*)"
@@ -111,7 +112,12 @@ def clean(doc: SourceDoc) -> SourceDoc:
         page_lines = [ln for ln in page_lines if ln.text and not _is_chrome(ln.text, doc.format == "pdf")]
         for i, ln in enumerate(page_lines):
             ln.edge = i < EDGE_LINES or i >= len(page_lines) - EDGE_LINES
-        lines.extend(ln for i, ln in enumerate(page_lines) if not (i < 15 and _HEAD_CHROME.match(ln.text)))
+        kept = 0  # the head is the page's first 15 lines that stay: dropping a letter does not pull others into it
+        for ln in page_lines:
+            if kept < 15 and _HEAD_CHROME.match(ln.text):
+                continue
+            kept += 1
+            lines.append(ln)
     if doc.format == "pdf":
         lines = _drop_running_lines(lines, len(pages))
         lines = _join_broken_lines(lines)
@@ -134,6 +140,7 @@ def normalise_text(text: str) -> str:
 
 
 def _normalise_line(raw: str, flattened: bool) -> list[str]:
+    raw = _CONTROL.sub(" ", raw)  # stray control characters are spaces (and \x01 is our field separator below)
     text = RADICAL_BLOCK.sub("", unicodedata.normalize("NFKC", raw).translate(RADICALS))
     text = _CHROME_FRAGMENT.sub("", text)
     segments = _split_flattened(text) if flattened and len(text) > 300 else [text]

@@ -25,6 +25,7 @@ class Settings:
     chunk_size: int = 500
     chunk_overlap: int = 60
     embed_batch: int = 16
+    max_file_mb: float = 20.0  # larger source files are refused before they are read
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
@@ -70,6 +71,8 @@ class Settings:
                     coerced[key] = Path(value)
                 elif isinstance(default, int):
                     coerced[key] = int(value)
+                elif isinstance(default, float):
+                    coerced[key] = float(value)
                 else:
                     coerced[key] = value
             except ValueError as exc:
@@ -79,4 +82,6 @@ class Settings:
             raise ConfigError("KB_CHUNK_SIZE must be at least 50 characters")
         if not 0 <= settings.chunk_overlap < settings.chunk_size // 2:
             raise ConfigError("KB_CHUNK_OVERLAP must be between 0 and half of KB_CHUNK_SIZE")
+        if not settings.max_file_mb > 0:  # also refuses NaN
+            raise ConfigError("KB_MAX_FILE_MB must be a positive number of megabytes")
         return settings

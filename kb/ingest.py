@@ -106,30 +106,75 @@ def pipeline_signature(settings: Settings, embedder_name: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def scan(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
-    """Supported files and unsupported ones under the given files and folders (hidden files are ignored).
+def scan(paths: Sequence[Path]) -> tuple[list[Path], list[Path], dict[str, tuple[str, str]]]:
+    """Supported files, unsupported ones, and refused links under the given files and folders.
+
+    Hidden files and folders are ignored. A path given explicitly is used even when it is a symbolic link, but
+    links found inside a folder are never followed: one that leads out of the folder is refused (it could point at
+    any file on the machine), and one that stays inside is ignored, its target being scanned under its own name.
+
+    Returns:
+        (supported files, unsupported files, refused links as file key → (shown path, reason)).
 
     Raises:
         ConfigError: a given path does not exist.
     """
     files: list[Path] = []
     skipped: list[Path] = []
+    refused: dict[str, tuple[str, str]] = {}
     for root in paths:
         if not root.exists():
             raise ConfigError(f"{root}: no such file or folder")
-        candidates = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-        for path in candidates:
-            if any(part.startswith(".") for part in path.relative_to(root).parts if root.is_dir()):
-                continue
-            (files if load_mod.is_supported(path) else skipped).append(path)
-    return sorted(set(files)), sorted(set(skipped))
+        if root.is_file():
+            (files if load_mod.is_supported(root) else skipped).append(root)
+            continue
+        for path in _walk(root):
+            if path.is_symlink():
+                refusal = _link_refusal(path, root)
+                if refusal is not None:
+                    refused[str(path.parent.resolve() / path.name)] = refusal
+                else:
+                    log.debug("%s: a link inside %s, not followed (its target is scanned as itself)", path, root)
+            elif path.is_file():  # not a pipe or a device: reading one could block forever
+                (files if load_mod.is_supported(path) else skipped).append(path)
+    return sorted(set(files)), sorted(set(skipped)), refused
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    """Every entry under `root` except hidden ones, without descending into linked folders."""
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        base = Path(folder)
+        for name in sorted(names) + [d for d in dirs if (base / d).is_symlink()]:
+            if not name.startswith("."):
+                yield base / name
+
+
+def _link_refusal(link: Path, root: Path) -> tuple[str, str] | None:
+    """(shown path, reason) for a symbolic link that leads out of `root` or nowhere; None for one inside it."""
+    shown = _relative(link.parent.resolve() / link.name)  # the link's own name, not its target's
+    try:
+        target = link.resolve()
+    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError on a loop of links
+        return shown, "symbolic link that loops back on itself: not followed"
+    if not target.is_relative_to(root.resolve()):
+        kind = "folder" if target.is_dir() else "file"
+        return shown, f"symbolic link to the {kind} {target}, outside the ingest path {root}: not followed"
+    if not target.exists():
+        return shown, f"broken symbolic link (its target {target} does not exist)"
+    return None
 
 
 def shown_path(path: Path) -> str:
+    """`path` resolved, relative to the working directory when it lies under it."""
+    return _relative(path.resolve())
+
+
+def _relative(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(path.relative_to(Path.cwd().resolve()))
     except ValueError:
-        return str(path.resolve())
+        return str(path)
 
 
 def ingest(
@@ -154,7 +199,7 @@ def ingest(
     started = time.perf_counter()
     progress = progress or Progress()
     embedder = embedder or make_embedder(settings.embed_model)
-    files, skipped = scan(paths)
+    files, skipped, refused = scan(paths)
     roots = [str(p.resolve()) for p in paths]
     skipped = [p for p in skipped if p.name != STATUS_FILE]  # the maintainers' status file, not a document
     report = Report(skipped=[shown_path(p) for p in skipped], dry_run=dry_run)
@@ -165,7 +210,7 @@ def ingest(
         stale = bool(manifest.docs) and manifest.pipeline.get("signature") != pipeline_signature(
             settings, embedder.name
         )
-        plan = _plan(files, roots, manifest, stale)
+        plan = _plan(files, roots, manifest, stale, settings.max_file_mb, refused)
         _fill_report(report, plan)
         report.seconds = time.perf_counter() - started
         return report
@@ -178,11 +223,11 @@ def ingest(
         if rebuild:
             store.reset()
         stale = bool(store.manifest.docs) and store.manifest.pipeline.get("signature") != signature
-        plan = _plan(files, roots, store.manifest, stale)
+        plan = _plan(files, roots, store.manifest, stale, settings.max_file_mb, refused)
         if plan.has_work or journal.exists() or stale:
             _ = store.collection  # opening it checks which embedder built it
             if _repair(store, journal):
-                plan = _plan(files, roots, store.manifest, stale)
+                plan = _plan(files, roots, store.manifest, stale, settings.max_file_mb, refused)
             store.manifest.pipeline = {
                 "signature": signature,
                 "chunk_size": settings.chunk_size,
@@ -270,16 +315,25 @@ def _parse(path: Path, shown: str) -> tuple[SourceDoc, DocMeta]:
     return doc, DocMeta(**{**meta.as_dict(), "source": shown})
 
 
-def _plan(files: Iterable[Path], roots: list[str], manifest: Manifest, stale: bool) -> _Plan:
+def _plan(
+    files: Iterable[Path],
+    roots: list[str],
+    manifest: Manifest,
+    stale: bool,
+    max_mb: float,
+    refused: dict[str, tuple[str, str]],
+) -> _Plan:
     """Decide per document: unchanged, (re)embed, duplicate, failed or removed. Loads only changed files.
 
     `stale`: the pipeline changed since the manifest was written, so every file is processed again.
+    `max_mb`: files larger than this fail before they are read. `refused`: files that failed in the scan.
     """
     docs = manifest.docs
     stored_files = manifest.files
     plan = _Plan(
         stored_before={doc_id: (doc["sources"] or [doc_id])[0] for doc_id, doc in docs.items()},
         in_scope={key for key in stored_files if _under(key, roots)},
+        failed=dict(refused),
     )
     claims: dict[str, str] = {}  # doc_id → shown path of the file that holds it
     fingerprints = {doc["fingerprint"]: doc_id for doc_id, doc in docs.items() if "fingerprint" in doc}
@@ -289,7 +343,11 @@ def _plan(files: Iterable[Path], roots: list[str], manifest: Manifest, stale: bo
         key, shown = str(path.resolve()), shown_path(path)
         shown_of[key] = shown
         try:
+            load_mod.check_size(path, max_mb)
             plan.sha[key] = _sha256(path)
+        except LoadError as exc:
+            plan.failed[key] = (shown, exc.reason)
+            continue
         except OSError as exc:
             plan.failed[key] = (shown, f"cannot read file: {exc.strerror or exc}")
             continue

@@ -22,12 +22,30 @@ SUPPORTED_SUFFIXES = (*TEXT_SUFFIXES, *HTML_SUFFIXES, ".pdf", ".docx")
 _RUBBISH_TITLES = re.compile(
     r"^(标题|无标题|untitled|title|document|文档\d*|microsoft word.*|.*\.(docx?|wps|pdf))$", re.I
 )
+MB = 1024 * 1024
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def is_supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def check_size(path: Path, max_mb: float) -> None:
+    """Refuse a file larger than `max_mb` megabytes without reading it.
+
+    Raises:
+        LoadError: the file is too large, or cannot be looked at.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise LoadError(str(path), f"cannot read file: {exc.strerror or exc}") from exc
+    if size > max_mb * MB:
+        raise LoadError(
+            str(path),
+            f"file too large: {size / MB:.1f} MB, over the limit of {max_mb:g} MB; raise KB_MAX_FILE_MB to ingest it",
+        )
 
 
 def load(path: Path) -> SourceDoc:
@@ -180,6 +198,8 @@ def _load_pdf(path: Path, data: bytes) -> SourceDoc:
         raise LoadError(where, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
     except Exception as exc:  # pypdf raises many private types on broken files
         raise LoadError(where, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    if not texts:
+        raise LoadError(where, "PDF has no pages")
     if not any(t.strip() for t in texts):
         raise LoadError(where, "PDF has no extractable text (a scanned image?); run OCR first")
     pages, parts, offset = [], [], 0

@@ -36,7 +36,9 @@ class _Heading:
 def split(doc: SourceDoc, meta: DocMeta, size: int = 300, overlap: int = 60) -> list[Chunk]:
     """Cut a cleaned document into chunks of at most `size` characters (a longer sentence is cut too).
 
-    Each chunk carries its section path, its offsets into `doc.text` and the page it starts on.
+    A chunk may run a quarter over `size` to keep a short heading with its text or to take in a scrap of a tail.
+    Each chunk carries its section path, its offsets into `doc.text` (`doc.text[start:end]` is its text, which never
+    begins or ends with white space) and the page it starts on.
     """
     text = doc.text
     lines = _line_spans(text)
@@ -294,4 +296,13 @@ def _pack(text: str, start: int, end: int, size: int, overlap: int) -> list[tupl
             chunks[-1] = (chunks[-1][0], last[1])  # a scrap of a tail belongs with its chunk
         else:
             chunks.append(last)
-    return [(s, e) for s, e in chunks if text[s:e].strip()]
+    return [_strip(text, s, e) for s, e in chunks if text[s:e].strip()]
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without white space at either end (a hard cut or a sentence break can leave a space there)."""
+    while text[start].isspace():
+        start += 1
+    while text[end - 1].isspace():
+        end -= 1
+    return start, end
