@@ -17,7 +17,12 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 SKIPPED_REASONS = ("off-topic",)  # chit-chat and prompt injection: not a gap in the corpus
-QUESTION_WORDS = frozenset("办理 怎么 怎样 多久 需要 什么 如何 哪些 可以 是否 能否 政策 问题 到账 请问 申请 条件".split())
+QUESTION_WORDS = frozenset(
+    {
+        *("办理", "怎么", "怎样", "多久", "需要", "什么", "如何", "哪些", "可以"),
+        *("是否", "能否", "政策", "问题", "到账", "请问", "申请", "条件"),
+    }
+)
 _lock = threading.Lock()
 _extract = None
 
