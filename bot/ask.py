@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=Path, help="JSONL file of {id, question}")
     parser.add_argument("--out", type=Path, help="with --batch: where to write the JSONL answers")
     args = parser.parse_args(argv)
-    if bool(args.batch) == bool(args.question):
+    if bool(args.batch) == (args.question is not None):  # an empty "" is a question: it gets the empty-input reply
         parser.error("give either one question or --batch IN.jsonl --out OUT.jsonl")
     if args.batch and not args.out:
         parser.error("--batch needs --out")

@@ -145,13 +145,16 @@ def document_view(meta: dict, text: str, start: int | None = None, end: int | No
 
 
 def _mark_terms(text: str, terms: list[str]) -> str:
-    """Escape, then mark every search term in one pass (longest first, so marks never nest)."""
-    escaped = esc(text)
-    wanted = sorted({esc(t) for t in terms if len(t) >= 2}, key=len, reverse=True)
-    if wanted:
-        pattern = re.compile("|".join(re.escape(t) for t in wanted))
-        escaped = pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", escaped)
-    return escaped.replace("\n", "<br>")
+    """Mark every search term in one pass (longest first, so marks never nest), escaping the text around them.
+
+    Terms are matched in the raw text, not the escaped one, so that a term such as "lt" cannot split "&lt;".
+    """
+    wanted = sorted({t for t in terms if len(t) >= 2}, key=len, reverse=True)
+    if not wanted:
+        return esc(text).replace("\n", "<br>")
+    pieces = re.split("(" + "|".join(re.escape(t) for t in wanted) + ")", text)  # odd pieces are the terms
+    marked = "".join(f"<mark>{esc(p)}</mark>" if i % 2 else esc(p) for i, p in enumerate(pieces))
+    return marked.replace("\n", "<br>")
 
 
 def lookup_results(hits: list[Hit], terms: list[str]) -> str:

@@ -12,13 +12,23 @@ from .clean import normalise_text
 from .meta import doc_numbers_in
 
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
-_INJECTION = re.compile(
+# Orders to the model: to drop its rules, or to reveal them.
+_OVERRIDE = re.compile(
     r"(忽略|无视|忘记|忘掉|不要理会|绕过).{0,12}(之前|以上|上面|前面|先前|所有|系统).{0,8}(指令|指示|提示|规则|设定|要求)"
     r"|(系统提示词|system\s*prompt|提示词|越狱|jailbreak|developer\s*mode|开发者模式)"
-    r"|(ignore|disregard|forget).{0,30}(previous|above|prior|all).{0,20}(instruction|prompt|rule)"
-    r"|(你现在是|从现在起你是|扮演|假装你是|act\s+as|pretend\s+(to\s+be|you\s+are))",
+    r"|(ignore|disregard|forget).{0,30}(previous|above|prior|all).{0,20}(instruction|prompt|rule)",
     re.I,
 )
+# Role play: an injection in a question, but words like 扮演 also occur in policy prose (扮演重要角色).
+_ROLE_PLAY = re.compile(r"(你现在是|从现在起你是|扮演|假装你是|act\s+as|pretend\s+(to\s+be|you\s+are))", re.I)
+# A policy question runs to a few dozen characters; anything past this is a pasted page or an attack, and would
+# only slow the embedder and the sentence scorer down.
+MAX_QUESTION_CHARS = 500
+TRUNCATED_NOTICE = f"（问题过长，只按前{MAX_QUESTION_CHARS}个字作答。）\n"
+# Terminal escape sequences (colours, cursor moves, window titles), removed whole so that no "[31m" is left behind.
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[0-~])")
+# Control, format (bidi overrides, zero-width), surrogate and private-use characters: invisible or unprintable.
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co"}
 _CHITCHAT = re.compile(
     r"(天气|气温|下雨|写一?首.{0,6}诗|作一?首|讲一?个.{0,4}笑话|唱一?首|你是谁|你叫什么|你好吗|星座|彩票|股票.{0,4}(推荐|走势)"
     r"|菜谱|怎么做菜|翻译成|帮我写.{0,6}(代码|作文|小说|文章))",
@@ -100,8 +110,26 @@ def is_empty(text: str) -> bool:
     return not _MEANINGFUL.search(text or "")
 
 
+def clean_question(text: str) -> tuple[str, bool]:
+    """The question without terminal escapes and invisible characters, cut to MAX_QUESTION_CHARS.
+
+    Returns:
+        The cleaned question and whether it was cut.
+    """
+    text = _ANSI.sub("", text or "")
+    text = "".join(ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) not in _INVISIBLE).strip()
+    if len(text) <= MAX_QUESTION_CHARS:
+        return text, False
+    return text[:MAX_QUESTION_CHARS].rstrip(), True
+
+
 def looks_like_injection(text: str) -> bool:
-    return bool(_INJECTION.search(text))
+    return bool(_OVERRIDE.search(text) or _ROLE_PLAY.search(text))
+
+
+def gives_orders(text: str) -> bool:
+    """A passage that tells the model to drop its rules or reveal them (an injection planted in a document)."""
+    return bool(_OVERRIDE.search(text))
 
 
 def looks_off_topic(text: str) -> bool:

@@ -8,7 +8,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,7 +16,17 @@ from . import answer as answer_mod
 from . import llm as llm_mod
 from .config import Settings
 from .embed import Embedder
-from .query import Query, Turn, is_empty, looks_like_injection, looks_off_topic, normalise_question, rewrite
+from .query import (
+    TRUNCATED_NOTICE,
+    Query,
+    Turn,
+    clean_question,
+    is_empty,
+    looks_like_injection,
+    looks_off_topic,
+    normalise_question,
+    rewrite,
+)
 from .retrieve import Filters, Retrieval, Retriever
 from .types import Answer, Hit
 from .validity import IN_FORCE, passed_windows
@@ -71,7 +81,24 @@ class KnowledgeBase:
         filters: Filters | None = None,
         log_unanswered: bool = True,
     ) -> Iterator[tuple[str, Answer | None]]:
-        """Yield (text so far, None) while an answer is written, then (final text, Answer) once it is checked."""
+        """Yield (text so far, None) while an answer is written, then (final text, Answer) once it is checked.
+
+        The question is cleaned first (terminal escapes and invisible characters dropped) and cut to
+        MAX_QUESTION_CHARS; a cut question's answer says so in its first line.
+        """
+        question, cut = clean_question(question)
+        history = [replace(t, question=clean_question(t.question)[0]) for t in history or []]
+        notice = TRUNCATED_NOTICE if cut else ""
+        for text, final in self._answer_stream(question, history, k, filters, log_unanswered):
+            if final is None:
+                yield notice + text, None
+            else:
+                final.text = notice + final.text
+                yield final.text, final
+
+    def _answer_stream(
+        self, question: str, history: list[Turn], k: int, filters: Filters | None, log_unanswered: bool
+    ) -> Iterator[tuple[str, Answer | None]]:
         started = time.perf_counter()
         if is_empty(question):
             answer = Answer(question, answer_mod.EMPTY_PROMPT, refused=True, timings_ms=_timings(started, {}, 0.0))
