@@ -37,6 +37,7 @@ format: install
 
 bench: install
 	$(PY) -m evals.bench_ingest
+	$(PY) -m evals.bench_crash
 
 clean:
 	rm -rf data .pytest_cache .ruff_cache
