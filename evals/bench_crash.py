@@ -66,7 +66,7 @@ def inspect(data_dir: Path, search: bool) -> dict[str, Any]:
     bm25_md = {cid: entry["metadata"] for cid, entry in bm25.items()}
     texts_dir = settings.data_dir / "texts"
     texts = {p.name for p in texts_dir.iterdir()} if texts_dir.exists() else set()
-    expected_texts = {Path(Store._text_name(doc_id, h)).name for doc_id, h in listed.items()}
+    expected_texts = {Path(Store.text_name(doc_id, h)).name for doc_id, h in listed.items()}
 
     def good(md: dict[str, Any]) -> bool:
         return wanted.get(str(md["chunk_id"])) == md.get("doc_hash")
@@ -80,7 +80,7 @@ def inspect(data_dir: Path, search: bool) -> dict[str, Any]:
             for name, present in (("Chroma", chroma_good), ("BM25", bm25_good))
             if any(cid not in present for cid in doc["chunk_ids"])
         ]
-        if Path(Store._text_name(doc_id, doc["hash"])).name not in texts:
+        if Path(Store.text_name(doc_id, doc["hash"])).name not in texts:
             missing.append("text")
         if missing:
             not_whole[doc_id] = missing

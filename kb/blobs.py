@@ -31,6 +31,8 @@ class Blobs(Protocol):
 
     def clear(self) -> None: ...
 
+    def delete(self, name: str) -> None: ...
+
     def where(self, name: str) -> str:
         """The blob's location, for messages."""
 
@@ -67,6 +69,9 @@ class LocalBlobs:
         for path in (self.root / folder).glob(f"{stem}-*"):
             if keep is None or path.name != Path(keep).name:
                 path.unlink(missing_ok=True)
+
+    def delete(self, name: str) -> None:
+        (self.root / name).unlink(missing_ok=True)
 
     def version(self, name: str) -> str | None:
         try:
@@ -118,6 +123,9 @@ class ChromaBlobs:
         doomed = [i for i in got["ids"] if keep is None or i not in (keep, f"{keep}#sha")]
         if doomed:
             self._collection.delete(ids=doomed)
+
+    def delete(self, name: str) -> None:
+        self._collection.delete(ids=[name, f"{name}#sha"])
 
     def version(self, name: str) -> str | None:
         got = self._collection.get(ids=[f"{name}#sha"], include=["metadatas"])

