@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import tempfile
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import gradio as gr
 
 from kb import KBError
+from kb.export import to_markdown
 from kb.query import Turn
 from kb.retrieve import Filters
 from kb.service import KnowledgeBase, answer_json
@@ -102,7 +106,12 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
                 with gr.Row():
                     comment = gr.Textbox(show_label=False, placeholder="对上一条回答的意见（可选）", scale=5)
                     comment_btn = gr.Button("提交意见", scale=1, min_width=80)
-                clear = gr.Button("清空对话", size="sm")
+                with gr.Row():
+                    clear = gr.Button("清空对话", size="sm")
+                    export_btn = gr.Button("导出上一条答复存档（含出处与知识库版本）", size="sm", elem_id="kb-export")
+                export_files = gr.File(
+                    label="答复存档", file_count="multiple", visible=False, elem_id="kb-export-files"
+                )
                 meta_state = gr.State({})
                 last_rated = gr.State(None)
             with gr.Tab("检索", id="lookup"):
@@ -184,6 +193,7 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
                     "answer": final.text,
                     "chunk_ids": [h.chunk.id for h in final.citations],
                     "doc_ids": list(dict.fromkeys(h.chunk.doc_id for h in final.citations)),
+                    "bundle": kb.export(final),
                 },
             }
         except KBError as exc:
@@ -193,6 +203,20 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
             log.exception("question failed")
             history[-1] = {"role": "assistant", "content": SORRY}
         yield history, meta, ""
+
+    def export_last(meta: dict[int, dict]):
+        """The last answer's provenance bundle as Markdown and JSON files, for the record."""
+        entries = [meta[i] for i in sorted(meta) if meta[i].get("bundle")]
+        if not entries:
+            gr.Info("还没有可导出的答复。")
+            return gr.update(visible=False, value=None)
+        b = entries[-1]["bundle"]
+        folder = Path(tempfile.mkdtemp(prefix="kb-export-"))
+        stem = f"答复存档-{b['time'][:19].replace(':', '')}"
+        md, js = folder / f"{stem}.md", folder / f"{stem}.json"
+        md.write_text(to_markdown(b), encoding="utf-8")
+        js.write_text(json.dumps(b, ensure_ascii=False, indent=1), encoding="utf-8")
+        return gr.update(visible=True, value=[str(md), str(js)])
 
     def rate(meta: dict[int, dict], data: gr.LikeData):
         entry = meta.get(data.index if isinstance(data.index, int) else data.index[0])
@@ -265,6 +289,7 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
     chatbot.like(rate, [meta_state], [last_rated])
     comment_btn.click(send_comment, [comment, last_rated], [comment])
     clear.click(lambda: ([], {}, None), None, [chatbot, meta_state, last_rated])
+    export_btn.click(export_last, [meta_state], [export_files])
     viewer.click(open_doc, None, viewer)
     for trigger in (search_btn.click, terms.submit):
         trigger(lookup, [terms, f_doc, f_issuer, f_region, f_year, f_current], [copy_box, results])

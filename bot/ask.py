@@ -66,6 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=5, help="number of cited passages (default 5)")
     parser.add_argument("--batch", type=Path, help="JSONL file of {id, question}")
     parser.add_argument("--out", type=Path, help="with --batch: where to write the JSONL answers")
+    parser.add_argument(
+        "--export",
+        choices=["md", "json"],
+        help="print the answer bundle for the record: question, query, answer, citations with offsets, "
+        "knowledge-base version, embedder, time",
+    )
     args = parser.parse_args(argv)
     if bool(args.batch) == (args.question is not None):  # an empty "" is a question: it gets the empty-input reply
         parser.error("give either one question or --batch IN.jsonl --out OUT.jsonl")
@@ -73,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--batch needs --out")
     if args.k < 1:
         parser.error("--k must be at least 1")
+    if args.export and (args.batch or args.json):
+        parser.error("--export goes with one question, without --json")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         kb = KnowledgeBase(Settings.from_env(data_dir=args.data_dir))
@@ -85,7 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     except KBError as exc:
         sys.stderr.write(f"bot.ask: {exc}\n")
         return 2
-    if args.json:
+    if args.export:
+        from kb.export import to_markdown
+
+        bundle = kb.export(answer)
+        out = to_markdown(bundle) if args.export == "md" else json.dumps(bundle, ensure_ascii=False, indent=1) + "\n"
+        sys.stdout.write(out)
+    elif args.json:
         sys.stdout.write(json.dumps(answer_json(answer), ensure_ascii=False, indent=1) + "\n")
     else:
         sys.stdout.write(render(answer))

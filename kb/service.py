@@ -93,7 +93,9 @@ class KnowledgeBase:
             if final is None:
                 yield notice + text, None
             else:
-                final.text = notice + final.text
+                # Either path (extractive or LLM) says so when it rests on a document no longer in force.
+                notes = "" if final.refused else self.validity_notes(final.text, final.citations)
+                final.text = notice + final.text + notes
                 yield final.text, final
 
     def _answer_stream(
@@ -119,6 +121,7 @@ class KnowledgeBase:
             for end in [m.end() for m in re.finditer(r"[。！？]", result.text)][:-1]:
                 yield result.text[:end], None  # the extractive answer, sentence by sentence
         result.timings_ms = _timings(started, retrieval.timings_ms, (time.perf_counter() - t_answer) * 1000)
+        result.searched = query.text
         if result.refused and log_unanswered:
             self._log_unanswered(question, query, retrieval, result.note)
         yield result.text, result
@@ -183,7 +186,7 @@ class KnowledgeBase:
         else:
             text, cited = answer_mod.compose(query, hits, sentences, k)
         cited = cited[:k] if len(cited) > k else cited
-        return Answer(question, text + self.validity_notes(text, cited), refused=False, citations=cited)
+        return Answer(question, text, refused=False, citations=cited)
 
     def validity_notes(self, text: str, cited: list[Hit]) -> str:
         """Say so when an answer rests on a document no longer (fully) in force, or quotes a dated measure whose
@@ -262,6 +265,12 @@ class KnowledgeBase:
             validity = self.retriever.validity_of(row["doc_id"])
             row["status"], row["status_reason"] = validity.status, validity.reason
         return rows
+
+    def export(self, answer: Answer) -> dict[str, Any]:
+        """The provenance bundle of an answer (kb/export.py), against the index as loaded now."""
+        from .export import bundle
+
+        return bundle(answer, self.retriever.manifest, answer.searched or answer.question)
 
     def document_text(self, doc_id: str) -> str | None:
         return self.retriever.store.doc_text(doc_id)

@@ -144,3 +144,4 @@ class Answer:
     citations: list[Hit] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     note: str = ""
+    searched: str = ""  # the query as searched (a follow-up rewritten with its context)

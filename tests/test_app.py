@@ -182,6 +182,17 @@ def test_chat_shows_answer_sources_and_opens_the_passage(page):
     assert marked and marked.replace("\n", "")[:20] in passage.replace("\n", "")
 
 
+def test_the_last_answer_exports_as_a_bundle_for_the_record(page):
+    ask(page, "个人自主创业最多能申请多少创业担保贷款？")
+    page.locator("#kb-export").click()
+    link = page.locator("#kb-export-files a[href*='.json']").first
+    link.wait_for(timeout=30_000)
+    assert page.locator("#kb-export-files a[href*='.md']").count() == 1
+    bundle = page.request.get(link.get_attribute("href")).json()
+    assert bundle["question"] == "个人自主创业最多能申请多少创业担保贷款？" and "15万元" in bundle["answer"]
+    assert bundle["citations"][0]["doc_no"] == "国发〔2018〕39号" and len(bundle["kb_version"]) == 16
+
+
 def test_follow_up_question_is_answered_in_context(page):
     ask(page, "家政服务领域的示范方向是什么？")
     ask(page, "那养老托育呢？")

