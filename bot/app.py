@@ -183,7 +183,7 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
             for text, final in kb.ask_stream(message, _turns(history[:-2], meta)):
                 if final is None:
                     history[-1] = {"role": "assistant", "content": render.esc(text)}
-                    yield history, meta, ""
+                    yield history, meta, gr.skip()
             assert final is not None
             history[-1] = {"role": "assistant", "content": render.chat_message(final)}
             meta = {
@@ -202,7 +202,8 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
         except Exception:
             log.exception("question failed")
             history[-1] = {"role": "assistant", "content": SORRY}
-        yield history, meta, ""
+        # The box was cleared when the question was taken: leave alone whatever the user has typed since.
+        yield history, meta, gr.skip()
 
     def export_last(meta: dict[int, dict]):
         """The last answer's provenance bundle as Markdown and JSON files, for the record."""

@@ -33,7 +33,9 @@ from .validity import STATUS_FILE
 
 log = logging.getLogger(__name__)
 
-COMMIT_EVERY = 25  # documents between two commits of the manifest and the lexical index
+COMMIT_EVERY = 25  # documents at least between two commits of the manifest and the lexical index, and
+COMMIT_SHARE = 0.1  # at least 1/COMMIT_SHARE times the last commit's duration: a commit rewrites both whole files, so
+# its cost grows with the index, and commits at a fixed count would make a large ingest quadratic
 
 
 @dataclass
@@ -454,13 +456,18 @@ def _execute(
         in_flight.append(doc_id)
         atomic_write_text(journal, json.dumps(in_flight, ensure_ascii=False))
 
-    def commit() -> None:
+    last_commit = {"seconds": 0.0, "ended": time.perf_counter(), "at": 0}  # "at": documents written by then
+
+    def commit(n: int = 0) -> None:
+        t0 = time.perf_counter()
         store.commit()
+        seconds = time.perf_counter() - t0
         for cleanup in after_commit:
             cleanup()
         after_commit.clear()
         in_flight.clear()
         journal.unlink(missing_ok=True)
+        last_commit.update(seconds=seconds, ended=time.perf_counter(), at=n)
 
     def drop(doc_id: str) -> None:
         touch(doc_id)
@@ -528,8 +535,9 @@ def _execute(
         )
         report.chunks += len(chunks)
         progress.document_done(parsed.shown)
-        if n % COMMIT_EVERY == 0:
-            commit()
+        since = time.perf_counter() - last_commit["ended"]
+        if n - last_commit["at"] >= COMMIT_EVERY and since >= last_commit["seconds"] / COMMIT_SHARE:
+            commit(n)
     for key, (doc_id, shown, _of) in plan.duplicates.items():
         if doc_id in manifest.docs:
             manifest.files[key] = {"sha256": plan.sha[key], "doc_id": doc_id, "role": "duplicate"}
