@@ -38,6 +38,8 @@ format: install
 bench: install
 	$(PY) -m evals.bench_ingest
 	$(PY) -m evals.bench_crash
+	$(PY) -m evals.bench_load
+	$(PY) -m evals.bench_scale
 
 clean:
 	rm -rf data .pytest_cache .ruff_cache
