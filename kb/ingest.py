@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import cards as cards_mod
 from . import clean as clean_mod
 from . import load as load_mod
 from . import meta as meta_mod
@@ -102,7 +103,7 @@ class _Plan:
 def pipeline_signature(settings: Settings, embedder_name: str) -> str:
     """Changes when anything that shapes the stored chunks changes: code, chunking, embedder, tokenizer."""
     digest = hashlib.sha256()
-    for module in (load_mod, clean_mod, meta_mod, split_mod, types_mod, store_mod):
+    for module in (load_mod, clean_mod, meta_mod, split_mod, types_mod, store_mod, cards_mod):
         digest.update(Path(module.__file__ or "").read_bytes())
     digest.update(f"{settings.chunk_size}/{settings.chunk_overlap}/{embedder_name}/{Tokenizer().signature}".encode())
     return digest.hexdigest()[:16]
@@ -439,7 +440,8 @@ def _repair(store: Store, journal: Path) -> bool:
     if broken or dropped:
         store.commit()
     expected = {store.text_name(doc_id, doc["hash"]) for doc_id, doc in manifest.docs.items()}
-    for name in store.blobs.names("texts") - expected:
+    expected |= {store.cards_name(doc_id, doc["hash"]) for doc_id, doc in manifest.docs.items()}
+    for name in (store.blobs.names("texts") | store.blobs.names("cards")) - expected:
         store.blobs.delete(name)
     return bool(broken)
 
@@ -516,6 +518,7 @@ def _execute(
         store.lexical.add(chunks)  # first: in server mode the records carry these tokens
         store.add_chunks(chunks, matrix)
         store.save_text(doc_id, version, parsed.doc.text)
+        store.save_cards(doc_id, version, cards_mod.dumps(cards_mod.extract(parsed.doc.text, parsed.meta, chunks)))
         manifest.docs[doc_id] = {
             "hash": version,
             "file_sha256": parsed.sha,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from . import cards as cards_mod
 from .blobs import Blobs
 from .config import Settings
 from .embed import Embedder, make_embedder
@@ -82,6 +83,7 @@ class Retriever:
         self.weights = weights or Weights()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
         self.validity: dict[str, Validity] = {}
+        self.cards: list[cards_mod.Card] = []
         self._version: str | None = None
         self._checked = 0.0
         self._reload_lock = threading.Lock()
@@ -108,6 +110,7 @@ class Retriever:
             )
         store.lexical.search("预热", k=1)  # build the BM25 postings once, at start-up
         self.validity = self._assess(store, blobs)
+        self.cards = self._cards(store)
         self._version, self._blobs, self._checked = version, blobs, time.monotonic()
         return store
 
@@ -136,6 +139,24 @@ class Retriever:
         overrides = parse_overrides(overrides_text, blobs.where(STATUS_FILE)) if overrides_text else {}
         docs = {doc_id: (d["meta"], store.doc_text(doc_id) or "") for doc_id, d in store.manifest.docs.items()}
         return assess(docs, overrides, date.today())
+
+    @staticmethod
+    def _cards(store: Store) -> list[cards_mod.Card]:
+        """The support-measure cards ingest stored for the listed versions (kb/cards.py)."""
+        out: list[cards_mod.Card] = []
+        missing = 0
+        for doc_id in store.manifest.docs:
+            text = store.doc_cards(doc_id)
+            if text is None:
+                missing += 1
+                continue
+            try:
+                out.extend(cards_mod.loads(text))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("unreadable cards for %s (%s): run `python ingest.py` to rebuild them", doc_id, exc)
+        if missing:
+            log.warning("%d document(s) have no support-measure cards yet: run `python ingest.py`", missing)
+        return out
 
     def validity_of(self, doc_id: str) -> Validity:
         return self.validity.get(doc_id, Validity())

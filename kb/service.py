@@ -13,7 +13,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from . import answer as answer_mod
+from . import eligibility as elig
 from . import llm as llm_mod
+from .cards import Card
 from .config import Settings
 from .embed import Embedder
 from .query import (
@@ -89,6 +91,12 @@ class KnowledgeBase:
         question, cut = clean_question(question)
         history = [replace(t, question=clean_question(t.question)[0]) for t in history or []]
         notice = TRUNCATED_NOTICE if cut else ""
+        profile = self.profile_of(question, history)
+        if profile is not None:
+            final = self.eligibility(profile, question)
+            final.text = notice + final.text
+            yield final.text, final
+            return
         for text, final in self._answer_stream(question, history, k, filters, log_unanswered):
             if final is None:
                 yield notice + text, None
@@ -96,6 +104,7 @@ class KnowledgeBase:
                 # Either path (extractive or LLM) says so when it rests on a document no longer in force.
                 notes = "" if final.refused else self.validity_notes(final.text, final.citations)
                 final.text = notice + final.text + notes
+                final.cards = [] if final.refused else self.cards_for(final.citations)
                 yield final.text, final
 
     def _answer_stream(
@@ -125,6 +134,71 @@ class KnowledgeBase:
         if result.refused and log_unanswered:
             self._log_unanswered(question, query, retrieval, result.note)
         yield result.text, result
+
+    # --- support-measure cards and 我能申请吗 ------------------------------------------------------------
+    def profile_of(self, question: str, history: list[Turn]) -> elig.Profile | None:
+        """The asker's situation when the question is a 我能申请吗 one, or answers one we asked (「在江西，会招人」)."""
+        profile = elig.parse_profile(question)
+        asked = bool(history) and elig.FOLLOW_UP in history[-1].answer
+        earlier = elig.parse_profile(history[-1].question) if asked else None
+        if earlier is None:
+            return profile
+        added = profile or elig.describe(question)
+        return elig.merge(earlier, added) if added else None
+
+    def eligibility(self, profile: elig.Profile, question: str = "") -> Answer:
+        """我能申请吗: the measures open to this person, each condition met / not met / unknown and cited."""
+        started = time.perf_counter()
+        self.retriever.refresh()
+        matches = elig.match(self.retriever.cards, profile, self.retriever.validity_of)
+        text, chunk_ids = elig.compose(matches, profile)
+        lexical = self.retriever.store.lexical
+        citations = [Hit(chunk, 1.0) for cid in chunk_ids if (chunk := lexical.chunk(cid)) is not None]
+        answer = Answer(
+            question or profile.describe(),
+            text,
+            refused=not matches,
+            citations=citations,
+            note="" if matches else "no-measure",
+            searched=f"我能申请吗：{profile.describe()}",
+            matches=matches,
+            profile=profile,
+        )
+        answer.timings_ms = _timings(started, {}, (time.perf_counter() - started) * 1000)
+        return answer
+
+    def cards(self, text: str = "", who: str = "", kind: str = "", current_only: bool = False) -> list[Card]:
+        """Support-measure cards, filtered by words in the measure, a beneficiary group, a kind of support."""
+        self.retriever.refresh()
+        out = []
+        for card in self.retriever.cards:
+            if who and who not in card.values("who"):
+                continue
+            if kind and kind not in card.values("kinds"):
+                continue
+            if current_only and not self.retriever.validity_of(card.doc_id).in_force:
+                continue
+            if text.strip() and not all(
+                w in f"{card.title}{card.doc_no}{card.name}{self.card_text(card)}" for w in text.split()
+            ):
+                continue
+            out.append(card)
+        return out
+
+    def card_text(self, card: Card) -> str:
+        """The measure as written (the paragraph the card was read from)."""
+        doc = self.retriever.store.doc_text(card.doc_id) or ""
+        return doc[card.start : card.end]
+
+    def cards_for(self, citations: list[Hit]) -> list[Card]:
+        """The measures the cited passages belong to (a passage inside a measure's paragraph)."""
+        out: list[Card] = []
+        for hit in citations:
+            c = hit.chunk
+            for card in self.retriever.cards:
+                if card.doc_id == c.doc_id and card.start < c.end and c.start < card.end and card not in out:
+                    out.append(card)
+        return out
 
     def _rewrite(self, question: str, history: list[Turn] | None) -> Query:
         query = rewrite(question, history)

@@ -284,7 +284,21 @@ class Store:
         self.blobs.write(self.text_name(doc_id, doc_hash), text)
 
     def delete_texts(self, doc_id: str, keep: str | None = None) -> None:
+        """Prune a document's cleaned texts and support-measure cards to the version `keep` (None: all)."""
         self.blobs.prune(f"texts/{_doc_key(doc_id)}", keep=self.text_name(doc_id, keep) if keep else None)
+        self.blobs.prune(f"cards/{_doc_key(doc_id)}", keep=self.cards_name(doc_id, keep) if keep else None)
+
+    def save_cards(self, doc_id: str, doc_hash: str, cards: str) -> None:
+        """Keep one version's support-measure cards (kb/cards.py), beside its text."""
+        self.blobs.write(self.cards_name(doc_id, doc_hash), cards)
+
+    def doc_cards(self, doc_id: str) -> str | None:
+        listed = self.manifest.docs.get(doc_id)
+        return None if listed is None else self.blobs.read(self.cards_name(doc_id, listed["hash"]))
+
+    @staticmethod
+    def cards_name(doc_id: str, doc_hash: str) -> str:
+        return f"cards/{_doc_key(doc_id)}-{doc_hash[:12]}.json"
 
     def doc_text(self, doc_id: str) -> str | None:
         """The cleaned text of the version the manifest lists (what citations' offsets point into)."""

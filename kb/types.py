@@ -145,3 +145,6 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     note: str = ""
     searched: str = ""  # the query as searched (a follow-up rewritten with its context)
+    cards: list[Any] = field(default_factory=list)  # kb.cards.Card: the measures the cited passages belong to
+    matches: list[Any] = field(default_factory=list)  # kb.eligibility.Match: a 我能申请吗 answer, measure by measure
+    profile: Any = None  # kb.eligibility.Profile the matches were made for

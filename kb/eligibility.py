@@ -1,0 +1,306 @@
+"""我能申请吗: match a person's situation against the support-measure cards, condition by condition.
+
+Each condition of a matching measure is met (满足), not met (不满足) or unknown (待确认), and cites the card field it
+rests on; what is unknown becomes a question back to the person.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from .cards import FIELDS, FIRM_GROUPS, INSTITUTION_GROUPS, PERSON_GROUPS, Card, Span
+from .meta import PROVINCES
+from .validity import Validity, passed_windows
+
+MET, NOT_MET, UNKNOWN = "满足", "不满足", "待确认"
+FIRMS = ("小微企业", "个体工商户", "中型企业", "大型企业", "尚未创办")
+_SMALL = ("小微企业", "个体工商户")
+ASK = {
+    "支持对象": "您属于哪类人员（如高校毕业生、退役军人、农民工、失业人员），或经营哪类主体（小微企业、个体工商户）？",
+    "领域": "您从事或打算从事哪个领域（如家政、养老、托育、乡村旅游、家电回收）？",
+    "地区": "您在哪个省（区、市）创业或就业？",
+    "吸纳就业": "您是否会招用员工（吸纳就业）？",
+}
+# Plain words people use for themselves → the card groups (PERSON_GROUPS keys).
+_IDENTITY_WORDS = {
+    "高校毕业生": r"高校毕业生|大学毕业生|应届毕业生|大学生|毕业生|研究生",
+    "退役军人": r"退役军人|退伍军人|转业军人|退伍",
+    "农民工": r"农民工|返乡|进城务工|外出务工",
+    "失业人员": r"失业|下岗|没有工作|没工作",
+    "就业困难人员": r"就业困难|零就业家庭",
+    "青年": r"青年|年轻人",
+    "残疾人": r"残疾",
+    "企业职工": r"职工|员工|上班族",
+}
+_FIRM_WORDS = {
+    "小微企业": r"小微企业|小企业|微型企业|小公司",
+    "个体工商户": r"个体工商户|个体户",
+    "中型企业": r"中型企业",
+    "大型企业": r"大型企业|大企业",
+}
+_FIELD_WORDS = {
+    "家政": r"家政|保洁|保姆|月嫂|育儿嫂",
+    "养老": r"养老|老年人",
+    "托育": r"托育|托儿|婴幼儿|早教",
+    "乡村旅游": r"乡村旅游|农家乐|民宿",
+    "家电回收": r"家电回收|旧家电|废旧家电",
+    "职业教育": r"职业教育|职业培训学校|职业院校",
+}
+_SELF = re.compile(r"我|本人|俺|咱|我们|我家|自己")
+_WANTS = re.compile(r"支持|政策|补贴|扶持|帮助|优惠|贷款|能申请|可以申请|能享受|可以享受|能不能|符合|资格|申请什么")
+_HIRING_YES = re.compile(r"(?<!不)(?<!没有)(?<!不会)(?:招人|招聘|招用|雇人|雇用|带动就业|吸纳就业|招\d+|招几个|员工)")
+_HIRING_NO = re.compile(r"不招人|不雇人|不招用|没有员工|一个人干|自己干")
+_STARTING = re.compile(r"创业|开一家|开个|开家|想做|想开|打算做|打算开|准备做|准备开|办一家|办个")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who is asking. Empty fields are unknown."""
+
+    identities: tuple[str, ...] = ()  # PERSON_GROUPS keys
+    field: str = ""  # a FIELDS key
+    region: str = ""  # a province as in kb.meta.PROVINCES
+    firm: str = ""  # one of FIRMS
+    hiring: bool | None = None
+    starting: bool = False  # starting a business (创业)
+
+    def __bool__(self) -> bool:
+        return bool(self.identities or self.field or self.region or self.firm or self.hiring is not None)
+
+    def describe(self) -> str:
+        parts = [
+            "、".join(self.identities) if self.identities else "",
+            f"领域：{self.field}" if self.field else "",
+            f"地区：{self.region}" if self.region else "",
+            f"主体：{self.firm}" if self.firm else "",
+            "" if self.hiring is None else ("会招用员工" if self.hiring else "不招用员工"),
+            "创业" if self.starting and not self.firm else "",
+        ]
+        return "；".join(p for p in parts if p) or "未说明"
+
+
+@dataclass(frozen=True)
+class Condition:
+    label: str  # 支持对象 / 领域 / 地区 / 吸纳就业 / 有效性 / 申请条件
+    state: str  # MET / NOT_MET / UNKNOWN
+    detail: str
+    span: Span | None = None  # the card field it rests on (None: the measure as a whole)
+
+
+@dataclass(frozen=True)
+class Match:
+    card: Card
+    conditions: tuple[Condition, ...] = field(default=())
+
+    @property
+    def met(self) -> int:
+        return sum(c.state == MET for c in self.conditions)
+
+    @property
+    def failed(self) -> bool:
+        return any(c.state == NOT_MET for c in self.conditions)
+
+    @property
+    def unknown(self) -> list[Condition]:
+        return [c for c in self.conditions if c.state == UNKNOWN]
+
+
+def parse_profile(text: str) -> Profile | None:
+    """The situation a plain question describes (「我是退役军人，想做家政，有什么支持？」), or None when the question
+    describes nobody or asks for no support."""
+    if not _SELF.search(text) or not _WANTS.search(text):
+        return None
+    profile = describe(text)
+    return profile if (profile.identities or profile.firm or profile.field) else None
+
+
+def describe(text: str) -> Profile:
+    """Whatever the text says about the person (no gate: for a reply to a follow-up question like 「在江西」)."""
+    identities = tuple(g for g, p in _IDENTITY_WORDS.items() if re.search(p, text))
+    firm = next((f for f, p in _FIRM_WORDS.items() if re.search(p, text)), "")
+    field_ = next((f for f, p in _FIELD_WORDS.items() if re.search(p, text)), "")
+    region = region_of(text)
+    hiring = False if _HIRING_NO.search(text) else True if _HIRING_YES.search(text) else None
+    if identities == ("企业职工",) and (firm or _STARTING.search(text)):
+        identities = ()  # 「我们公司的员工」 describes the firm, not the asker
+    return Profile(identities, field_, region, firm, hiring, bool(_STARTING.search(text)) or bool(firm))
+
+
+def merge(earlier: Profile, later: Profile) -> Profile:
+    """A follow-up's answers added to the situation described before (later statements win)."""
+    return Profile(
+        tuple(dict.fromkeys(earlier.identities + later.identities)),
+        later.field or earlier.field,
+        later.region or earlier.region,
+        later.firm or earlier.firm,
+        earlier.hiring if later.hiring is None else later.hiring,
+        earlier.starting or later.starting,
+    )
+
+
+def region_of(text: str) -> str:
+    for province in PROVINCES:
+        short = re.sub(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|生产建设兵团)$", "", province)
+        if province in text or (len(short) >= 2 and short in text):
+            return province
+    return ""
+
+
+def match(
+    cards: Sequence[Card], profile: Profile, validity_of: Callable[[str], Validity], today: date | None = None
+) -> list[Match]:
+    """The measures open to this person (none of their conditions failed), best supported first."""
+    today = today or date.today()
+    out = []
+    for card in cards:
+        groups = [s.value for s in card.who]
+        if groups and all(g in INSTITUTION_GROUPS for g in groups):
+            continue  # for guarantee funds, schools, incubators: nobody applies as one
+        conditions = (
+            _who(card, profile),
+            _field(card, profile),
+            _region(card, profile),
+            *_hiring(card, profile),
+            _validity(card, validity_of(card.doc_id), today),
+            *_terms(card),
+        )
+        m = Match(card, tuple(c for c in conditions if c is not None))
+        relevant = any(c.state == MET and c.label in ("支持对象", "领域") for c in m.conditions)
+        if relevant and not m.failed:
+            out.append(m)
+    out.sort(key=lambda m: (-_who_met(m), -m.met, len(m.unknown), m.card.id))
+    return out
+
+
+def _who_met(m: Match) -> int:
+    return int(any(c.label == "支持对象" and c.state == MET for c in m.conditions))
+
+
+def _who(card: Card, p: Profile) -> Condition:
+    for span in card.who:
+        g = span.value
+        hit = (
+            g in p.identities
+            or g == p.firm
+            or (g == "创业者" and p.starting)
+            or (g in ("社会力量", "托育机构") and p.starting and bool(card.fields) and p.field in card.fields)
+        )
+        if hit:
+            return Condition("支持对象", MET, f"措施对象包括「{span.text}」", span)
+    named = [s for s in card.who if s.value in PERSON_GROUPS or s.value in FIRM_GROUPS]
+    listing = "、".join(dict.fromkeys(s.text for s in named)) or "（未写明）"
+    if not named:
+        return Condition("支持对象", UNKNOWN, "措施未写明对象", None)
+    if p.identities or p.firm:
+        return Condition("支持对象", NOT_MET, f"措施对象为{listing}", named[0])
+    return Condition("支持对象", UNKNOWN, f"措施对象为{listing}", named[0])
+
+
+def _field(card: Card, p: Profile) -> Condition:
+    if not card.fields:
+        return Condition("领域", MET, "不限领域")
+    scope = "、".join(card.fields)
+    if not p.field:
+        return Condition("领域", UNKNOWN, f"限于{scope}等领域")
+    if p.field in card.fields:
+        return Condition("领域", MET, f"文件支持的领域包括{p.field}")
+    return Condition("领域", NOT_MET, f"文件限于{scope}等领域")
+
+
+def _region(card: Card, p: Profile) -> Condition:
+    if card.region in ("", "国家"):
+        return Condition("地区", MET, "全国适用（各地另有实施细则的，以当地规定为准）")
+    if not p.region:
+        return Condition("地区", UNKNOWN, f"限{card.region}")
+    if p.region == card.region:
+        return Condition("地区", MET, f"限{card.region}")
+    return Condition("地区", NOT_MET, f"限{card.region}")
+
+
+def _hiring(card: Card, p: Profile) -> list[Condition]:
+    if not card.hiring:
+        return []
+    span = card.hiring[0]
+    state = UNKNOWN if p.hiring is None else MET if p.hiring else NOT_MET
+    return [Condition("吸纳就业", state, f"措施与「{span.text}」挂钩", span)]
+
+
+def _validity(card: Card, validity: Validity, today: date) -> Condition:
+    if not validity.in_force:
+        return Condition("有效性", NOT_MET, f"文件{validity.status}：{validity.reason}")
+    passed = [s for s in card.window if passed_windows(s.text, today)]
+    if passed and len(passed) == len(card.window):
+        return Condition("有效性", NOT_MET, f"措施期限「{passed[0].text}」已过", passed[0])
+    return Condition("有效性", MET, f"文件{validity.status}")
+
+
+def _terms(card: Card) -> list[Condition]:
+    """The measure's own terms (「…的，可申请」), which only the person can check."""
+    return [Condition("申请条件", UNKNOWN, f"须符合：{s.text}", s) for s in card.conditions[:2]]
+
+
+def follow_up(matches: Sequence[Match], profile: Profile) -> list[str]:
+    """What to ask the person, most useful first: the unknowns shared by most measures."""
+    counts: dict[str, int] = {}
+    for m in matches:
+        for c in m.unknown:
+            if c.label in ASK:
+                counts[c.label] = counts.get(c.label, 0) + 1
+    if not profile.identities and not profile.firm:
+        counts["支持对象"] = counts.get("支持对象", 0) + len(matches) + 1
+    return [ASK[label] for label, _ in sorted(counts.items(), key=lambda kv: -kv[1])]
+
+
+FIELD_CHOICES = tuple(FIELDS)
+IDENTITY_CHOICES = tuple(PERSON_GROUPS)
+
+
+MARK = {MET: "✓", NOT_MET: "✗", UNKNOWN: "？"}
+FOLLOW_UP = "为进一步判断，请补充"  # a reply to an answer with this line adds to the same situation
+SHOWN = 5  # measures spelled out in the answer text (the web chat shows every card)
+
+
+def compose(matches: Sequence[Match], profile: Profile) -> tuple[str, list[str]]:
+    """The answer text with [n] markers, and the chunk ids the markers point at (in order)."""
+    cited: list[str] = []
+
+    def marker(chunk_id: str) -> str:
+        if not chunk_id:
+            return ""
+        if chunk_id not in cited:
+            cited.append(chunk_id)
+        return f"[{cited.index(chunk_id) + 1}]"
+
+    lines = []
+    if not matches:
+        lines.append(f"根据您提供的情况（{profile.describe()}），知识库中没有找到明确适用的支持措施。")
+    else:
+        lines.append(
+            f"根据您提供的情况（{profile.describe()}），知识库中有 {len(matches)} 项措施可能适用（✓ 满足，？ 待确认）："
+        )
+    for n, m in enumerate(matches[:SHOWN], start=1):
+        c = m.card
+        number = f"（{c.doc_no}）" if c.doc_no else ""
+        lines.append(f"{n}. {c.name}——《{c.title}》{number}{marker(c.chunk_id)}")
+        facts = [
+            "支持方式：" + "、".join(c.values("kinds")) if c.kinds else "",
+            "额度：" + "、".join(dict.fromkeys(s.text for s in c.amounts)) if c.amounts else "",
+            "比例：" + "、".join(dict.fromkeys(s.text for s in c.ratios)) if c.ratios else "",
+            "负责部门：" + "、".join(c.values("departments")) if c.departments else "",
+        ]
+        if any(facts):
+            lines.append("   " + "；".join(f for f in facts if f))
+        for cond in m.conditions:
+            cite = marker(cond.span.chunk_id) if cond.span is not None else ""
+            lines.append(f"   {MARK[cond.state]} {cond.label}：{cond.detail}{cite}")
+    if len(matches) > SHOWN:
+        lines.append(f"另有 {len(matches) - SHOWN} 项措施，见下方卡片。")
+    asks = follow_up(matches, profile)
+    if asks:
+        lines.append(FOLLOW_UP + "：" + "".join(f"{i}) {q}" for i, q in enumerate(asks, start=1)))
+    if matches:
+        lines.append("以上为文件中措施的要点，能否享受以当地主管部门审核为准。")
+    return "\n".join(lines), cited
