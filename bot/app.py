@@ -12,12 +12,15 @@ from urllib.parse import unquote
 import gradio as gr
 
 from kb import KBError
+from kb import eligibility as elig
+from kb.cards import KINDS
 from kb.export import to_markdown
+from kb.meta import PROVINCES
 from kb.query import Turn
 from kb.retrieve import Filters
 from kb.service import KnowledgeBase, answer_json
 
-from . import feedback, render
+from . import cards_view, feedback, render
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,10 @@ EXAMPLES = [
     "返乡做乡村旅游创业，文件里怎么说？",
     "家电回收领域的示范方向是什么？",
     "个人创业担保贷款最多能贷多少？",
+    "我是退役军人，想做家政，有什么支持？",
 ]
+PERSONS = ("高校毕业生", "退役军人", "农民工", "失业人员", "就业困难人员", "青年", "残疾人", "企业职工")
+HIRING = {"会": True, "不会": False, "不确定": None}
 CSS = """
 .gradio-container {max-width: 1280px !important; margin: auto;}
 .kb-answer {line-height: 1.7;}
@@ -40,6 +46,16 @@ CSS = """
 .kb-passage {margin: .3em 0; font-size: .92em;}
 .kb-passage mark, .kb-doc mark {background: #ffe58a; padding: 0 .1em;}
 .kb-note {color: #888; font-size: .8em;}
+.kb-card {border: 1px solid #e3c2c7; border-radius: 6px; padding: .5em .8em; margin: .6em 0;}
+.kb-card-head {font-size: 1.02em; margin-bottom: .2em;}
+.kb-card-row {margin: .15em 0; font-size: .92em;}
+.kb-card-label {display: inline-block; min-width: 5em; color: #666;}
+.kb-badge {background: #fde2e2; color: #a8071a; border-radius: 4px; padding: 0 .4em; font-size: .8em;}
+.kb-conds {list-style: none; padding-left: .2em; margin: .4em 0;}
+.kb-conds li {margin: .15em 0; font-size: .92em;}
+.kb-met b {color: #237804;} .kb-notmet b {color: #a8071a;} .kb-unknown b {color: #ad6800;}
+.kb-asks {background: #fffbe6; border-left: 3px solid #faad14; padding: .4em .7em; margin: .5em 0;}
+.kb-card-foot {font-size: .85em; margin-top: .2em;}
 .kb-doc p {text-indent: 2em; margin: .4em 0; line-height: 1.8;}
 .kb-scroll {max-height: 75vh; overflow-y: auto; position: relative; padding-right: .5em;}
 @media (max-width: 640px) { .kb-doc p {text-indent: 0;} .kb-scroll {max-height: 60vh;} }
@@ -85,6 +101,15 @@ def build_app(kb: KnowledgeBase | None, missing_reason: str = "") -> gr.Blocks:
 
 def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
     docs = kb.documents()
+
+    def status_of(doc_id: str) -> str:
+        return kb.retriever.validity_of(doc_id).status
+
+    def answer_html(answer) -> str:  # type: ignore[no-untyped-def]
+        if answer.profile is not None:  # 我能申请吗: the measures as cards, each condition marked
+            return cards_view.eligibility_html(answer, status_of) + render.sources_block(answer)
+        return render.chat_message(answer) + cards_view.measure_notes(answer, status_of)
+
     feedback_path = kb.settings.data_dir / "feedback.jsonl"
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=340), gr.Tabs():
@@ -130,6 +155,27 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
                     f_current = gr.Checkbox(value=False, label="只看现行", elem_id="kb-current-only")
                 copy_box = gr.Textbox(label="可复制的答复（含出处）", lines=6, buttons=["copy"], elem_id="kb-copy")
                 results = gr.HTML(elem_id="kb-results")
+            with gr.Tab("我能申请吗", id="eligible"):
+                gr.Markdown("填写您的情况，查看知识库中可能适用的支持措施，以及每项条件是否满足。")
+                with gr.Row():
+                    e_who = gr.CheckboxGroup(list(PERSONS), label="您的身份（可多选）", elem_id="kb-e-who")
+                with gr.Row():
+                    e_field = gr.Dropdown(list(elig.FIELD_CHOICES), value=None, label="领域", elem_id="kb-e-field")
+                    e_region = gr.Dropdown(list(PROVINCES), value=None, label="所在省份", elem_id="kb-e-region")
+                    e_firm = gr.Radio(list(elig.FIRMS), value=None, label="经营主体", elem_id="kb-e-firm")
+                    e_hiring = gr.Radio(list(HIRING), value="不确定", label="是否招用员工", elem_id="kb-e-hiring")
+                e_btn = gr.Button("查看可申请的措施", variant="primary", elem_id="kb-e-go")
+                e_copy = gr.Textbox(label="可复制的答复（含出处）", lines=4, buttons=["copy"], elem_id="kb-e-copy")
+                e_out = gr.HTML(elem_id="kb-e-result")
+            with gr.Tab("措施卡片", id="cards"):
+                with gr.Row():
+                    c_text = gr.Textbox(label="关键词", placeholder="如：贷款 / 托育 / 国发〔2018〕39号", scale=3)
+                    groups = sorted({v for c in kb.retriever.cards for v in c.values("who")})
+                    c_who = gr.Dropdown(groups, value=None, label="支持对象（不选为全部）", elem_id="kb-c-who")
+                    c_kind = gr.Dropdown(list(KINDS), value=None, label="支持方式（不选为全部）")
+                    c_current = gr.Checkbox(value=False, label="只看现行")
+                c_btn = gr.Button("查看措施卡片", variant="primary", elem_id="kb-c-go")
+                c_out = gr.HTML(cards_view.cards_list(kb.cards(), status_of), elem_id="kb-cards")
             with gr.Tab("文件库", id="docs"):
                 table = gr.Dataframe(
                     [
@@ -185,7 +231,7 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
                     history[-1] = {"role": "assistant", "content": render.esc(text)}
                     yield history, meta, gr.skip()
             assert final is not None
-            history[-1] = {"role": "assistant", "content": render.chat_message(final)}
+            history[-1] = {"role": "assistant", "content": answer_html(final)}
             meta = {
                 **meta,
                 len(history) - 1: {
@@ -281,6 +327,32 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
         tokens = kb.retriever.store.lexical.tokenizer.tokenize(query)
         return render.plain_text(answer), render.lookup_results(hits, tokens)
 
+    def eligible(who: list[str] | None, field: str | None, region: str | None, firm: str | None, hiring: str | None):
+        profile = elig.Profile(
+            identities=tuple(who or ()),
+            field=field or "",
+            region=region or "",
+            firm=firm or "",
+            hiring=HIRING.get(hiring or "不确定"),
+            starting=True,
+        )
+        if not profile:
+            return "", '<div class="kb-empty">请至少选择身份、领域、省份或经营主体中的一项。</div>'
+        try:
+            answer = kb.eligibility(profile, f"我能申请吗：{profile.describe()}")
+        except Exception:
+            log.exception("eligibility failed")
+            return "", f'<div class="kb-empty">{SORRY}</div>'
+        return render.plain_text(answer), cards_view.eligibility_html(answer, status_of) + render.sources_block(answer)
+
+    def show_cards(text: str, who: str | None, kind: str | None, current_only: bool):
+        try:
+            found = kb.cards(text or "", who or "", kind or "", bool(current_only))
+        except Exception:
+            log.exception("cards failed")
+            return f'<div class="kb-empty">{SORRY}</div>'
+        return cards_view.cards_list(found, status_of)
+
     def open_row(evt: gr.SelectData):
         row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
         return _document(docs[row]["doc_id"]) if 0 <= row < len(docs) else gr.skip()
@@ -295,6 +367,9 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
     for trigger in (search_btn.click, terms.submit):
         trigger(lookup, [terms, f_doc, f_issuer, f_region, f_year, f_current], [copy_box, results])
     table.select(open_row, None, viewer)
+    e_btn.click(eligible, [e_who, e_field, e_region, e_firm, e_hiring], [e_copy, e_out])
+    for trigger in (c_btn.click, c_text.submit):
+        trigger(show_cards, [c_text, c_who, c_kind, c_current], [c_out])
 
     def ask(question: str) -> dict:
         """Ask the knowledge base; returns the JSON answer (question, answer, refused, citations, timings_ms)."""

@@ -188,7 +188,7 @@ def extract(text: str, meta: DocMeta, chunks: Sequence[Chunk]) -> list[Card]:
             if 2 <= len(body) <= 30:
                 section = body
             continue
-        if len(body) < 30 or not any(c in body for c in _SENTENCE_END):
+        if len(body) < 12 or not any(c in body for c in _SENTENCE_END):
             continue  # a table fragment or a caption, not a measure
         if ADMIN_PARTS.search(part):
             continue

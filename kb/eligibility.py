@@ -114,7 +114,7 @@ def parse_profile(text: str) -> Profile | None:
     if not _SELF.search(text) or not _WANTS.search(text):
         return None
     profile = describe(text)
-    return profile if (profile.identities or profile.firm or profile.field) else None
+    return profile if (profile.identities or profile.firm) else None  # a field alone says what, not who
 
 
 def describe(text: str) -> Profile:

@@ -191,14 +191,14 @@ class KnowledgeBase:
         return doc[card.start : card.end]
 
     def cards_for(self, citations: list[Hit]) -> list[Card]:
-        """The measures the cited passages belong to (a passage inside a measure's paragraph)."""
+        """The measures the passages an answer quotes first belong to (at most three)."""
         out: list[Card] = []
-        for hit in citations:
+        for hit in citations[:2]:
             c = hit.chunk
             for card in self.retriever.cards:
                 if card.doc_id == c.doc_id and card.start < c.end and c.start < card.end and card not in out:
                     out.append(card)
-        return out
+        return out[:3]
 
     def _rewrite(self, question: str, history: list[Turn] | None) -> Query:
         query = rewrite(question, history)

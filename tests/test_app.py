@@ -191,6 +191,59 @@ def test_the_last_answer_exports_as_a_bundle_for_the_record(page):
     bundle = page.request.get(link.get_attribute("href")).json()
     assert bundle["question"] == "个人自主创业最多能申请多少创业担保贷款？" and "15万元" in bundle["answer"]
     assert bundle["citations"][0]["doc_no"] == "国发〔2018〕39号" and len(bundle["kb_version"]) == 16
+    # The answer carries the card of the measure it quotes, folded under it.
+    measures = page.locator("#kb-chat .kb-measures").last
+    assert "措施要点" in measures.inner_text()
+    measures.locator("summary").click()
+    assert "最高不超过15万元" in measures.inner_text() and "财政部" in measures.inner_text()
+
+
+def test_can_i_apply_in_the_chat_lists_measures_with_each_condition_marked_and_cited(page):
+    ask(page, "我是退役军人，想做家政，有什么支持？")
+    chat = page.locator("#kb-chat")
+    answer = chat.locator(".kb-eligibility").last
+    answer.wait_for(timeout=30_000)
+    assert "退役军人" in answer.locator(".kb-profile").inner_text()
+    assert answer.locator(".kb-card").count() >= 2
+    assert "发改办高技〔2020〕244号" in answer.inner_text()
+    assert answer.locator("li.kb-met").count() >= 2
+    assert answer.locator("li.kb-unknown").count() >= 1
+    assert "为进一步判断，请补充" in answer.locator(".kb-asks").inner_text()
+    veteran = answer.locator("li.kb-met", has_text="退役军人").first
+    veteran.locator("a.kb-open").click()
+    page.wait_for_selector("#kb-viewer mark", timeout=20_000)
+    assert page.locator("#kb-viewer mark").first.inner_text() == "退役军人"
+
+
+def test_can_i_apply_form_matches_the_stated_situation(page):
+    page.get_by_role("tab", name="我能申请吗").click()
+    page.locator("#kb-e-who").get_by_label("高校毕业生").check()
+    page.locator("#kb-e-firm").get_by_label("小微企业").check()
+    page.locator("#kb-e-hiring").get_by_label("会", exact=True).check()
+    page.locator("#kb-e-go").click()
+    page.wait_for_selector("#kb-e-result .kb-card", timeout=30_000)
+    result = page.locator("#kb-e-result")
+    assert "高校毕业生" in result.locator(".kb-profile").inner_text()
+    text = result.inner_text()
+    assert "加大创业担保贷款贴息及奖补政策支持力度" in text and "最高不超过300万元" in text
+    assert result.locator("li.kb-notmet").count() == 0  # only measures open to this person
+    copy = page.locator("#kb-e-copy textarea").input_value()
+    assert "[1]" in copy and "\n[1]《" in copy
+
+
+def test_measure_cards_can_be_browsed_filtered_and_opened_at_their_source(page):
+    page.get_by_role("tab", name="措施卡片").click()
+    cards = page.locator("#kb-cards")
+    cards.locator(".kb-card").first.wait_for(timeout=20_000)
+    assert cards.locator(".kb-card").count() >= 20
+    page.get_by_label("关键词").fill("创业担保贷款")
+    page.locator("#kb-c-go").click()
+    page.wait_for_function("() => document.querySelectorAll('#kb-cards .kb-card').length < 10", timeout=20_000)
+    card = cards.locator(".kb-card", has_text="加大创业担保贷款贴息及奖补政策支持力度").first
+    assert "国发〔2018〕39号" in card.inner_text() and "人力资源社会保障部" in card.inner_text()
+    card.locator("a.kb-val", has_text="最高不超过15万元").click()
+    page.wait_for_selector("#kb-viewer mark", timeout=20_000)
+    assert page.locator("#kb-viewer mark").first.inner_text() == "最高不超过15万元"
 
 
 def test_follow_up_question_is_answered_in_context(page):
