@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 from .types import Chunk, DocMeta
 
-CARD_RULES = "cards-2"  # bump when the rules change: stored cards are rebuilt by the next ingest
+CARD_RULES = "cards-3"  # bump when the rules change: stored cards are rebuilt by the next ingest
 
 # Who a measure is for: canonical group → patterns. Person groups can describe an applicant; the rest are firms and
 # institutions (an applicant's firm can be one; institutions are beneficiaries no entrepreneur applies as).
@@ -28,18 +28,19 @@ PERSON_GROUPS: dict[str, str] = {
     "失业人员": r"失业人员|下岗工人|失业青年|下岗失业",
     "就业困难人员": r"就业困难人员|零就业家庭",
     "青年": r"青年(?!技能日)",
-    "创业者": r"创业者|自主创业|符合创业担保贷款申请条件的人员",
-    "企业职工": r"(?:在职|参保|企业)职工(?!人数)|职工在岗",
+    "创业者": r"创业者|自主创业|符合创业担保贷款申请条件的人员|个人创业担保贷款|创业担保贷款借款人",
+    "企业职工": r"(?:在职|参保|企业)职工(?!人数|总数|个人|无法|\d)|职工在岗",
     "残疾人": r"残疾",
     "技术技能人才": r"技术技能大师|技术技能人才|高技能人才",
     "从业人员": r"从业人员",
-    "家庭经济困难学生": r"家庭经济困难学生|建档立卡",
+    "家庭经济困难学生": r"家庭经济困难学生",
+    "贫困人口": r"建档立卡(?:贫困|户)|贫困劳动力|贫困人口|贫困家庭",
     "婴幼儿家庭": r"婴幼儿家庭|家有婴幼儿的职工|脱产照护婴幼儿的父母",
 }
 FIRM_GROUPS: dict[str, str] = {
-    "小微企业": r"小微企业|中小微企业",
-    "个体工商户": r"个体工商户",
-    "三农主体": r"“三农”主体|农户|新型农业经营主体",
+    "小微企业": r"小微企业|中小微企业|中小企业|小型微利企业",
+    "个体工商户": r"个体工商户|定期定额户",
+    "三农主体": r"“三农”主体|农户|农业经营主体|农民合作社|家庭农场",
     "困难企业": r"困难企业",
     "参保企业": r"参保企业",
     "战略性新兴产业企业": r"战略性新兴产业(?:项目|企业)",
@@ -51,7 +52,7 @@ FIRM_GROUPS: dict[str, str] = {
 INSTITUTION_GROUPS: dict[str, str] = {
     "融资担保机构": r"融资担保(?:、再担保)?机构|担保、再担保机构|再担保基金|担保基金",
     "职业院校": r"职业院校(?!毕业生)|中等职业学校|技工院校",
-    "创业孵化基地": r"创业孵化基地|创业孵化载体",
+    "创业孵化基地": r"创业孵化基地|孵化载体|孵化器|众创空间",
 }
 GROUPS = {**PERSON_GROUPS, **FIRM_GROUPS, **INSTITUTION_GROUPS}
 
@@ -84,7 +85,7 @@ _NUMBER = (
     r"(?:[—\-～~至]\d+(?:\.\d+)?)?"
 )
 AMOUNT = re.compile(_NUMBER + r"\s*(?:万亿|亿|万|千)?元(?:及以下|以上|以下|/人|/户)?")
-RATIO = re.compile(_NUMBER + r"\s*(?:%|％|个百分点)(?:以上|以下)?|百分之[" + _CN + r"百点]+|" + _NUMBER + r"倍(?!数)")
+RATIO = re.compile(_NUMBER + r"\s*(?:%|％|‰|个百分点)(?:以上|以下)?|百分之[" + _CN + r"百点]+|" + _NUMBER + r"倍(?!数)")
 WINDOW = re.compile(
     r"\d{4}年\d{1,2}月\d{1,2}日(?:起)?至(?:\d{4}年)?\d{1,2}月\d{1,2}日"
     r"|(?:从|自)\d{4}年\d{1,2}月\d{1,2}日起|\d{4}年(?:底|末)?前|有效期(?:至|为)[^，。；]{1,20}"
@@ -97,7 +98,7 @@ CONDITION = re.compile(
 )
 # A group named as the one who acts (「…机构要…」「支持职业院校承担…」) rather than the one supported.
 _ACTOR_AFTER = re.compile(
-    r"^[^，。；]{0,40}?(?:要|应当|应|须|必须|负责|不得|承担|捐资|出资|开设|合作|采取|落实|实施|加强|开展)"
+    r"^[^，。；]{0,40}?(?:要|应当|应|须|必须|负责|不得|承担|捐资|出资|开设|合作(?!社)|采取|落实|实施|加强|开展)"
 )
 _ACTOR_BEFORE = re.compile(r"(?:(?:引导|督促|要求|推动|发挥|落实)[^，。；]{0,4}|到|在)$")
 # 「支持困难企业开展…」: supported, though it acts.
@@ -106,6 +107,13 @@ _SUPPORTED_BEFORE = re.compile(r"(?:支持|扶持|帮助|对|为|向|支持和�
 _NEEDS_GIVING = {"贷款", "担保", "培训", "场地", "资金"}
 _GIVING = re.compile(r"给予|提供|予以|可申请|申请|享受|发放|免费|纳入|落实|加大|支持|倾斜|优先|保障|向|对")
 _NEGATED = re.compile(r"不得|严禁|禁止|避免|防止|不再")
+# A paragraph that reports what was done (news, statistics) rather than promising support.
+_REPORT = re.compile(
+    r"截至|据统计|同比(?:增长|下降|增加|减少)|已累计|累计(?:投放|发放|筹措|投入|为|帮助|减免|支持)|记者"
+)
+# 「由原来的0.8%下调为0.5%」: the old value is no term of the measure.
+_OLD_VALUE = re.compile(r"^[^，。；]{0,4}(?:下调|降至|降低至|降低到|调整为|提高至|提高到|上调|放宽至|扩大至|调减)")
+_NOT_HEADING = re.compile(r"\d{1,2}:\d{2}|记者|电话|来源|责任单位|[：:]$|\d{7,}")
 # Parts of a circular that set out aims, duties and oversight, not measures.
 ADMIN_PARTS = re.compile(r"总体要求|指导思想|基本原则|组织实施|组织领导|保障措施|各方责任|监管|考核|督导")
 HIRING = re.compile(r"新招用|招用|吸纳(?:就业|劳动者)|带动就业")
@@ -185,12 +193,12 @@ def extract(text: str, meta: DocMeta, chunks: Sequence[Chunk]) -> list[Card]:
         if _HEADING.match(body):
             part = body
         if _HEADING.match(body) or (len(body) <= 30 and not any(c in body for c in _SENTENCE_END)):
-            if 2 <= len(body) <= 30:
+            if 2 <= len(body) <= 30 and not _NOT_HEADING.search(body):
                 section = body
             continue
         if len(body) < 12 or not any(c in body for c in _SENTENCE_END):
             continue  # a table fragment or a caption, not a measure
-        if ADMIN_PARTS.search(part):
+        if ADMIN_PARTS.search(part) or _REPORT.search(body):
             continue
         card = _card(text, start, end, meta, chunks, section, scope, len(cards) + 1)
         if card is not None:
@@ -221,8 +229,8 @@ def _card(
 
     kinds = _first_each({k: [x for x in spans(p, k) if _gives(text, x)] for k, p in KINDS.items()})
     who = _first_each({g: [x for x in spans(p, g) if not _actor(text, x)] for g, p in GROUPS.items()})
-    amounts = spans(AMOUNT, norm=True)
-    ratios = spans(RATIO, norm=True)
+    amounts = [x for x in spans(AMOUNT, norm=True) if not _old_value(text, x)]
+    ratios = [x for x in spans(RATIO, norm=True) if not _old_value(text, x)]
     if not kinds or not (who or amounts or ratios):
         return None
     item = _ITEM.match(body)
@@ -257,6 +265,11 @@ def _clause(text: str, span: Span) -> str:
     left = max(text.rfind(c, 0, span.start) for c in "，。；：\n") + 1
     rights = [i for i in (text.find(c, span.end) for c in "，。；\n") if i >= 0]
     return text[left : min(rights) if rights else len(text)]
+
+
+def _old_value(text: str, span: Span) -> bool:
+    before = text[max(0, span.start - 6) : span.start]
+    return ("由" in before or "从" in before) and bool(_OLD_VALUE.match(text[span.end : span.end + 12]))
 
 
 def _gives(text: str, span: Span) -> bool:
@@ -299,7 +312,7 @@ def _doc_fields(text: str, meta: DocMeta) -> tuple[str, ...]:
 
 def _norm(text: str) -> str:
     """The comparable core of an amount or ratio, without qualifiers (「最高不超过15万元」→「15万元」)."""
-    m = re.search(r"\d+(?:\.\d+)?(?:[—\-～~至]\d+(?:\.\d+)?)?\s*(?:万亿|亿|万|千)?(?:元|%|％|个百分点|倍)", text)
+    m = re.search(r"\d+(?:\.\d+)?(?:[—\-～~至]\d+(?:\.\d+)?)?\s*(?:万亿|亿|万|千)?(?:元|%|％|‰|个百分点|倍)", text)
     return m.group(0).replace("％", "%").replace(" ", "") if m else text
 
 
