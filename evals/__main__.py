@@ -1,4 +1,5 @@
-"""`python -m evals`: score seed-dev and NCP-dev (hybrid, BM25-only, dense-only), latency per stage → RESULTS.md."""
+"""`python -m evals`: score seed-dev and NCP-dev (hybrid, BM25-only, dense-only), latency per stage, and the
+support-measure cards against their hand-checked expected file → RESULTS.md."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from kb.retrieve import Weights
 from kb.service import KnowledgeBase
 from kb.types import Answer, Hit
 
+from . import cards as cards_eval
+from . import cards_heldout
 from .score import Row, Summary, contains_answer, contains_phrase, percentile, summarise
 
 HERE = Path(__file__).resolve().parent
@@ -213,6 +216,34 @@ def evaluate(name: str, settings: Settings, questions: list[Question], is_hit: C
     return {"system": system, "bm25": bm25, "dense": dense, "fused": fused, "latency": lat, "rows": rows}
 
 
+def evaluate_cards(settings: Settings) -> list[str]:
+    """Cards of corpus/ against evals/cards-expected.jsonl, plus the held-out checks' verdict files."""
+    kb = KnowledgeBase(settings)
+    result = cards_eval.score(kb, cards_eval.load_expected())
+    lines = [
+        "## Support-measure cards (`python -m evals`, cards part)",
+        "",
+        f"Measured {date.today().isoformat()}: {result['cards']} cards read from corpus/ against "
+        f"{result['expected']} hand-labelled measures in evals/cards-expected.jsonl (how it was labelled: "
+        "evals/README-cards.md). Values compared as sets per measure; amounts and ratios by number and unit.",
+        "",
+        *cards_eval.report(result),
+        "",
+        "<details><summary>Every disagreement</summary>",
+        "",
+        *[f"- {e}" for e in cards_eval.errors(result)],
+        "",
+        "</details>",
+        "",
+    ]
+    for path in sorted(HERE.glob("cards-heldout-*.jsonl")):
+        rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+        lines += [f"Held-out check `{path.name}` (NCP cards judged by reading):", "", "```"]
+        lines += [*cards_heldout.report(rows).splitlines(), "```", ""]
+    kb.retriever.close()
+    return lines
+
+
 def write_section(marker: str, body: list[str]) -> None:
     """Replace the block between <!-- marker:start --> and <!-- marker:end --> in RESULTS.md (append if absent)."""
     start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
@@ -233,9 +264,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
     parser.add_argument("--skip-ncp", action="store_true", help="only the product corpus (seed-dev)")
     parser.add_argument("--no-write", action="store_true", help="print, do not update RESULTS.md")
+    parser.add_argument("--cards-only", action="store_true", help="only the support-measure cards")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings_product = build("product", ROOT / "corpus", {})
+    card_lines = evaluate_cards(settings_product)
+    sys.stdout.write("\n".join(card_lines) + "\n")
+    if not args.no_write:
+        write_section("cards", card_lines)
+    if args.cards_only:
+        return 0
     lines = [
         "## Answer quality and latency (`python -m evals`)",
         "",

@@ -16,15 +16,15 @@ from dataclasses import asdict, dataclass, field
 
 from .types import Chunk, DocMeta
 
-CARD_RULES = "cards-3"  # bump when the rules change: stored cards are rebuilt by the next ingest
+CARD_RULES = "cards-4"  # bump when the rules change: stored cards are rebuilt by the next ingest
 
 # Who a measure is for: canonical group → patterns. Person groups can describe an applicant; the rest are firms and
 # institutions (an applicant's firm can be one; institutions are beneficiaries no entrepreneur applies as).
 PERSON_GROUPS: dict[str, str] = {
-    "高校毕业生": r"(?<!普通)高校毕业生|大学生",
+    "高校毕业生": r"(?<!普通)高校(?:本科|应届)?毕业生|大学(?:本科)?毕业生|大学生",
     "职业院校毕业生": r"职业院校毕业生|职校生|成绩突出毕业生",
     "退役军人": r"退役军人",
-    "农民工": r"农民工|进城务工人员|返乡入乡创业|返乡下乡",
+    "农民工": r"农民工|进城务工人员|返乡入乡创业|返乡下乡|返乡农民",
     "失业人员": r"失业人员|下岗工人|失业青年|下岗失业",
     "就业困难人员": r"就业困难人员|零就业家庭",
     "青年": r"青年(?!技能日)",
@@ -39,7 +39,7 @@ PERSON_GROUPS: dict[str, str] = {
 }
 FIRM_GROUPS: dict[str, str] = {
     "小微企业": r"小微企业|中小微企业|中小企业|小型微利企业",
-    "个体工商户": r"个体工商户|定期定额户",
+    "个体工商户": r"个体工商户|个体户|定期定额户",
     "三农主体": r"“三农”主体|农户|农业经营主体|农民合作社|家庭农场",
     "困难企业": r"困难企业",
     "参保企业": r"参保企业",
@@ -52,7 +52,7 @@ FIRM_GROUPS: dict[str, str] = {
 INSTITUTION_GROUPS: dict[str, str] = {
     "融资担保机构": r"融资担保(?:、再担保)?机构|担保、再担保机构|再担保基金|担保基金",
     "职业院校": r"职业院校(?!毕业生)|中等职业学校|技工院校",
-    "创业孵化基地": r"创业孵化基地|孵化载体|孵化器|众创空间",
+    "创业孵化基地": r"创业孵化基地|创业孵化园区?|孵化载体|创业载体|孵化器|众创空间",
 }
 GROUPS = {**PERSON_GROUPS, **FIRM_GROUPS, **INSTITUTION_GROUPS}
 
@@ -110,9 +110,11 @@ _NEGATED = re.compile(r"不得|严禁|禁止|避免|防止|不再")
 # A paragraph that reports what was done (news, statistics) rather than promising support.
 _REPORT = re.compile(
     r"截至|据统计|同比(?:增长|下降|增加|减少)|已累计|累计(?:投放|发放|筹措|投入|为|帮助|减免|支持)|记者"
+    r"|共(?:发放|投放|减免|帮助|为)|(?:据|根据)?测算|数据显示|预计(?:减免|为|将|可|全年)|今年以来|目前已|已(?:发放|为|帮助)"
 )
 # 「由原来的0.8%下调为0.5%」: the old value is no term of the measure.
 _OLD_VALUE = re.compile(r"^[^，。；]{0,4}(?:下调|降至|降低至|降低到|调整为|提高至|提高到|上调|放宽至|扩大至|调减)")
+_LIFTED = re.compile(r"(?:取消|不再设|放开)[^，。；]{0,12}$")  # 「取消单位价值500万元的限制」: a limit removed
 _NOT_HEADING = re.compile(r"\d{1,2}:\d{2}|记者|电话|来源|责任单位|[：:]$|\d{7,}")
 # Parts of a circular that set out aims, duties and oversight, not measures.
 ADMIN_PARTS = re.compile(r"总体要求|指导思想|基本原则|组织实施|组织领导|保障措施|各方责任|监管|考核|督导")
@@ -228,7 +230,9 @@ def _card(
         return found
 
     kinds = _first_each({k: [x for x in spans(p, k) if _gives(text, x)] for k, p in KINDS.items()})
-    who = _first_each({g: [x for x in spans(p, g) if not _actor(text, x)] for g, p in GROUPS.items()})
+    who = _first_each(
+        {g: [x for x in spans(p, g) if not _actor(text, x) and not _in_title(text, x)] for g, p in GROUPS.items()}
+    )
     amounts = [x for x in spans(AMOUNT, norm=True) if not _old_value(text, x)]
     ratios = [x for x in spans(RATIO, norm=True) if not _old_value(text, x)]
     if not kinds or not (who or amounts or ratios):
@@ -269,12 +273,21 @@ def _clause(text: str, span: Span) -> str:
 
 def _old_value(text: str, span: Span) -> bool:
     before = text[max(0, span.start - 6) : span.start]
-    return ("由" in before or "从" in before) and bool(_OLD_VALUE.match(text[span.end : span.end + 12]))
+    replaced = ("由" in before or "从" in before) and bool(_OLD_VALUE.match(text[span.end : span.end + 12]))
+    lead = text[max(0, span.start - 14) : span.start]
+    lifted = "限制" in text[span.end : span.end + 6] and bool(_LIFTED.search(lead))
+    return replaced or lifted
 
 
 def _gives(text: str, span: Span) -> bool:
     clause = _clause(text, span)
     return not _NEGATED.search(clause) and (span.value not in _NEEDS_GIVING or bool(_GIVING.search(clause)))
+
+
+def _in_title(text: str, span: Span) -> bool:
+    """Inside 《…》 (a document's name) or a proper name (「中小企业股份转让系统」): no mention of a group."""
+    opened, closed = text.rfind("《", 0, span.start), text.rfind("》", 0, span.start)
+    return (opened > closed and "》" in text[span.end : span.end + 40]) or text.startswith("股份转让", span.end)
 
 
 def _actor(text: str, span: Span) -> bool:

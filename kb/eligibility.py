@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .cards import FIELDS, FIRM_GROUPS, INSTITUTION_GROUPS, PERSON_GROUPS, Card, Span
-from .meta import PROVINCES
+from .meta import PROVINCES, short_name
 from .validity import Validity, passed_windows
 
 MET, NOT_MET, UNKNOWN = "满足", "不满足", "待确认"
@@ -143,7 +143,7 @@ def merge(earlier: Profile, later: Profile) -> Profile:
 
 def region_of(text: str) -> str:
     for province in PROVINCES:
-        short = re.sub(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|生产建设兵团)$", "", province)
+        short = short_name(province)
         if province in text or (len(short) >= 2 and short in text):
             return province
     return ""

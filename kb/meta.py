@@ -217,10 +217,15 @@ def _kind(title: str) -> str:
     return ""
 
 
+def short_name(province: str) -> str:
+    """江西省 → 江西, 广西壮族自治区 → 广西 (how people name their province)."""
+    return re.sub(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|生产建设兵团)$", "", province)
+
+
 def _region(title: str, issuer: str, doc_no: str) -> str:
     for text in (issuer, title):
         for province in PROVINCES:
-            short = re.sub(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|生产建设兵团)$", "", province)
+            short = short_name(province)
             if text.startswith((province, short)) or (province in text and len(text) < 60 and text.find(province) < 4):
                 return "新疆维吾尔自治区" if province == "新疆生产建设兵团" else province
     if doc_no and doc_no[0] in _ABBREV and len(doc_no) > 1 and doc_no[1] in "府政办发人财教卫商":

@@ -225,6 +225,10 @@ class Retriever:
             return hit
         return replace(hit, chunk=replace(chunk, text=text[chunk.start : end], end=end))
 
+    def doc_text(self, doc_id: str) -> str | None:
+        """The listed version's cleaned text (a small cache: the widening of passages and the cards read it often)."""
+        return self._doc_text(doc_id)
+
     def _doc_text(self, doc_id: str) -> str | None:
         listed = self.manifest.docs.get(doc_id)
         key = (doc_id, listed["hash"] if listed else "")

@@ -187,7 +187,7 @@ class KnowledgeBase:
 
     def card_text(self, card: Card) -> str:
         """The measure as written (the paragraph the card was read from)."""
-        doc = self.retriever.store.doc_text(card.doc_id) or ""
+        doc = self.retriever.doc_text(card.doc_id) or ""
         return doc[card.start : card.end]
 
     def cards_for(self, citations: list[Hit]) -> list[Card]:
