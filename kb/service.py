@@ -95,6 +95,8 @@ class KnowledgeBase:
         if profile is not None:
             final = self.eligibility(profile, question)
             final.text = notice + final.text
+            if final.refused and log_unanswered:  # no measure for this situation: a gap maintainers should see
+                self._log_unanswered(question, final.searched, final.note, [])
             yield final.text, final
             return
         for text, final in self._answer_stream(question, history, k, filters, log_unanswered):
@@ -132,7 +134,7 @@ class KnowledgeBase:
         result.timings_ms = _timings(started, retrieval.timings_ms, (time.perf_counter() - t_answer) * 1000)
         result.searched = query.text
         if result.refused and log_unanswered:
-            self._log_unanswered(question, query, retrieval, result.note)
+            self._log_unanswered(question, query.text, result.note, [h.chunk.id for h in retrieval.hits[:3]])
         yield result.text, result
 
     # --- support-measure cards and 我能申请吗 ------------------------------------------------------------
@@ -308,13 +310,13 @@ class KnowledgeBase:
         text += "建议换个说法提问，或咨询当地人力资源社会保障、发展改革等主管部门。"
         return Answer(question, text, refused=True, note=note)
 
-    def _log_unanswered(self, question: str, query: Query, retrieval: Retrieval, note: str) -> None:
+    def _log_unanswered(self, question: str, searched: str, note: str, closest: list[str]) -> None:
         record = {
             "time": datetime.now(UTC).isoformat(timespec="seconds"),
             "question": question,
-            "searched": query.text,
+            "searched": searched,
             "reason": note,
-            "closest": [h.chunk.id for h in retrieval.hits[:3]],
+            "closest": closest,
         }
         path = self.settings.data_dir / "unanswered.jsonl"
         try:

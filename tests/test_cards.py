@@ -77,6 +77,11 @@ def test_cards_are_stored_with_each_version_and_follow_incremental_ingest(tmp_pa
     assert report.ok and report.embedded > 0
     kb = KnowledgeBase(settings, embedder=embedder)
     assert [c.values("amounts") for c in kb.retriever.cards] == [["800元"]]
+    # A situation no measure fits is said plainly and logged for maintainers, like any unanswered question.
+    none = kb.ask("我是残疾人，想开网店，有什么补贴？")
+    assert none.refused and not none.matches and "没有找到明确适用的支持措施" in none.text
+    logged = (settings.data_dir / "unanswered.jsonl").read_text(encoding="utf-8")
+    assert "我是残疾人，想开网店" in logged and "no-measure" in logged
     names = {p.name for p in (settings.data_dir / "cards").iterdir()}
     assert len(names) == 1  # the old version's and the removed document's cards are gone
 
