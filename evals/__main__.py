@@ -236,6 +236,13 @@ def evaluate_cards(settings: Settings) -> list[str]:
         "</details>",
         "",
     ]
+    lines += [
+        "我能申请吗 on hand-judged situations (evals/eligibility-expected.jsonl: measures a reader finds open to the",
+        "person, and measures clearly not for them):",
+        "",
+        *cards_eval.score_eligibility(kb),
+        "",
+    ]
     for path in sorted(HERE.glob("cards-heldout-*.jsonl")):
         rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
         lines += [f"Held-out check `{path.name}` (NCP cards judged by reading):", "", "```"]

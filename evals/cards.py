@@ -114,3 +114,22 @@ def errors(result: dict) -> list[str]:
     for c in result["fields"].values():
         out += c.errors
     return out
+
+
+ELIGIBILITY = HERE / "eligibility-expected.jsonl"
+
+
+def score_eligibility(kb: KnowledgeBase, path: Path = ELIGIBILITY) -> list[str]:
+    """我能申请吗 on hand-judged situations: measures that must be listed, measures that must not be."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = ["| situation | listed | must list: found | must not list: listed anyway |", "|---|---|---|---|"]
+    found = wanted = wrong = 0
+    for row in rows:
+        answer = kb.ask(row["question"], log_unanswered=False)
+        listed = [(m.card.doc_no, kb.card_text(m.card)) for m in answer.matches]
+        hits = sum(any(no == d and a in t for d, t in listed) for no, a in row["include"])
+        bad = [f"{no} {a}".strip() for no, a in row["exclude"] if any(no == d and a in t for d, t in listed)]
+        found, wanted, wrong = found + hits, wanted + len(row["include"]), wrong + len(bad)
+        lines.append(f"| {row['question']} | {len(listed)} | {hits}/{len(row['include'])} | {'、'.join(bad) or '0'} |")
+    lines += ["", f"Must-list measures found: {found}/{wanted}; must-not-list measures listed: {wrong}."]
+    return lines

@@ -156,6 +156,7 @@ class Card:
     departments: tuple[Span, ...] = ()
     hiring: tuple[Span, ...] = ()  # where the measure asks the applicant to take on employees
     fields: tuple[str, ...] = field(default=())  # 领域 the measure is limited to (empty: any field)
+    dated: bool = False  # every sentence that gives support carries a dated window: the measure lapses with them
 
     def values(self, name: str) -> list[str]:
         return [s.value for s in getattr(self, name)]
@@ -262,6 +263,7 @@ def _card(
         departments=tuple(_departments(body, start, chunks)),
         fields=scope,
         hiring=tuple(spans(HIRING, "吸纳就业")[:1]),
+        dated=_dated(head[len(first) + 1 :] if name == first else body),  # an item's title is no sentence
     )
 
 
@@ -297,6 +299,14 @@ def _actor(text: str, span: Span) -> bool:
     if _SUPPORTED_BEFORE.search(before):
         return False
     return bool(_ACTOR_AFTER.match(after) or _ACTOR_BEFORE.search(before))
+
+
+_RANGE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日(?:起)?至(?:\d{4}年)?\d{1,2}月\d{1,2}日")
+
+
+def _dated(body: str) -> bool:
+    giving = [s for s in re.split(r"(?<=[。；])", body) if any(re.search(p, s) for p in KINDS.values())]
+    return bool(giving) and all(_RANGE.search(s) for s in giving)
 
 
 def _first_each(found: dict[str, list[Span]]) -> list[Span]:

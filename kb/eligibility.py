@@ -53,7 +53,9 @@ _SELF = re.compile(r"我|本人|俺|咱|我们|我家|自己")
 _WANTS = re.compile(r"支持|政策|补贴|扶持|帮助|优惠|贷款|能申请|可以申请|能享受|可以享受|能不能|符合|资格|申请什么")
 _HIRING_YES = re.compile(r"(?<!不)(?<!没有)(?<!不会)(?:招人|招聘|招用|雇人|雇用|带动就业|吸纳就业|招\d+|招几个|员工)")
 _HIRING_NO = re.compile(r"不招人|不雇人|不招用|没有员工|一个人干|自己干")
-_STARTING = re.compile(r"创业|开一家|开个|开家|想做|想开|打算做|打算开|准备做|准备开|办一家|办个")
+_STARTING = re.compile(
+    r"创业|开一家|开个|开家|想做|想开|打算做|打算开|准备做|准备开|办一家|办个|回乡|返乡|开店|做生意|办厂"
+)
 
 
 @dataclass(frozen=True)
@@ -232,8 +234,11 @@ def _validity(card: Card, validity: Validity, today: date) -> Condition:
     if not validity.in_force:
         return Condition("有效性", NOT_MET, f"文件{validity.status}：{validity.reason}")
     passed = [s for s in card.window if passed_windows(s.text, today)]
-    if passed and len(passed) == len(card.window):
+    if passed and card.dated and len(passed) == len(card.window):
         return Condition("有效性", NOT_MET, f"措施期限「{passed[0].text}」已过", passed[0])
+    if passed:
+        detail = f"文件{validity.status}，但其中「{passed[0].text}」期间的措施已过期，其余部分请向主管部门确认"
+        return Condition("有效性", UNKNOWN, detail, passed[0])
     return Condition("有效性", MET, f"文件{validity.status}")
 
 
