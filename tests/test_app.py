@@ -341,6 +341,22 @@ def test_screenshots_for_the_readme(browser, app):
         pg.screenshot(path=str(docs / name), full_page=width < 500)
         context.close()
         assert (docs / name).stat().st_size > 10_000
+    # 我能申请吗 in the chat: the measures as cards, each condition marked.
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    pg = context.new_page()
+    pg.goto(app)
+    pg.wait_for_selector("#kb-question textarea", timeout=60_000)
+    ask(pg, "我是退役军人，想做家政，有什么支持？")
+    pg.locator("#kb-chat .kb-eligibility").last.scroll_into_view_if_needed()
+    pg.evaluate(
+        "() => { const a = [...document.querySelectorAll('#kb-chat .kb-eligibility')].pop();"
+        " let box = a.parentElement; while (box && box.scrollHeight <= box.clientHeight) box = box.parentElement;"
+        " if (box) box.scrollTop = a.offsetTop - 20; }"
+    )
+    time.sleep(0.5)
+    pg.screenshot(path=str(docs / "screenshot-eligibility.png"))
+    context.close()
+    assert (docs / "screenshot-eligibility.png").stat().st_size > 10_000
 
 
 # --- start-up and safety -----------------------------------------------------------------------------------------
