@@ -161,9 +161,6 @@ class Card:
     def values(self, name: str) -> list[str]:
         return [s.value for s in getattr(self, name)]
 
-    def groups(self, kind: dict[str, str]) -> list[str]:
-        return [s.value for s in self.who if s.value in kind]
-
     def as_dict(self) -> dict:
         return asdict(self)
 

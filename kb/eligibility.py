@@ -17,7 +17,6 @@ from .validity import Validity, passed_windows
 
 MET, NOT_MET, UNKNOWN = "满足", "不满足", "待确认"
 FIRMS = ("小微企业", "个体工商户", "中型企业", "大型企业", "尚未创办")
-_SMALL = ("小微企业", "个体工商户")
 ASK = {
     "支持对象": "您属于哪类人员（如高校毕业生、退役军人、农民工、失业人员），或经营哪类主体（小微企业、个体工商户）？",
     "领域": "您从事或打算从事哪个领域（如家政、养老、托育、乡村旅游、家电回收）？",
@@ -260,7 +259,6 @@ def follow_up(matches: Sequence[Match], profile: Profile) -> list[str]:
 
 
 FIELD_CHOICES = tuple(FIELDS)
-IDENTITY_CHOICES = tuple(PERSON_GROUPS)
 
 
 MARK = {MET: "✓", NOT_MET: "✗", UNKNOWN: "？"}
