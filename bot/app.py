@@ -35,8 +35,7 @@ EXAMPLES = [
     "个人创业担保贷款最多能贷多少？",
     "我是退役军人，想做家政，有什么支持？",
 ]
-PERSONS = ("高校毕业生", "退役军人", "农民工", "失业人员", "就业困难人员", "青年", "残疾人", "企业职工")
-HIRING = {"会": True, "不会": False, "不确定": None}
+HIRING_CHOICES = {"会": True, "不会": False, "不确定": None}
 CSS = """
 .gradio-container {max-width: 1280px !important; margin: auto;}
 .kb-answer {line-height: 1.7;}
@@ -158,12 +157,15 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
             with gr.Tab("我能申请吗", id="eligible"):
                 gr.Markdown("填写您的情况，查看知识库中可能适用的支持措施，以及每项条件是否满足。")
                 with gr.Row():
-                    e_who = gr.CheckboxGroup(list(PERSONS), label="您的身份（可多选）", elem_id="kb-e-who")
+                    e_who = gr.CheckboxGroup(list(elig.IDENTITY_WORDS), label="您的身份（可多选）", elem_id="kb-e-who")
+                    e_start = gr.Checkbox(value=True, label="打算创业或已经创业", elem_id="kb-e-start")
                 with gr.Row():
                     e_field = gr.Dropdown(list(elig.FIELD_CHOICES), value=None, label="领域", elem_id="kb-e-field")
                     e_region = gr.Dropdown(list(PROVINCES), value=None, label="所在省份", elem_id="kb-e-region")
                     e_firm = gr.Radio(list(elig.FIRMS), value=None, label="经营主体", elem_id="kb-e-firm")
-                    e_hiring = gr.Radio(list(HIRING), value="不确定", label="是否招用员工", elem_id="kb-e-hiring")
+                    e_hiring = gr.Radio(
+                        list(HIRING_CHOICES), value="不确定", label="是否招用员工", elem_id="kb-e-hiring"
+                    )
                 e_btn = gr.Button("查看可申请的措施", variant="primary", elem_id="kb-e-go")
                 e_copy = gr.Textbox(label="可复制的答复（含出处）", lines=4, buttons=["copy"], elem_id="kb-e-copy")
                 e_out = gr.HTML(elem_id="kb-e-result")
@@ -327,14 +329,21 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
         tokens = kb.retriever.store.lexical.tokenizer.tokenize(query)
         return render.plain_text(answer), render.lookup_results(hits, tokens)
 
-    def eligible(who: list[str] | None, field: str | None, region: str | None, firm: str | None, hiring: str | None):
+    def eligible(
+        who: list[str] | None,
+        starting: bool,
+        field: str | None,
+        region: str | None,
+        firm: str | None,
+        hiring: str | None,
+    ):
         profile = elig.Profile(
             identities=tuple(who or ()),
             field=field or "",
             region=region or "",
             firm=firm or "",
-            hiring=HIRING.get(hiring or "不确定"),
-            starting=True,
+            hiring=HIRING_CHOICES.get(hiring or "不确定"),
+            starting=bool(starting) or firm == "尚未创办",
         )
         if not profile:
             return "", '<div class="kb-empty">请至少选择身份、领域、省份或经营主体中的一项。</div>'
@@ -367,7 +376,7 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
     for trigger in (search_btn.click, terms.submit):
         trigger(lookup, [terms, f_doc, f_issuer, f_region, f_year, f_current], [copy_box, results])
     table.select(open_row, None, viewer)
-    e_btn.click(eligible, [e_who, e_field, e_region, e_firm, e_hiring], [e_copy, e_out])
+    e_btn.click(eligible, [e_who, e_start, e_field, e_region, e_firm, e_hiring], [e_copy, e_out])
     for trigger in (c_btn.click, c_text.submit):
         trigger(show_cards, [c_text, c_who, c_kind, c_current], [c_out])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from kb.cards import Card, Span
@@ -10,6 +11,7 @@ from kb.types import Answer
 
 from .render import esc
 
+StatusOf = Callable[[str], str]  # doc_id → 现行 / 已失效 / …
 _STATE_CLASS = {MET: "kb-met", NOT_MET: "kb-notmet"}
 _ROWS = (
     ("who", "支持对象"),
@@ -58,18 +60,18 @@ def match_html(m: Match, status: str = "") -> str:
     return card_html(m.card, status, f'<ul class="kb-conds">{"".join(items)}</ul>')
 
 
-def cards_list(cards: list[Card], status_of) -> str:  # type: ignore[no-untyped-def]
+def cards_list(cards: list[Card], status_of: StatusOf) -> str:
     if not cards:
         return '<div class="kb-empty">没有符合条件的措施卡片。可以换个关键词，或去掉筛选条件再试。</div>'
     head = f'<div class="kb-src-meta">共 {len(cards)} 项措施（由规则从原文中读取，以原文为准）</div>'
     return head + "".join(card_html(c, status_of(c.doc_id)) for c in cards)
 
 
-def eligibility_html(answer: Answer, status_of) -> str:  # type: ignore[no-untyped-def]
+def eligibility_html(answer: Answer, status_of: StatusOf) -> str:
     """A 我能申请吗 answer: the situation as understood, each matching measure with its conditions, the questions."""
     profile: Profile = answer.profile
     lines = answer.text.split("\n")
-    head = esc(lines[0])
+    head = esc(next((ln for ln in lines if ln.startswith("根据您提供的情况")), lines[0]))
     asks = next((ln for ln in lines if ln.startswith("为进一步判断")), "")
     body = "".join(match_html(m, status_of(m.card.doc_id)) for m in answer.matches)
     if not answer.matches:
@@ -83,7 +85,7 @@ def eligibility_html(answer: Answer, status_of) -> str:  # type: ignore[no-untyp
     )
 
 
-def measure_notes(answer: Answer, status_of) -> str:  # type: ignore[no-untyped-def]
+def measure_notes(answer: Answer, status_of: StatusOf) -> str:
     """The cards of the measures an ordinary answer quotes, folded under it."""
     if not answer.cards:
         return ""

@@ -9,14 +9,16 @@ or ratio; table fragments and headings are not measures (a measure is written in
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from .types import Chunk, DocMeta
+from .validity import WINDOW_RANGE
 
-CARD_RULES = "cards-4"  # bump when the rules change: stored cards are rebuilt by the next ingest
+CARD_RULES = "cards-5"  # bump when the rules change: stored cards are rebuilt by the next ingest
 
 # Who a measure is for: canonical group → patterns. Person groups can describe an applicant; the rest are firms and
 # institutions (an applicant's firm can be one; institutions are beneficiaries no entrepreneur applies as).
@@ -38,7 +40,8 @@ PERSON_GROUPS: dict[str, str] = {
     "婴幼儿家庭": r"婴幼儿家庭|家有婴幼儿的职工|脱产照护婴幼儿的父母",
 }
 FIRM_GROUPS: dict[str, str] = {
-    "小微企业": r"小微企业|中小微企业|中小企业|小型微利企业",
+    "小微企业": r"小微企业|中小微企业|小型微利企业",
+    "中小企业": r"(?<!微)中小企业(?!融资（信用）担保机构|股份转让|划型)",
     "个体工商户": r"个体工商户|个体户|定期定额户",
     "三农主体": r"“三农”主体|农户|农业经营主体|农民合作社|家庭农场",
     "困难企业": r"困难企业",
@@ -70,7 +73,7 @@ KINDS: dict[str, str] = {
     "见习": r"见习",
 }
 
-FIELDS: dict[str, str] = {
+SECTORS: dict[str, str] = {  # 领域 a field-bound document is about
     "家政": r"家政",
     "养老": r"养老",
     "托育": r"托育|婴幼儿照护|托班",
@@ -81,8 +84,8 @@ FIELDS: dict[str, str] = {
 
 _CN = "一二三四五六七八九十"
 _NUMBER = (
-    r"(?:(?:最高|最多|不超过|不低于|不少于|不高于|达到|超过|低于|上限)+)?\d+(?:\.\d+)?"
-    r"(?:[—\-～~至]\d+(?:\.\d+)?)?"
+    r"(?<![\d.])(?:最高|最多|不超过|不低于|不少于|不高于|达到|超过|低于|上限){0,2}\d{1,12}(?:\.\d{1,6})?"
+    r"(?:[—\-～~至]\d{1,12}(?:\.\d{1,6})?)?"
 )
 AMOUNT = re.compile(_NUMBER + r"\s*(?:万亿|亿|万|千)?元(?:及以下|以上|以下|/人|/户)?")
 RATIO = re.compile(_NUMBER + r"\s*(?:%|％|‰|个百分点)(?:以上|以下)?|百分之[" + _CN + r"百点]+|" + _NUMBER + r"倍(?!数)")
@@ -177,6 +180,7 @@ CARD_FIELDS = ("who", "kinds", "amounts", "ratios", "conditions", "window", "dep
 
 def extract(text: str, meta: DocMeta, chunks: Sequence[Chunk]) -> list[Card]:
     """The measures of one cleaned document, in text order."""
+    located = _Chunks(chunks)
     scope = _doc_fields(text, meta)
     cards: list[Card] = []
     section = part = ""
@@ -200,7 +204,7 @@ def extract(text: str, meta: DocMeta, chunks: Sequence[Chunk]) -> list[Card]:
             continue  # a table fragment or a caption, not a measure
         if ADMIN_PARTS.search(part) or _REPORT.search(body):
             continue
-        card = _card(text, start, end, meta, chunks, section, scope, len(cards) + 1)
+        card = _card(text, start, end, meta, located, section, scope, len(cards) + 1)
         if card is not None:
             cards.append(card)
     return cards
@@ -211,7 +215,7 @@ def _card(
     start: int,
     end: int,
     meta: DocMeta,
-    chunks: Sequence[Chunk],
+    chunks: _Chunks,
     section: str,
     scope: tuple[str, ...],
     n: int,
@@ -224,7 +228,7 @@ def _card(
             g = next((i for i in range(1, (m.lastindex or 0) + 1) if m.group(i)), 0)
             s, e = m.span(g)
             shown = value or (_norm(m.group(g)) if norm else m.group(g))
-            found.append(Span(shown, m.group(g), start + s, start + e, _chunk_at(chunks, start + s)))
+            found.append(Span(shown, m.group(g), start + s, start + e, chunks.at(start + s)))
         return found
 
     kinds = _first_each({k: [x for x in spans(p, k) if _gives(text, x)] for k, p in KINDS.items()})
@@ -250,7 +254,7 @@ def _card(
         name=name,
         start=start,
         end=end,
-        chunk_id=_chunk_at(chunks, start),
+        chunk_id=chunks.at(start),
         who=tuple(who),
         kinds=tuple(kinds),
         amounts=tuple(amounts),
@@ -260,7 +264,7 @@ def _card(
         departments=tuple(_departments(body, start, chunks)),
         fields=scope,
         hiring=tuple(spans(HIRING, "吸纳就业")[:1]),
-        dated=_dated(head[len(first) + 1 :] if name == first else body),  # an item's title is no sentence
+        dated=_dated(head[len(first) + 1 :] if item and name == first else body),  # an item's title is no sentence
     )
 
 
@@ -285,7 +289,8 @@ def _gives(text: str, span: Span) -> bool:
 
 def _in_title(text: str, span: Span) -> bool:
     """Inside 《…》 (a document's name) or a proper name (「中小企业股份转让系统」): no mention of a group."""
-    opened, closed = text.rfind("《", 0, span.start), text.rfind("》", 0, span.start)
+    lo = max(0, span.start - 60)  # a title or name is short: never scan the whole text back
+    opened, closed = text.rfind("《", lo, span.start), text.rfind("》", lo, span.start)
     return (opened > closed and "》" in text[span.end : span.end + 40]) or text.startswith("股份转让", span.end)
 
 
@@ -298,12 +303,9 @@ def _actor(text: str, span: Span) -> bool:
     return bool(_ACTOR_AFTER.match(after) or _ACTOR_BEFORE.search(before))
 
 
-_RANGE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日(?:起)?至(?:\d{4}年)?\d{1,2}月\d{1,2}日")
-
-
 def _dated(body: str) -> bool:
     giving = [s for s in re.split(r"(?<=[。；])", body) if any(re.search(p, s) for p in KINDS.values())]
-    return bool(giving) and all(_RANGE.search(s) for s in giving)
+    return bool(giving) and all(WINDOW_RANGE.search(s) for s in giving)
 
 
 def _first_each(found: dict[str, list[Span]]) -> list[Span]:
@@ -311,15 +313,15 @@ def _first_each(found: dict[str, list[Span]]) -> list[Span]:
     return sorted((spans[0] for spans in found.values() if spans), key=lambda s: s.start)
 
 
-def _departments(body: str, start: int, chunks: Sequence[Chunk]) -> list[Span]:
+def _departments(body: str, start: int, chunks: _Chunks) -> list[Span]:
     out: list[Span] = []
     for m in DEPARTMENTS.finditer(body):
         pos = m.start(1)
         for part in re.split(r"[、，,]", m.group(1)):
             name = re.sub(r"^(?:列第一位者为牵头单位|下同)$", "", part.strip())
             if len(name) >= 2:
-                s = start + body.index(part, pos - 0)
-                out.append(Span(name, part, s, s + len(part), _chunk_at(chunks, s)))
+                s = start + body.index(part, pos)
+                out.append(Span(name, part, s, s + len(part), chunks.at(s)))
             pos += len(part) + 1
     return out
 
@@ -327,7 +329,7 @@ def _departments(body: str, start: int, chunks: Sequence[Chunk]) -> list[Span]:
 def _doc_fields(text: str, meta: DocMeta) -> tuple[str, ...]:
     """The fields a field-bound document is about, from its title and opening paragraph (empty: any field)."""
     opening = meta.title + "\n" + "\n".join(text.split("\n")[:8])
-    return tuple(f for f, p in FIELDS.items() if re.search(p, opening))
+    return tuple(f for f, p in SECTORS.items() if re.search(p, opening))
 
 
 def _norm(text: str) -> str:
@@ -336,11 +338,19 @@ def _norm(text: str) -> str:
     return m.group(0).replace("％", "%").replace(" ", "") if m else text
 
 
-def _chunk_at(chunks: Sequence[Chunk], offset: int) -> str:
-    for chunk in chunks:
-        if chunk.start <= offset < chunk.end:
-            return chunk.id
-    return chunks[-1].id if chunks else ""
+class _Chunks:
+    """Which chunk holds an offset: the first in text order (chunks overlap their neighbours a little)."""
+
+    def __init__(self, chunks: Sequence[Chunk]) -> None:
+        self.chunks = sorted(chunks, key=lambda c: c.start)
+        self.starts = [c.start for c in self.chunks]
+
+    def at(self, offset: int) -> str:
+        i = bisect.bisect_right(self.starts, offset)
+        for chunk in self.chunks[max(0, i - 4) : i]:
+            if offset < chunk.end:
+                return chunk.id
+        return self.chunks[min(i, len(self.chunks) - 1)].id if self.chunks else ""  # in a gap: the next chunk
 
 
 def dumps(cards: Sequence[Card]) -> str:
@@ -348,5 +358,11 @@ def dumps(cards: Sequence[Card]) -> str:
 
 
 def loads(text: str) -> list[Card]:
+    """Cards as `dumps` wrote them; ValueError for anything else."""
     data = json.loads(text)
-    return [Card.from_dict(c) for c in data.get("cards", [])]
+    if not isinstance(data, dict) or not isinstance(data.get("cards", []), list):
+        raise ValueError("not a cards file")
+    try:
+        return [Card.from_dict(c) for c in data.get("cards", [])]
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise ValueError(f"malformed card: {exc}") from exc

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from .cards import FIELDS, FIRM_GROUPS, INSTITUTION_GROUPS, PERSON_GROUPS, Card, Span
+from .cards import FIRM_GROUPS, INSTITUTION_GROUPS, PERSON_GROUPS, SECTORS, Card, Span
 from .meta import PROVINCES, short_name
 from .validity import Validity, passed_windows
 
@@ -24,7 +24,7 @@ ASK = {
     "吸纳就业": "您是否会招用员工（吸纳就业）？",
 }
 # Plain words people use for themselves → the card groups (PERSON_GROUPS keys).
-_IDENTITY_WORDS = {
+IDENTITY_WORDS = {
     "高校毕业生": r"高校毕业生|大学毕业生|应届毕业生|大学生|毕业生|研究生",
     "退役军人": r"退役军人|退伍军人|转业军人|退伍",
     "农民工": r"农民工|返乡|进城务工|外出务工",
@@ -32,7 +32,7 @@ _IDENTITY_WORDS = {
     "就业困难人员": r"就业困难|零就业家庭",
     "青年": r"青年|年轻人",
     "残疾人": r"残疾",
-    "企业职工": r"职工|员工|上班族",
+    "企业职工": r"职工|上班族|是[^，。！？]{0,6}员工",
 }
 _FIRM_WORDS = {
     "小微企业": r"小微企业|小企业|微型企业|小公司",
@@ -50,8 +50,9 @@ _FIELD_WORDS = {
 }
 _SELF = re.compile(r"我|本人|俺|咱|我们|我家|自己")
 _WANTS = re.compile(r"支持|政策|补贴|扶持|帮助|优惠|贷款|能申请|可以申请|能享受|可以享受|能不能|符合|资格|申请什么")
-_HIRING_YES = re.compile(r"(?<!不)(?<!没有)(?<!不会)(?:招人|招聘|招用|雇人|雇用|带动就业|吸纳就业|招\d+|招几个|员工)")
-_HIRING_NO = re.compile(r"不招人|不雇人|不招用|没有员工|一个人干|自己干")
+_HIRING_YES = re.compile(r"招人|招聘|招用|招员工|雇人|雇用|带动就业|吸纳就业|招\d+|招几个")
+_HIRING_NO = re.compile(r"不[^，。！？]{0,3}(?:招|雇)|没有员工|一个人干|自己干")
+_ASKS = re.compile(r"[？?]|什么|吗|哪些|怎么|如何|多少|是否")
 _STARTING = re.compile(
     r"创业|开一家|开个|开家|想做|想开|打算做|打算开|准备做|准备开|办一家|办个|回乡|返乡|开店|做生意|办厂"
 )
@@ -62,7 +63,7 @@ class Profile:
     """Who is asking. Empty fields are unknown."""
 
     identities: tuple[str, ...] = ()  # PERSON_GROUPS keys
-    field: str = ""  # a FIELDS key
+    field: str = ""  # a kb.cards.SECTORS key
     region: str = ""  # a province as in kb.meta.PROVINCES
     firm: str = ""  # one of FIRMS
     hiring: bool | None = None
@@ -114,13 +115,13 @@ def parse_profile(text: str) -> Profile | None:
     describes nobody or asks for no support."""
     if not _SELF.search(text) or not _WANTS.search(text):
         return None
-    profile = describe(text)
+    profile = profile_in(text)
     return profile if (profile.identities or profile.firm) else None  # a field alone says what, not who
 
 
-def describe(text: str) -> Profile:
+def profile_in(text: str) -> Profile:
     """Whatever the text says about the person (no gate: for a reply to a follow-up question like 「在江西」)."""
-    identities = tuple(g for g, p in _IDENTITY_WORDS.items() if re.search(p, text))
+    identities = tuple(g for g, p in IDENTITY_WORDS.items() if re.search(p, text))
     firm = next((f for f, p in _FIRM_WORDS.items() if re.search(p, text)), "")
     field_ = next((f for f, p in _FIELD_WORDS.items() if re.search(p, text)), "")
     region = region_of(text)
@@ -128,6 +129,11 @@ def describe(text: str) -> Profile:
     if identities == ("企业职工",) and (firm or _STARTING.search(text)):
         identities = ()  # 「我们公司的员工」 describes the firm, not the asker
     return Profile(identities, field_, region, firm, hiring, bool(_STARTING.search(text)) or bool(firm))
+
+
+def is_reply(text: str) -> bool:
+    """A short statement (「在江西，会招人」) rather than a new question."""
+    return len(text) <= 30 and not _ASKS.search(text)
 
 
 def merge(earlier: Profile, later: Profile) -> Profile:
@@ -169,7 +175,9 @@ def match(
             *_terms(card),
         )
         m = Match(card, tuple(c for c in conditions if c is not None))
-        relevant = any(c.state == MET and c.label in ("支持对象", "领域") for c in m.conditions)
+        relevant = any(c.state == MET and c.label == "支持对象" for c in m.conditions) or (
+            bool(profile.field) and profile.field in card.fields
+        )
         if relevant and not m.failed:
             out.append(m)
     out.sort(key=lambda m: (-_who_met(m), -m.met, len(m.unknown), m.card.id))
@@ -186,6 +194,7 @@ def _who(card: Card, p: Profile) -> Condition:
         hit = (
             g in p.identities
             or g == p.firm
+            or (g == "中小企业" and p.firm in ("小微企业", "个体工商户", "中型企业"))
             or (g == "创业者" and p.starting)
             or (g in ("社会力量", "托育机构") and p.starting and bool(card.fields) and p.field in card.fields)
         )
@@ -225,8 +234,13 @@ def _hiring(card: Card, p: Profile) -> list[Condition]:
     if not card.hiring:
         return []
     span = card.hiring[0]
-    state = UNKNOWN if p.hiring is None else MET if p.hiring else NOT_MET
-    return [Condition("吸纳就业", state, f"措施与「{span.text}」挂钩", span)]
+    if p.hiring:
+        return [Condition("吸纳就业", MET, f"措施与「{span.text}」挂钩", span)]
+    # The hiring may bind only part of the measure (「小微企业当年新招用…」), so not hiring does not rule it out.
+    detail = f"措施（或其中一部分）与「{span.text}」挂钩"
+    if p.hiring is False:
+        detail += "，您不招用员工时请确认是否适用"
+    return [Condition("吸纳就业", UNKNOWN, detail, span)]
 
 
 def _validity(card: Card, validity: Validity, today: date) -> Condition:
@@ -248,17 +262,23 @@ def _terms(card: Card) -> list[Condition]:
 
 def follow_up(matches: Sequence[Match], profile: Profile) -> list[str]:
     """What to ask the person, most useful first: the unknowns shared by most measures."""
+    answered = {
+        "支持对象": bool(profile.identities or profile.firm),
+        "领域": bool(profile.field),
+        "地区": bool(profile.region),
+        "吸纳就业": profile.hiring is not None,
+    }
     counts: dict[str, int] = {}
     for m in matches:
         for c in m.unknown:
-            if c.label in ASK:
+            if c.label in ASK and not answered[c.label]:
                 counts[c.label] = counts.get(c.label, 0) + 1
     if not profile.identities and not profile.firm:
         counts["支持对象"] = counts.get("支持对象", 0) + len(matches) + 1
     return [ASK[label] for label, _ in sorted(counts.items(), key=lambda kv: -kv[1])]
 
 
-FIELD_CHOICES = tuple(FIELDS)
+FIELD_CHOICES = tuple(SECTORS)
 
 
 MARK = {MET: "✓", NOT_MET: "✗", UNKNOWN: "？"}
@@ -266,12 +286,13 @@ FOLLOW_UP = "为进一步判断，请补充"  # a reply to an answer with this l
 SHOWN = 5  # measures spelled out in the answer text (the web chat shows every card)
 
 
-def compose(matches: Sequence[Match], profile: Profile) -> tuple[str, list[str]]:
-    """The answer text with [n] markers, and the chunk ids the markers point at (in order)."""
+def compose(matches: Sequence[Match], profile: Profile, known: Callable[[str], bool] = bool) -> tuple[str, list[str]]:
+    """The answer text with [n] markers, and the chunk ids the markers point at (in order); a chunk `known` rejects
+    gets no marker, so the numbers always match the citations."""
     cited: list[str] = []
 
     def marker(chunk_id: str) -> str:
-        if not chunk_id:
+        if not chunk_id or not known(chunk_id):
             return ""
         if chunk_id not in cited:
             cited.append(chunk_id)

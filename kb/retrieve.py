@@ -109,8 +109,9 @@ class Retriever:
                 len(incomplete),
             )
         store.lexical.search("预热", k=1)  # build the BM25 postings once, at start-up
-        self.validity = self._assess(store, blobs)
-        self.cards = self._cards(store)
+        validity, cards = self._assess(store, blobs), self._cards(store)
+        # One generation, swapped in a single step (the texts cache is keyed by version, so it needs no swap).
+        self.store, self.validity, self.cards = store, validity, cards
         self._version, self._blobs, self._checked = version, blobs, time.monotonic()
         return store
 
@@ -130,7 +131,7 @@ class Retriever:
             log.info("the index changed; reloading")
             with self._reload_lock:
                 if version != self._version:
-                    self.store = self._open()
+                    self._open()
 
     @staticmethod
     def _assess(store: Store, blobs: Blobs) -> dict[str, Validity]:
@@ -152,7 +153,7 @@ class Retriever:
                 continue
             try:
                 out.extend(cards_mod.loads(text))
-            except (ValueError, KeyError, TypeError) as exc:
+            except ValueError as exc:  # kb.cards.loads says what is wrong
                 log.warning("unreadable cards for %s (%s): run `python ingest.py` to rebuild them", doc_id, exc)
         if missing:
             log.warning("%d document(s) have no support-measure cards yet: run `python ingest.py`", missing)
@@ -220,23 +221,21 @@ class Retriever:
             end = nxt.end
         if end == chunk.end:
             return hit
-        text = self._doc_text(chunk.doc_id)
+        text = self.doc_text(chunk.doc_id)
         if text is None or text[chunk.start : chunk.end] != chunk.text:
             return hit
         return replace(hit, chunk=replace(chunk, text=text[chunk.start : end], end=end))
 
     def doc_text(self, doc_id: str) -> str | None:
-        """The listed version's cleaned text (a small cache: the widening of passages and the cards read it often)."""
-        return self._doc_text(doc_id)
-
-    def _doc_text(self, doc_id: str) -> str | None:
+        """The listed version's cleaned text, from a small cache (passages are widened and cards read from it)."""
         listed = self.manifest.docs.get(doc_id)
         key = (doc_id, listed["hash"] if listed else "")
-        if key not in self._texts:
+        text = self._texts.get(key)
+        if text is None:
             if len(self._texts) > 256:
                 self._texts.clear()
-            self._texts[key] = self.store.doc_text(doc_id)
-        return self._texts[key]
+            text = self._texts[key] = self.store.doc_text(doc_id)
+        return text
 
     def _dense(self, vector, allowed: set[str] | None) -> list[tuple[Chunk, float]]:  # type: ignore[no-untyped-def]
         where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None

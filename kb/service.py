@@ -141,21 +141,35 @@ class KnowledgeBase:
     def profile_of(self, question: str, history: list[Turn]) -> elig.Profile | None:
         """The asker's situation when the question is a 我能申请吗 one, or answers one we asked (「在江西，会招人」)."""
         profile = elig.parse_profile(question)
-        asked = bool(history) and elig.FOLLOW_UP in history[-1].answer
-        earlier = elig.parse_profile(history[-1].question) if asked else None
+        earlier = self._situation(history)
         if earlier is None:
             return profile
-        added = profile or elig.describe(question)
+        added = profile or (elig.profile_in(question) if elig.is_reply(question) else None)
         return elig.merge(earlier, added) if added else None
+
+    @staticmethod
+    def _situation(history: list[Turn]) -> elig.Profile | None:
+        """The situation built up by the last 我能申请吗 answer and the replies that led to it (several rounds)."""
+        profile: elig.Profile | None = None
+        for turn in reversed(history):
+            if elig.FOLLOW_UP not in turn.answer:
+                break
+            stated = elig.parse_profile(turn.question)
+            said = stated or elig.profile_in(turn.question)
+            profile = said if profile is None else elig.merge(said, profile)
+            if stated is not None:  # the question that opened it
+                return profile
+        return None
 
     def eligibility(self, profile: elig.Profile, question: str = "") -> Answer:
         """我能申请吗: the measures open to this person, each condition met / not met / unknown and cited."""
         started = time.perf_counter()
         self.retriever.refresh()
         matches = elig.match(self.retriever.cards, profile, self.retriever.validity_of)
-        text, chunk_ids = elig.compose(matches, profile)
-        lexical = self.retriever.store.lexical
-        citations = [Hit(chunk, 1.0) for cid in chunk_ids if (chunk := lexical.chunk(cid)) is not None]
+        store = self.retriever.store
+        chunks = {cid: c for m in matches[: elig.SHOWN] for cid in _ids(m) if (c := store.lexical.chunk(cid))}
+        text, chunk_ids = elig.compose(matches, profile, chunks.__contains__)
+        citations = [Hit(chunks[cid], 1.0) for cid in chunk_ids]
         answer = Answer(
             question or profile.describe(),
             text,
@@ -349,7 +363,12 @@ class KnowledgeBase:
         return bundle(answer, self.retriever.manifest, answer.searched or answer.question)
 
     def document_text(self, doc_id: str) -> str | None:
-        return self.retriever.store.doc_text(doc_id)
+        return self.retriever.doc_text(doc_id)
+
+
+def _ids(m: elig.Match) -> list[str]:
+    """The chunks a 我能申请吗 match cites: its card's and its conditions'."""
+    return [m.card.chunk_id] + [c.span.chunk_id for c in m.conditions if c.span is not None]
 
 
 def _timings(started: float, retrieval: dict[str, float], answer_ms: float) -> dict[str, float]:

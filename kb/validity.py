@@ -33,7 +33,8 @@ _UNTIL = re.compile(r"有效期(?:至|到)(\d{4})年(?:(\d{1,2})月)?(?:(\d{1,2}
 _PERIOD = re.compile(r"(?:有效期|施行期|实施期)(?:暂定)?(?:为)?" + _NUM + r"(年|个月)")
 _START = re.compile(r"自" + _DATE + r"起(?:施行|实施|执行|生效)")
 _UNTIL_EVENT = re.compile(r"有效期(?:至|到)([^，。；]{2,30}?(?:解除|结束|终止)[^，。；]{0,10})")
-_WINDOW = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日(?:起)?至(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日")
+# A dated window 「2019年1月1日至12月31日」 (also used by kb/cards.py).
+WINDOW_RANGE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日(?:起)?至(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日")
 _REPEAL = re.compile(r"(?:同时|予以|即行|一并)?废止|停止执行|不再执行")
 _DECLARED = re.compile(r"\[有效性\]\s*(有效|失效|废止)")
 _AMEND = re.compile(r"修改为|修订为|作如下修改|予以修订")
@@ -183,7 +184,7 @@ def assess(
 def passed_windows(text: str, today: date) -> list[str]:
     """Dated windows in a passage that have already ended (「2019年1月1日至12月31日」)."""
     passed = []
-    for match in _WINDOW.finditer(text):
+    for match in WINDOW_RANGE.finditer(text):
         year = int(match[4] or match[1])
         try:
             end = date(year, int(match[5]), int(match[6]))

