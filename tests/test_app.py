@@ -276,7 +276,9 @@ def test_documents_show_their_status_and_the_lookup_can_keep_to_those_in_force(p
     page.get_by_role("tab", name="文件库").click()
     table = page.locator("#kb-doc-table")
     table.get_by_text("状态").first.wait_for(timeout=20_000)
-    assert "现行" in table.inner_text()
+    page.wait_for_function(  # rows are filled when the page loads
+        "() => document.querySelector('#kb-doc-table').innerText.includes('现行')", timeout=20_000
+    )
     page.get_by_role("tab", name="检索").click()
     page.get_by_label("只看现行").check()
     page.get_by_label("关键词或文号").fill("创业担保贷款")
