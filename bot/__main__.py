@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         css=CSS,
         footer_links=["api"],
         quiet=True,
+        # Gradio keeps a copy of every component per session, one session per API call too: cap them, dropping the
+        # least recently used (measured in evals/bench_load.py; the chat state of a session idle that long is lost).
+        state_session_capacity=settings.web_sessions,
     )
     return 0
 

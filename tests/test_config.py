@@ -49,6 +49,8 @@ def test_kb_variables_and_overrides() -> None:
         ({"KB_CHUNK_SIZE": "40"}, "at least 50"),
         ({"KB_CHUNK_OVERLAP": "250"}, "KB_CHUNK_OVERLAP"),  # half the default chunk size (500)
         ({"KB_CHUNK_OVERLAP": "-1"}, "KB_CHUNK_OVERLAP"),
+        ({"KB_WEB_SESSIONS": "0"}, "KB_WEB_SESSIONS"),
+        ({"KB_WEB_SESSIONS": "many"}, "KB_WEB_SESSIONS"),
     ],
 )
 def test_bad_values_are_config_errors(env: dict[str, str], message: str) -> None:
