@@ -180,12 +180,17 @@ def match(
         )
         if relevant and not m.failed:
             out.append(m)
-    out.sort(key=lambda m: (-_who_met(m), -m.met, len(m.unknown), m.card.id))
+    out.sort(key=lambda m: (-_who_met(m, profile), -m.met, len(m.unknown), m.card.id))
     return out
 
 
-def _who_met(m: Match) -> int:
-    return int(any(c.label == "支持对象" and c.state == MET for c in m.conditions))
+def _who_met(m: Match, p: Profile) -> int:
+    """2 when the measure names the person's own group (退役军人), 1 for a broader one (创业者), 0 otherwise."""
+    for c in m.conditions:
+        if c.label == "支持对象" and c.state == MET:
+            named = c.span is not None and (c.span.value in p.identities or c.span.value == p.firm)
+            return 2 if named else 1
+    return 0
 
 
 def _who(card: Card, p: Profile) -> Condition:
