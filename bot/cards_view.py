@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import quote
 
 from kb.cards import Card, Span
-from kb.eligibility import MARK, MET, NOT_MET, Match, Profile
+from kb.eligibility import FOLLOW_UP, HEAD, MARK, MET, NOT_MET, Match, Profile
 from kb.types import Answer
 
-from .render import esc
+from .render import esc, open_href
 
 StatusOf = Callable[[str], str]  # doc_id → 现行 / 已失效 / …
 _STATE_CLASS = {MET: "kb-met", NOT_MET: "kb-notmet"}
@@ -26,7 +25,7 @@ _ROWS = (
 
 def span_link(card: Card, span: Span, label: str | None = None) -> str:
     """A value that opens the document at the place it was read from (app.VIEWER_JS handles a.kb-open)."""
-    target = f"#kb-open/{quote(card.doc_id, safe='')}/{span.start}/{span.end}"
+    target = open_href(card.doc_id, span.start, span.end)
     return f'<a class="kb-open kb-val" href="{target}" title="查看原文">{esc(label or span.text)}</a>'
 
 
@@ -71,8 +70,8 @@ def eligibility_html(answer: Answer, status_of: StatusOf) -> str:
     """A 我能申请吗 answer: the situation as understood, each matching measure with its conditions, the questions."""
     profile: Profile = answer.profile
     lines = answer.text.split("\n")
-    head = esc(next((ln for ln in lines if ln.startswith("根据您提供的情况")), lines[0]))
-    asks = next((ln for ln in lines if ln.startswith("为进一步判断")), "")
+    head = esc(next((ln for ln in lines if ln.startswith(HEAD)), lines[0]))
+    asks = next((ln for ln in lines if ln.startswith(FOLLOW_UP)), "")
     body = "".join(match_html(m, status_of(m.card.doc_id)) for m in answer.matches)
     if not answer.matches:
         body = '<div class="kb-empty">知识库中没有找到与您情况相符的措施。</div>'

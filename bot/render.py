@@ -23,10 +23,13 @@ def cn_date(iso: str) -> str:
     return f"{int(y)}年{int(m)}月{int(d)}日"
 
 
+def open_href(doc_id: str, start: int, end: int) -> str:
+    """The target the page script turns into "open this document at this place" (see app.VIEWER_JS)."""
+    return f"#kb-open/{quote(doc_id, safe='')}/{start}/{end}"
+
+
 def open_link(hit: Hit, label: str = "查看原文") -> str:
-    """A link the page script turns into "open this document at this passage" (see app.VIEWER_JS)."""
-    target = f"#kb-open/{quote(hit.chunk.doc_id, safe='')}/{hit.chunk.start}/{hit.chunk.end}"
-    return f'<a class="kb-open" href="{target}">{esc(label)}</a>'
+    return f'<a class="kb-open" href="{open_href(hit.chunk.doc_id, hit.chunk.start, hit.chunk.end)}">{esc(label)}</a>'
 
 
 def _core(text: str) -> str:

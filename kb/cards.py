@@ -269,9 +269,13 @@ def _card(
 
 
 def _clause(text: str, span: Span) -> str:
-    left = max(text.rfind(c, 0, span.start) for c in "，。；：\n") + 1
-    rights = [i for i in (text.find(c, span.end) for c in "，。；\n") if i >= 0]
-    return text[left : min(rights) if rights else len(text)]
+    """The clause around a span; a line ends every clause, so the search never leaves the span's line."""
+    lo = text.rfind("\n", 0, span.start) + 1
+    hi = text.find("\n", span.end)
+    hi = len(text) if hi < 0 else hi
+    left = max(text.rfind(c, lo, span.start) for c in "，。；：") + 1
+    rights = [i for i in (text.find(c, span.end, hi) for c in "，。；") if i >= 0]
+    return text[max(left, lo) : min(rights) if rights else hi]
 
 
 def _old_value(text: str, span: Span) -> bool:

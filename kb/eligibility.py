@@ -174,7 +174,7 @@ def match(
             _validity(card, validity_of(card.doc_id), today),
             *_terms(card),
         )
-        m = Match(card, tuple(c for c in conditions if c is not None))
+        m = Match(card, conditions)
         relevant = any(c.state == MET and c.label == "支持对象" for c in m.conditions) or (
             bool(profile.field) and profile.field in card.fields
         )
@@ -206,9 +206,9 @@ def _who(card: Card, p: Profile) -> Condition:
         if hit:
             return Condition("支持对象", MET, f"措施对象包括「{span.text}」", span)
     named = [s for s in card.who if s.value in PERSON_GROUPS or s.value in FIRM_GROUPS]
-    listing = "、".join(dict.fromkeys(s.text for s in named)) or "（未写明）"
     if not named:
         return Condition("支持对象", UNKNOWN, "措施未写明对象", None)
+    listing = "、".join(dict.fromkeys(s.text for s in named))
     if p.identities or p.firm:
         return Condition("支持对象", NOT_MET, f"措施对象为{listing}", named[0])
     return Condition("支持对象", UNKNOWN, f"措施对象为{listing}", named[0])
@@ -287,6 +287,7 @@ FIELD_CHOICES = tuple(SECTORS)
 
 
 MARK = {MET: "✓", NOT_MET: "✗", UNKNOWN: "？"}
+HEAD = "根据您提供的情况"  # the answer's first line (the web chat shows it above the cards)
 FOLLOW_UP = "为进一步判断，请补充"  # a reply to an answer with this line adds to the same situation
 SHOWN = 5  # measures spelled out in the answer text (the web chat shows every card)
 
@@ -305,11 +306,9 @@ def compose(matches: Sequence[Match], profile: Profile, known: Callable[[str], b
 
     lines = []
     if not matches:
-        lines.append(f"根据您提供的情况（{profile.describe()}），知识库中没有找到明确适用的支持措施。")
+        lines.append(f"{HEAD}（{profile.describe()}），知识库中没有找到明确适用的支持措施。")
     else:
-        lines.append(
-            f"根据您提供的情况（{profile.describe()}），知识库中有 {len(matches)} 项措施可能适用（✓ 满足，？ 待确认）："
-        )
+        lines.append(f"{HEAD}（{profile.describe()}），知识库中有 {len(matches)} 项措施可能适用（✓ 满足，？ 待确认）：")
     for n, m in enumerate(matches[:SHOWN], start=1):
         c = m.card
         number = f"（{c.doc_no}）" if c.doc_no else ""

@@ -166,10 +166,9 @@ class KnowledgeBase:
         started = time.perf_counter()
         self.retriever.refresh()
         matches = elig.match(self.retriever.cards, profile, self.retriever.validity_of)
-        store = self.retriever.store
-        chunks = {cid: c for m in matches[: elig.SHOWN] for cid in _ids(m) if (c := store.lexical.chunk(cid))}
-        text, chunk_ids = elig.compose(matches, profile, chunks.__contains__)
-        citations = [Hit(chunks[cid], 1.0) for cid in chunk_ids]
+        lexical = self.retriever.store.lexical
+        text, chunk_ids = elig.compose(matches, profile, lambda cid: lexical.chunk(cid) is not None)
+        citations = [Hit(chunk, 1.0) for cid in chunk_ids if (chunk := lexical.chunk(cid)) is not None]
         answer = Answer(
             question or profile.describe(),
             text,
@@ -187,6 +186,7 @@ class KnowledgeBase:
         """Support-measure cards, filtered by words in the measure, a beneficiary group, a kind of support."""
         self.retriever.refresh()
         out = []
+        words = text.split()
         for card in self.retriever.cards:
             if who and who not in card.values("who"):
                 continue
@@ -194,10 +194,10 @@ class KnowledgeBase:
                 continue
             if current_only and not self.retriever.validity_of(card.doc_id).in_force:
                 continue
-            if text.strip() and not all(
-                w in f"{card.title}{card.doc_no}{card.name}{self.card_text(card)}" for w in text.split()
-            ):
-                continue
+            if words:
+                haystack = f"{card.title}{card.doc_no}{card.name}{self.card_text(card)}"
+                if not all(w in haystack for w in words):
+                    continue
             out.append(card)
         return out
 
@@ -364,11 +364,6 @@ class KnowledgeBase:
 
     def document_text(self, doc_id: str) -> str | None:
         return self.retriever.doc_text(doc_id)
-
-
-def _ids(m: elig.Match) -> list[str]:
-    """The chunks a 我能申请吗 match cites: its card's and its conditions'."""
-    return [m.card.chunk_id] + [c.span.chunk_id for c in m.conditions if c.span is not None]
 
 
 def _timings(started: float, retrieval: dict[str, float], answer_ms: float) -> dict[str, float]:
