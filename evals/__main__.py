@@ -251,6 +251,13 @@ def evaluate_cards(settings: Settings) -> list[str]:
     return lines
 
 
+def publish(marker: str, lines: list[str], write: bool = True) -> None:
+    """Print a benchmark's report and (unless `write` is off, as with --no-write) put it into RESULTS.md."""
+    sys.stdout.write("\n".join(lines) + "\n")
+    if write:
+        write_section(marker, lines)
+
+
 def write_section(marker: str, body: list[str]) -> None:
     """Replace the block between <!-- marker:start --> and <!-- marker:end --> in RESULTS.md (append if absent)."""
     start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
@@ -276,9 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings_product = build("product", ROOT / "corpus", {})
     card_lines = evaluate_cards(settings_product)
-    sys.stdout.write("\n".join(card_lines) + "\n")
-    if not args.no_write:
-        write_section("cards", card_lines)
+    publish("cards", card_lines, not args.no_write)
     if args.cards_only:
         return 0
     lines = [
@@ -296,10 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_ncp:
         settings_ncp = build("ncp", HERE / "ncp" / "docs", {})
         results["ncp-dev"] = evaluate("ncp-dev (599 NCP documents)", settings_ncp, load_ncp(), ncp_hit, lines)
-    text = "\n".join(lines)
-    sys.stdout.write(text + "\n")
-    if not args.no_write:
-        write_section("evals", lines)
+    publish("evals", lines, not args.no_write)
     return 0
 
 

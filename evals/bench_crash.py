@@ -478,11 +478,9 @@ def main(argv: list[str] | None = None) -> int:
         result = measure(args, Path(tmp))
     result.update(seconds=time.perf_counter() - started, load=(load_before, os.getloadavg()[0]), code=code)
     lines = report(result, args)
-    sys.stdout.write("\n".join(lines) + "\n")
-    if not args.no_write:
-        from .__main__ import write_section
+    from .__main__ import publish
 
-        write_section("crash", lines)
+    publish("crash", lines, not args.no_write)
     return 0
 
 

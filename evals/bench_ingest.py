@@ -161,11 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *table(rows),
     ]
-    sys.stdout.write("\n".join(lines) + "\n")
-    if not args.no_write:
-        from .__main__ import write_section
+    from .__main__ import publish
 
-        write_section("ingest", lines)
+    publish("ingest", lines, not args.no_write)
     return 0
 
 

@@ -263,11 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, s in (("load", load), ("memory", mem)):
         if s["errors"]:
             lines += ["", f"Errors in the {name} run (first kinds): " + "; ".join(s["first_errors"])]
-    sys.stdout.write("\n".join(lines) + "\n")
-    if not args.no_write:
-        from .__main__ import write_section
+    from .__main__ import publish
 
-        write_section("load", lines)
+    publish("load", lines, not args.no_write)
     return 0 if load["errors"] == 0 and mem["errors"] == 0 else 1
 
 

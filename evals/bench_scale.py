@@ -399,11 +399,9 @@ def main(argv: list[str] | None = None) -> int:
         *ops_table(rows),
         *(["", *notes] if notes else []),
     ]
-    sys.stdout.write("\n".join(lines) + "\n")
-    if not args.no_write:
-        from .__main__ import write_section
+    from .__main__ import publish
 
-        write_section("scale", lines)
+    publish("scale", lines, not args.no_write)
     return 0
 
 

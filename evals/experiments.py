@@ -22,7 +22,7 @@ from kb.retrieve import Weights, collapse_duplicates, fuse
 from kb.service import KnowledgeBase
 from kb.types import Chunk, Hit
 
-from .__main__ import DATA, HERE, Question, first_hit, load_ncp, load_seed, ncp_hit, seed_hit, write_section
+from .__main__ import DATA, HERE, Question, first_hit, load_ncp, load_seed, ncp_hit, publish, seed_hit
 
 Ranker = Callable[[list[tuple[Chunk, float]], list[tuple[Chunk, float]]], list[Hit]]
 
@@ -215,9 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             *sparse_rows(product, load_seed(), seed_hit, "seed-dev"),
             *sparse_rows(ncp, load_ncp(), ncp_hit, "ncp-dev"),
         ]
-        sys.stdout.write("\n".join(sparse) + "\n")
-        if not args.no_write:
-            write_section("sparse", sparse)
+        publish("sparse", sparse, not args.no_write)
     sizes = chunk_size_rows("seed-dev", load_seed(), seed_hit) + chunk_size_rows("ncp-dev", load_ncp(), ncp_hit)
     lines += ["", "Chunk size (answers as shipped, on indexes built with each size):", ""]
     lines += [
@@ -225,10 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---|---|---|---|---|---|",
         *sizes,
     ]
-    text = "\n".join(lines)
-    sys.stdout.write(text + "\n")
-    if not args.no_write:
-        write_section("experiments", lines)
+    publish("experiments", lines, not args.no_write)
     return 0
 
 

@@ -29,6 +29,7 @@ from kb.config import Settings
 from kb.embed import Embedder, make_embedder
 from kb.ingest import ingest
 from kb.store import Manifest, Store, open_blobs
+from kb.types import Page, SourceDoc
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -123,6 +124,19 @@ CHROME = (
     "—8—",
     "—9—",
 )
+
+
+def txt_doc(text: str) -> SourceDoc:
+    return SourceDoc(path="doc.txt", text=text, content_hash="h", format="txt")
+
+
+def pdf_doc(pages: list[str]) -> SourceDoc:
+    """A SourceDoc as the PDF loader makes it: pages joined by form feeds, with their ranges."""
+    ranges, offset = [], 0
+    for number, text in enumerate(pages, start=1):
+        ranges.append(Page(number, offset, offset + len(text)))
+        offset += len(text) + 1
+    return SourceDoc(path="doc.pdf", text="\f".join(pages), content_hash="h", format="pdf", pages=tuple(ranges))
 
 
 def radical_chars(text: str) -> list[str]:

@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 import pytest
-from conftest import AI_PDF, CHROME, NOTICE_TXT, TABLE_PDF, radical_chars
+from conftest import AI_PDF, CHROME, NOTICE_TXT, TABLE_PDF, pdf_doc, radical_chars, txt_doc
 
 from kb.clean import clean, normalise_text
 from kb.load import load
@@ -15,19 +15,6 @@ from kb.types import Page, SourceDoc
 NOTICE = NOTICE_TXT.name
 AI = "pdf/" + AI_PDF.name
 TABLE = "pdf/" + TABLE_PDF.name
-
-
-def txt_doc(text: str) -> SourceDoc:
-    return SourceDoc(path="doc.txt", text=text, content_hash="h", format="txt")
-
-
-def pdf_doc(pages: list[str]) -> SourceDoc:
-    """A SourceDoc as the PDF loader makes it: pages joined by form feeds, with their ranges."""
-    ranges, offset = [], 0
-    for number, text in enumerate(pages, start=1):
-        ranges.append(Page(number, offset, offset + len(text)))
-        offset += len(text) + 1
-    return SourceDoc(path="doc.pdf", text="\f".join(pages), content_hash="h", format="pdf", pages=tuple(ranges))
 
 
 def lines_of(doc: SourceDoc) -> list[str]:

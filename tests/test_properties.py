@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 import unicodedata
 
+from conftest import pdf_doc, txt_doc
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kb.clean import RADICAL_BLOCK, clean
 from kb.split import SECTION_SEP, _headings, _line_spans, split
-from kb.types import Chunk, DocMeta, Page, SourceDoc
+from kb.types import Chunk, DocMeta
 
 # Modest budgets: the whole file runs in well under a minute on a busy 2-core machine.
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -105,20 +106,8 @@ texts = st.one_of(policy_text(), policy_text(), any_text)
 sizes = st.sampled_from([50, 80, 120, 300, 500]).flatmap(lambda s: st.tuples(st.just(s), st.integers(0, s // 2 - 1)))
 
 
-def txt(text: str) -> SourceDoc:
-    return SourceDoc(path="doc.txt", text=text, content_hash="h", format="txt")
-
-
-def pdf(pages: list[str]) -> SourceDoc:
-    spans, offset = [], 0
-    for number, page in enumerate(pages, start=1):
-        spans.append(Page(number, offset, offset + len(page)))
-        offset += len(page) + 1
-    return SourceDoc(path="doc.pdf", text="\f".join(pages), content_hash="h", format="pdf", pages=tuple(spans))
-
-
 def chunked(text: str, size: int, overlap: int) -> tuple[str, list[Chunk]]:
-    doc = clean(txt(text))
+    doc = clean(txt_doc(text))
     return doc.text, split(doc, META, size, overlap)
 
 
@@ -217,7 +206,7 @@ HEAD_LETTERS = "\n".join(["A", *(f"第{i}行内容。" for i in range(14)), "B",
 @example("\x01")  # a control character used to come out as a space (\x01 is clean's field separator)
 @example(HEAD_LETTERS)
 def test_cleaning_a_cleaned_text_changes_nothing(text: str) -> None:
-    once = clean(txt(text))
+    once = clean(txt_doc(text))
     assert clean(once).text == once.text
 
 
@@ -225,7 +214,7 @@ def test_cleaning_a_cleaned_text_changes_nothing(text: str) -> None:
 @given(texts)
 @example("字号：[大][中][小] \x85\x0b")
 def test_cleaned_lines_are_stripped_and_hold_no_control_or_radical_characters(text: str) -> None:
-    cleaned = clean(txt(text)).text
+    cleaned = clean(txt_doc(text)).text
     for line in cleaned.split("\n") if cleaned else []:
         assert line and line == line.strip(), repr(line)
     assert not RADICAL_BLOCK.search(cleaned)
@@ -236,7 +225,7 @@ def test_cleaned_lines_are_stripped_and_hold_no_control_or_radical_characters(te
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(texts, min_size=1, max_size=4))
 def test_cleaned_pdf_pages_tile_the_cleaned_text(pages: list[str]) -> None:
-    doc = clean(pdf(pages))
+    doc = clean(pdf_doc(pages))
     if not doc.text:
         return
     assert doc.pages[0].start == 0 and doc.pages[-1].end == len(doc.text)
