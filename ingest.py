@@ -68,6 +68,9 @@ def summary(report: Report) -> str:
     if report.skipped:
         lines.append(f"  skipped (unsupported type): {len(report.skipped)}")
         lines += [f"    {path}" for path in report.skipped]
+    if report.ignored:
+        lines.append(f"  ignored: {len(report.ignored)}")
+        lines += [f"    {path}: {why}" for path, why in report.ignored]
     if not report.dry_run:
         lines.append(f"  chunks written: {report.chunks} ({report.embedded} newly embedded) in {report.seconds:.1f} s")
     return "\n".join(lines) + "\n"

@@ -12,10 +12,13 @@ from pathlib import Path
 # more than it saves. Must be set before the engine loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from starlette.middleware import Middleware
+
 from kb import IndexMismatch, IndexMissing, KBError, Settings
 from kb.service import KnowledgeBase
 
 from .app import CSS, build_app
+from .body_limit import BodyLimit
 
 log = logging.getLogger("bot")
 
@@ -68,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         # Gradio keeps a copy of every component per session, one session per API call too: cap them, dropping the
         # least recently used (measured in evals/bench_load.py; the chat state of a session idle that long is lost).
         state_session_capacity=settings.web_sessions,
+        # Every input is bounded in kb.limits; the body limit stops a huge request before anything parses it.
+        app_kwargs={"middleware": [Middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)]},
     )
     return 0
 

@@ -11,12 +11,12 @@ from urllib.parse import unquote
 
 import gradio as gr
 
-from kb import KBError
+from kb import KBError, limits
 from kb import eligibility as elig
 from kb.cards import KINDS
 from kb.export import to_markdown
 from kb.meta import PROVINCES
-from kb.query import Turn
+from kb.query import TRUNCATED_NOTICE, Turn, clean_question
 from kb.retrieve import Filters
 from kb.service import KnowledgeBase, answer_json
 
@@ -208,11 +208,13 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
             )
 
     def respond(message: str, history: list[dict], meta: dict[int, dict]):
-        history = list(history or [])
-        if not (message or "").strip():
+        history = list(history or []) if isinstance(history, list) else []
+        if not isinstance(message, str) or not message.strip():
             yield history, meta, ""
             return
-        history.append({"role": "user", "content": render.esc(message)})  # shown as typed, never as HTML
+        shown, was_cut = limits.cut(message, limits.MAX_QUESTION_CHARS)
+        # Shown as typed, never as HTML or Markdown (no image a question names is fetched, no link made).
+        history.append({"role": "user", "content": render.inert(shown + ("……" if was_cut else ""))})
         history.append({"role": "assistant", "content": "正在查找相关政策……"})
         yield history, meta, ""
         try:
@@ -266,7 +268,8 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
         return entry
 
     def send_comment(text: str, entry: dict | None):
-        if not (text or "").strip():
+        text = limits.cut(text, limits.MAX_COMMENT_CHARS)[0]
+        if not text.strip():
             return ""
         if entry is None:
             gr.Warning("请先对一条回答点 👍 或 👎，再填写意见。")
@@ -277,7 +280,7 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
 
     def open_doc(data: gr.EventData):
         payload: dict[str, Any] = getattr(data, "_data", {}) or {}
-        doc_id = unquote(str(payload.get("doc", "")))
+        doc_id = unquote(limits.choice(payload.get("doc", "")))
         return _document(doc_id, payload.get("start"), payload.get("end"))
 
     def _document(doc_id: str, start: Any = None, end: Any = None) -> str:
@@ -299,15 +302,18 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
         year: str | None,
         current_only: bool = False,
     ):
+        year = limits.choice(year)
+        year = year if year.isdigit() and len(year) == 4 else ""
         filters = Filters(
             current_only=bool(current_only),
-            doc_ids=tuple(doc_ids or ()),
-            issuer=issuer or "",
-            region=region or "",
+            doc_ids=limits.choices(doc_ids),
+            issuer=limits.choice(issuer),
+            region=limits.choice(region),
             date_from=f"{year}-01-01" if year else "",
             date_to=f"{year}-12-31" if year else "",
         )
-        if not (query or "").strip():
+        query, was_cut = clean_question(query)
+        if not query.strip():
             return "", '<div class="kb-empty">请输入关键词或文号。</div>'
         try:
             hits = kb.search(query, k=10, filters=filters or None)
@@ -316,7 +322,8 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
             log.exception("lookup failed")
             return "", f'<div class="kb-empty">{SORRY}</div>'
         tokens = kb.retriever.store.lexical.tokenizer.tokenize(query)
-        return render.plain_text(answer), render.lookup_results(hits, tokens)
+        notice = TRUNCATED_NOTICE if was_cut else ""
+        return notice + render.plain_text(answer), render.lookup_results(hits, tokens)
 
     def eligible(
         who: list[str] | None,
@@ -326,12 +333,13 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
         firm: str | None,
         hiring: str | None,
     ):
+        firm = limits.choice(firm)
         profile = elig.Profile(
-            identities=tuple(who or ()),
-            field=field or "",
-            region=region or "",
-            firm=firm or "",
-            hiring=HIRING_CHOICES.get(hiring or "不确定"),
+            identities=limits.choices(who),
+            field=limits.choice(field),
+            region=limits.choice(region),
+            firm=firm,
+            hiring=HIRING_CHOICES.get(limits.choice(hiring) or "不确定"),
             starting=bool(starting) or firm == "尚未创办",
         )
         if not profile:
@@ -345,7 +353,8 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
 
     def show_cards(text: str, who: str | None, kind: str | None, current_only: bool):
         try:
-            found = kb.cards(text or "", who or "", kind or "", bool(current_only))
+            words = limits.cut(text, limits.MAX_TERMS_CHARS)[0]
+            found = kb.cards(words, limits.choice(who), limits.choice(kind), bool(current_only))
         except Exception:
             log.exception("cards failed")
             return f'<div class="kb-empty">{SORRY}</div>'

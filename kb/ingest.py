@@ -50,6 +50,7 @@ class Report:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, the file it duplicates)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     skipped: list[str] = field(default_factory=list)  # unsupported file types
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (entry, why): hidden files, pipes, devices
     chunks: int = 0  # chunks written
     embedded: int = 0  # of those, newly embedded (the rest kept the vector of an unchanged passage)
     embed_seconds: float = 0.0
@@ -76,7 +77,8 @@ class Progress:
 @dataclass
 class _Parsed:
     key: str
-    shown: str
+    shown: str  # in the maintainers' report
+    source: str  # as users see it
     sha: str
     doc: SourceDoc
     meta: DocMeta
@@ -92,6 +94,7 @@ class _Plan:
     removed: list[str] = field(default_factory=list)  # doc ids
     failed: dict[str, tuple[str, str]] = field(default_factory=dict)  # file key → (shown, reason)
     sha: dict[str, str] = field(default_factory=dict)  # file key → sha256
+    sources: dict[str, str] = field(default_factory=dict)  # file key → its name as users see it
     in_scope: set[str] = field(default_factory=set)  # stored file keys under the paths given to this ingest
     stored_before: dict[str, str] = field(default_factory=dict)  # doc_id → its source, as the manifest had it
 
@@ -109,45 +112,74 @@ def pipeline_signature(settings: Settings, embedder_name: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def scan(paths: Sequence[Path]) -> tuple[list[Path], list[Path], dict[str, tuple[str, str]]]:
-    """Supported files, unsupported ones, and refused links under the given files and folders.
+def scan(paths: Sequence[Path]) -> Scan:
+    """Supported files, unsupported ones, ignored entries and refused links under the given files and folders.
 
-    Hidden files and folders are ignored. A path given explicitly is used even when it is a symbolic link, but
-    links found inside a folder are never followed: one that leads out of the folder is refused (it could point at
-    any file on the machine), and one that stays inside is ignored, its target being scanned under its own name.
-
-    Returns:
-        (supported files, unsupported files, refused links as file key → (shown path, reason)).
+    Hidden files and folders and special files (pipes, sockets, devices) are ignored and listed as such. A path
+    given explicitly is used even when it is a link, but links found inside a folder are never followed: a symbolic
+    link that leads out of the folder is refused (it could point at any file on the machine), and one that stays
+    inside is ignored, its target being scanned under its own name. A hard link whose file has links outside the
+    folder is refused too (`ln /etc/passwd corpus/x.txt`).
 
     Raises:
         ConfigError: a given path does not exist.
     """
-    files: list[Path] = []
-    skipped: list[Path] = []
-    refused: dict[str, tuple[str, str]] = {}
+    found = Scan()
     for root in paths:
         if not root.exists():
             raise ConfigError(f"{root}: no such file or folder")
         if root.is_file():
-            (files if load_mod.is_supported(root) else skipped).append(root)
+            (found.files if load_mod.is_supported(root) else found.skipped).append(root)
             continue
-        for path in _walk(root):
+        inodes: dict[tuple[int, int], list[Path]] = {}
+        for path in _walk(root, found.ignored):
             if path.is_symlink():
                 refusal = _link_refusal(path, root)
                 if refusal is not None:
-                    refused[str(path.parent.resolve() / path.name)] = refusal
+                    found.refused[str(path.parent.resolve() / path.name)] = refusal
                 else:
                     log.debug("%s: a link inside %s, not followed (its target is scanned as itself)", path, root)
             elif path.is_file():  # not a pipe or a device: reading one could block forever
-                (files if load_mod.is_supported(path) else skipped).append(path)
-    return sorted(set(files)), sorted(set(skipped)), refused
+                if not load_mod.is_supported(path):
+                    found.skipped.append(path)
+                    continue
+                info = path.stat()
+                inodes.setdefault((info.st_dev, info.st_ino), []).append(path)
+            elif path.exists():
+                found.ignored[shown_path(path)] = "not a regular file (pipe, socket or device): not read"
+        for links in inodes.values():
+            outside = links[0].stat().st_nlink - len(links)
+            if outside <= 0:
+                found.files += links
+                continue
+            for path in links:
+                found.refused[str(path.resolve())] = (
+                    shown_path(path),
+                    f"hard link to a file with {outside} other name(s) outside the ingest path {root}: not read",
+                )
+    found.files = sorted(set(found.files))
+    found.skipped = sorted(set(found.skipped))
+    return found
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Every entry under `root` except hidden ones, without descending into linked folders."""
+@dataclass
+class Scan:
+    """What `scan` found: files to read, unsupported ones, ignored entries and refused links (key → shown, why)."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    ignored: dict[str, str] = field(default_factory=dict)  # shown path → why it was not considered
+    refused: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def _walk(root: Path, ignored: dict[str, str]) -> Iterator[Path]:
+    """Every entry under `root` except hidden ones (noted in `ignored`), without descending into linked folders."""
     for folder, dirs, names in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         base = Path(folder)
+        for name in [*names, *dirs]:
+            if name.startswith("."):
+                ignored[shown_path(base / name)] = "hidden " + ("folder" if name in dirs else "file") + ": not read"
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(names) + [d for d in dirs if (base / d).is_symlink()]:
             if not name.startswith("."):
                 yield base / name
@@ -169,15 +201,36 @@ def _link_refusal(link: Path, root: Path) -> tuple[str, str] | None:
 
 
 def shown_path(path: Path) -> str:
-    """`path` resolved, relative to the working directory when it lies under it."""
+    """`path` resolved, relative to the working directory when it lies under it, printable (see `printable`)."""
     return _relative(path.resolve())
+
+
+def source_name(path: Path, roots: Sequence[str]) -> str:
+    """The name a document's file is shown to users by: relative to the working directory when it lies under it,
+    else to the folder it was ingested from (that folder's name first), else the file name — never a server path."""
+    resolved = path.resolve()
+    try:
+        return printable(str(resolved.relative_to(Path.cwd().resolve())))
+    except ValueError:
+        pass
+    folders = [Path(r) for r in roots if resolved != Path(r) and resolved.is_relative_to(r)]
+    if not folders:
+        return printable(resolved.name)
+    root = max(folders, key=lambda r: len(r.parts))
+    return printable(str(Path(root.name) / resolved.relative_to(root)))
+
+
+def printable(name: str) -> str:
+    """A file name as it may be printed: quoted with escapes (like `repr`) when it holds a newline, a control or an
+    invisible character, so that a name can neither fake a report line nor hide what it is."""
+    return name if name.isprintable() else repr(name)
 
 
 def _relative(path: Path) -> str:
     try:
-        return str(path.relative_to(Path.cwd().resolve()))
+        return printable(str(path.relative_to(Path.cwd().resolve())))
     except ValueError:
-        return str(path)
+        return printable(str(path))
 
 
 def ingest(
@@ -202,10 +255,11 @@ def ingest(
     started = time.perf_counter()
     progress = progress or Progress()
     embedder = embedder or make_embedder(settings.embed_model)
-    files, skipped, refused = scan(paths)
+    found = scan(paths)
+    files, refused = found.files, found.refused
     roots = [str(p.resolve()) for p in paths]
-    skipped = [p for p in skipped if p.name != STATUS_FILE]  # the maintainers' status file, not a document
-    report = Report(skipped=[shown_path(p) for p in skipped], dry_run=dry_run)
+    skipped = [p for p in found.skipped if p.name != STATUS_FILE]  # the maintainers' status file, not a document
+    report = Report(skipped=[shown_path(p) for p in skipped], ignored=sorted(found.ignored.items()), dry_run=dry_run)
     if dry_run:  # read only: no lock, no directory, nothing written
         blobs = open_blobs(settings)
         manifest = Manifest.load(blobs) if not rebuild else Manifest(blobs)
@@ -302,7 +356,7 @@ def _under(key: str, roots: list[str]) -> bool:
     return any(key == root or key.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
-def _parse(path: Path, shown: str) -> tuple[SourceDoc, DocMeta]:
+def _parse(path: Path, source: str) -> tuple[SourceDoc, DocMeta]:
     """Load, clean and read the metadata of one file.
 
     Raises:
@@ -318,7 +372,7 @@ def _parse(path: Path, shown: str) -> tuple[SourceDoc, DocMeta]:
     if not doc.text.strip():
         raise LoadError(str(path), "no text left after removing page furniture (web chrome, print headers/footers)")
     meta = meta_mod.extract(doc)
-    return doc, DocMeta(**{**meta.as_dict(), "source": shown})
+    return doc, DocMeta(**{**meta.as_dict(), "source": source})
 
 
 def _plan(
@@ -344,10 +398,12 @@ def _plan(
     claims: dict[str, str] = {}  # doc_id → shown path of the file that holds it
     fingerprints = {doc["fingerprint"]: doc_id for doc_id, doc in docs.items() if "fingerprint" in doc}
     to_parse: list[tuple[str, Path]] = []
-    shown_of: dict[str, str] = {}
+    shown_of: dict[str, str] = {}  # file key → its name in the maintainers' report
+    source_of = plan.sources  # file key → its name as users see it (never a server path)
     for path in files:
         key, shown = str(path.resolve()), shown_path(path)
         shown_of[key] = shown
+        source_of[key] = source_name(path, roots)
         try:
             load_mod.check_size(path, max_mb)
             plan.sha[key] = _sha256(path)
@@ -370,7 +426,7 @@ def _plan(
             plan.duplicates[key] = (prev["doc_id"], shown_of[key], claims[prev["doc_id"]])
             continue
         try:
-            doc, meta = _parse(path, shown_of[key])
+            doc, meta = _parse(path, source_of[key])
         except LoadError as exc:
             plan.failed[key] = (shown_of[key], exc.reason)
             continue
@@ -382,7 +438,7 @@ def _plan(
             continue
         claims[meta.doc_id] = shown_of[key]
         fingerprints[fingerprint] = meta.doc_id
-        plan.to_embed[meta.doc_id] = _Parsed(key, shown_of[key], plan.sha[key], doc, meta, fingerprint)
+        plan.to_embed[meta.doc_id] = _Parsed(key, shown_of[key], source_of[key], plan.sha[key], doc, meta, fingerprint)
         if prev and prev["role"] == "primary" and prev["doc_id"] != meta.doc_id and prev["doc_id"] in docs:
             plan.replaces[meta.doc_id] = prev["doc_id"]  # the file's document got a new id (its text changed)
     failed_docs = {stored_files[k]["doc_id"] for k in plan.failed if k in stored_files}
@@ -523,7 +579,7 @@ def _execute(
             "hash": version,
             "file_sha256": parsed.sha,
             "fingerprint": parsed.fingerprint,
-            "sources": [parsed.shown],
+            "sources": [parsed.source],
             "chunk_ids": [c.id for c in chunks],
             "meta": parsed.meta.as_dict(),
             "format": parsed.doc.format,
@@ -532,7 +588,12 @@ def _execute(
             "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "embedder": embedder.name,
         }
-        manifest.files[parsed.key] = {"sha256": parsed.sha, "doc_id": doc_id, "role": "primary"}
+        manifest.files[parsed.key] = {
+            "sha256": parsed.sha,
+            "doc_id": doc_id,
+            "role": "primary",
+            "source": parsed.source,
+        }
         after_commit.append(
             lambda d=doc_id, v=version: (store.delete_versions(d, keep=v), store.delete_texts(d, keep=v))
         )
@@ -541,14 +602,15 @@ def _execute(
         since = time.perf_counter() - last_commit["ended"]
         if n - last_commit["at"] >= COMMIT_EVERY and since >= last_commit["seconds"] / COMMIT_SHARE:
             commit(n)
-    for key, (doc_id, shown, _of) in plan.duplicates.items():
+    for key, (doc_id, _shown, _of) in plan.duplicates.items():
         if doc_id in manifest.docs:
-            manifest.files[key] = {"sha256": plan.sha[key], "doc_id": doc_id, "role": "duplicate"}
+            source = plan.sources[key]
+            manifest.files[key] = {"sha256": plan.sha[key], "doc_id": doc_id, "role": "duplicate", "source": source}
             sources = manifest.docs[doc_id]["sources"]
-            if shown not in sources:
-                sources.append(shown)
+            if source not in sources:
+                sources.append(source)
     for doc_id, doc in manifest.docs.items():  # a duplicate that vanished is no longer a source
-        live = {shown_path(Path(k)) for k, f in manifest.files.items() if f["doc_id"] == doc_id}
+        live = {f.get("source") or shown_path(Path(k)) for k, f in manifest.files.items() if f["doc_id"] == doc_id}
         doc["sources"] = [s for s in doc["sources"] if s in live] or doc["sources"][:1]
     commit()
 

@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .clean import normalise_text
+from .limits import MAX_QUESTION_CHARS
 from .meta import doc_numbers_in
 
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
@@ -21,9 +22,6 @@ _OVERRIDE = re.compile(
 )
 # Role play: an injection in a question, but words like 扮演 also occur in policy prose (扮演重要角色).
 _ROLE_PLAY = re.compile(r"(你现在是|从现在起你是|扮演|假装你是|act\s+as|pretend\s+(to\s+be|you\s+are))", re.I)
-# A policy question runs to a few dozen characters; anything past this is a pasted page or an attack, and would
-# only slow the embedder and the sentence scorer down.
-MAX_QUESTION_CHARS = 500
 TRUNCATED_NOTICE = f"（问题过长，只按前{MAX_QUESTION_CHARS}个字作答。）\n"
 # Terminal escape sequences (colours, cursor moves, window titles), removed whole so that no "[31m" is left behind.
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[0-~])")
@@ -116,9 +114,13 @@ def clean_question(text: str) -> tuple[str, bool]:
     Returns:
         The cleaned question and whether it was cut.
     """
-    text = _ANSI.sub("", text or "")
+    text = text if isinstance(text, str) else ""
+    longer = len(text) > 4 * MAX_QUESTION_CHARS
+    # Only the head can survive the cut: clean no more of a huge input than a few times what is kept.
+    head = text[: 4 * MAX_QUESTION_CHARS]
+    text = _ANSI.sub("", head)
     text = "".join(ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) not in _INVISIBLE).strip()
-    if len(text) <= MAX_QUESTION_CHARS:
+    if len(text) <= MAX_QUESTION_CHARS and not longer:
         return text, False
     return text[:MAX_QUESTION_CHARS].rstrip(), True
 

@@ -18,6 +18,7 @@ from . import llm as llm_mod
 from .cards import Card
 from .config import Settings
 from .embed import Embedder
+from .limits import MAX_HISTORY_TURNS, MAX_K, MAX_TERMS_CHARS, cut
 from .query import (
     TRUNCATED_NOTICE,
     Query,
@@ -88,9 +89,10 @@ class KnowledgeBase:
         The question is cleaned first (terminal escapes and invisible characters dropped) and cut to
         MAX_QUESTION_CHARS; a cut question's answer says so in its first line.
         """
-        question, cut = clean_question(question)
-        history = [replace(t, question=clean_question(t.question)[0]) for t in history or []]
-        notice = TRUNCATED_NOTICE if cut else ""
+        question, was_cut = clean_question(question)
+        history = [replace(t, question=clean_question(t.question)[0]) for t in (history or [])[-MAX_HISTORY_TURNS:]]
+        k = max(1, min(int(k), MAX_K))
+        notice = TRUNCATED_NOTICE if was_cut else ""
         profile = self.profile_of(question, history)
         if profile is not None:
             final = self.eligibility(profile, question)
@@ -186,7 +188,7 @@ class KnowledgeBase:
         """Support-measure cards, filtered by words in the measure, a beneficiary group, a kind of support."""
         self.retriever.refresh()
         out = []
-        words = text.split()
+        words = cut(text, MAX_TERMS_CHARS)[0].split()
         for card in self.retriever.cards:
             if who and who not in card.values("who"):
                 continue
@@ -341,9 +343,14 @@ class KnowledgeBase:
 
     # --- lookup and documents ---------------------------------------------------------------------------
     def search(self, text: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        """Keyword / 文号 lookup for hotline staff: the same hybrid ranking, more hits, no answer."""
+        """Keyword / 文号 lookup for hotline staff: the same hybrid ranking, more hits, no answer.
+
+        The query is cleaned and cut like a question (`clean_question`), and `k` bounded by MAX_K.
+        """
+        text, _cut = clean_question(text)
         if is_empty(text):
             return []
+        k = max(1, min(int(k), MAX_K))
         return self.retriever.retrieve(rewrite(text), k=k, filters=filters).hits[:k]
 
     def documents(self) -> list[dict[str, Any]]:

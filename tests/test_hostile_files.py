@@ -133,7 +133,7 @@ def test_every_hostile_file_is_named_with_its_reason_and_the_rest_goes_in(
     state = read_state(settings)
     state.assert_consistent()
     assert set(state.manifest.docs) == {DOC_A, DOC_HTML}
-    assert state.manifest.docs[DOC_A]["sources"] == [shown_path(good["txt"])]
+    assert state.manifest.docs[DOC_A]["sources"] == [f"src/{good['txt'].name}"]  # never a server path
     chunks = stored_chunks(settings)
     html = "\n".join(text for doc_id, text in chunks if doc_id == DOC_HTML)
     assert "综合养老服务中心" in html and "每张2000元建设补贴" in html  # the article is there …
@@ -277,5 +277,66 @@ def test_the_cli_names_every_hostile_file_and_lists_the_good_ones(tmp_path, run_
     listing = run_cli("--list", "--json", "--data-dir", data)
     assert listing.returncode == 0, listing.stderr
     rows = json.loads(listing.stdout)
-    assert sorted(row["source"] for row in rows) == sorted(shown_path(p) for p in good.values())
+    assert sorted(row["source"] for row in rows) == sorted(f"src/{p.name}" for p in good.values())
     assert {row["doc_id"] for row in rows} == {DOC_A, DOC_HTML}
+
+
+def test_a_hard_link_to_a_file_outside_the_folder_is_refused_by_name(settings, tmp_path, embedder, read_state) -> None:
+    src, outside = tmp_path / "src", tmp_path / "outside"
+    src.mkdir()
+    outside.mkdir()
+    secret = outside / "passwd.txt"
+    secret.write_text("国发〔2099〕1号\nOUTSIDE_SECRET 不应入库的文本。\n", encoding="utf-8")
+    os.link(secret, src / "x.txt")  # `ln /etc/passwd corpus/x.txt`
+    (src / "a.txt").write_text(CIRCULAR_A, encoding="utf-8")
+    os.link(src / "a.txt", src / "a again.txt")  # both names inside the folder: one document, stored once
+
+    report = ingest([src], settings, embedder=embedder)
+
+    reasons = dict(report.failed)
+    assert list(reasons) == [shown_path(src / "x.txt")]
+    assert (
+        "hard link" in reasons[shown_path(src / "x.txt")]
+        and "outside the ingest path" in reasons[shown_path(src / "x.txt")]
+    )
+    assert report.added == [shown_path(src / "a again.txt")] or report.added == [shown_path(src / "a.txt")]
+    state = read_state(settings)
+    assert list(state.manifest.docs) == [DOC_A]
+    assert all("OUTSIDE_SECRET" not in text for _doc, text in stored_chunks(settings))
+
+
+def test_hidden_and_special_files_are_listed_as_ignored(settings, tmp_path, embedder) -> None:
+    src = tmp_path / "src"
+    (src / ".git").mkdir(parents=True)
+    (src / ".hidden.txt").write_text(CIRCULAR_B, encoding="utf-8")
+    (src / ".git" / "x.txt").write_text(CIRCULAR_B, encoding="utf-8")
+    os.mkfifo(src / "pipe.txt")  # reading it would block for ever
+    (src / "a.txt").write_text(CIRCULAR_A, encoding="utf-8")
+
+    report = ingest([src], settings, embedder=embedder)
+
+    assert report.ok and report.added == [shown_path(src / "a.txt")]
+    ignored = dict(report.ignored)
+    assert sorted(ignored) == sorted(shown_path(src / n) for n in (".git", ".hidden.txt", "pipe.txt"))
+    assert ignored[shown_path(src / ".git")] == "hidden folder: not read"
+    assert ignored[shown_path(src / ".hidden.txt")] == "hidden file: not read"
+    assert "not a regular file" in ignored[shown_path(src / "pipe.txt")]
+
+
+def test_odd_file_names_are_printed_escaped_and_sources_are_never_server_paths(tmp_path, run_cli) -> None:
+    src, data = tmp_path / "src", tmp_path / "data"
+    src.mkdir()
+    fake = "a.txt\n  failed: 0\n    b.txt"  # a name that would print as report lines of its own
+    (src / fake).write_text(CIRCULAR_A, encoding="utf-8")
+    (src / "bidi\u202etxt.pdf").write_bytes(b"not a pdf at all")
+
+    result = run_cli(str(src), "--data-dir", data)
+
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.split("\n")
+    assert sum(line.startswith("  failed: ") for line in lines) == 1  # the fake line did not print as one
+    assert repr(str(src.resolve() / fake)) in result.stdout
+    assert "\u202e" not in result.stdout and "\\u202e" in result.stdout
+    rows = json.loads(run_cli("--list", "--json", "--data-dir", data).stdout)
+    assert [row["source"] for row in rows] == [repr(f"src/{fake}")]
+    assert str(tmp_path) not in rows[0]["source"]

@@ -22,6 +22,7 @@ import pytest
 from fake_llm import FakeLLM
 
 from bot import render
+from kb import limits
 from kb.answer import EMPTY_PROMPT
 from kb.config import Settings
 from kb.ingest import ingest
@@ -413,3 +414,34 @@ def test_the_document_view_and_plain_text_are_escaped_or_inert():
     text = f"第一段{EVIL}\n第二段"
     no_markup(render.document_view(meta, text, 0, 5))
     no_markup(render.missing_index_page(EVIL))
+
+
+# --- bounded work per request (kb/limits.py) --------------------------------------------------------------------
+def test_a_huge_lookup_is_cut_like_a_question_before_any_work(kb):
+    head = "创业担保贷款额度是多少" * 40  # 440 characters: kept whole
+    huge = head + "贷款" * 500_000  # a 1 MB query
+    assert [h.chunk.id for h in kb.search(huge)] == [h.chunk.id for h in kb.search(clean_question(huge)[0])]
+    assert clean_question(huge)[1] and len(clean_question(huge)[0]) == MAX_QUESTION_CHARS
+    assert kb.search("\x1b[31m\x00\u202e") == []  # nothing left after cleaning: no search at all
+
+
+def test_k_is_bounded_and_a_long_history_is_read_only_to_its_last_turns(kb):
+    assert len(kb.search("创业担保贷款", k=10_000)) <= limits.MAX_K
+    history = [Turn("贷" * 100_000, "答" * 10) for _ in range(1000)]
+    answer = kb.ask("那利息呢？", history=history, k=10_000)
+    assert len(answer.citations) <= limits.MAX_K
+
+
+def test_the_cards_filter_reads_at_most_its_limit_of_words(kb):
+    assert kb.cards("托育 " * 10_000) == kb.cards(limits.cut("托育 " * 10_000, limits.MAX_TERMS_CHARS)[0])
+    assert limits.choice(["a"]) == "" and limits.choice("x" * 61) == "" and limits.choice("江西省") == "江西省"
+    assert limits.choices("not a list") == () and len(limits.choices(["a"] * 1000)) == limits.MAX_CHOICES
+
+
+def test_a_markdown_image_or_link_in_a_question_stays_text():
+    shown = render.inert("看图 ![x](http://127.0.0.1:9/p.png) <img src=x> [点我](javascript:alert(1)) www.a.cn")
+    import markdown_it
+
+    html = markdown_it.MarkdownIt("commonmark").render(shown)
+    assert "<img" not in html and "<a " not in html and "href" not in html
+    assert "看图" in html and "&lt;img src=x&gt;" in html  # the words are all there, as text
