@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .query import Query, expand
@@ -15,11 +15,17 @@ MAX_ANSWER_CHARS = 300
 PRIOR_WEIGHT = 0.7
 PRIOR_FORM = "score"  # "score": fused score relative to the best; "rank": 1 / (1 + rank)
 MAX_QUOTE_CHARS = 150
+# The head of a hedged answer: the library has passages close to the question, none that answers it directly.
+CLOSEST_HEAD = "知识库中没有直接回答这个问题的条文；最接近的是"
 REFUSAL = "抱歉，知识库中没有找到能回答这个问题的政策条文，无法给出可靠答复。"
 EMPTY_PROMPT = "请输入您想咨询的政策问题，例如：“个人创业担保贷款最多能贷多少？”"
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _ASKS_DOC_NO = re.compile(r"文号|发文字号|字号是")
+_ASKS_ADDRESSEES = re.compile(
+    r"主送|发给(谁|哪)|下发给|印发给|发到哪|给哪些(单位|部门|地方)|(发|送)给了?(哪些|哪几|什么)"
+)
+_ADDRESSEE = re.compile(r"^各|人民政府|委员会|各部委|直属机构|有关单位|有关部门|发展改革委")
 _ASKS_ISSUE = re.compile(
     r"(哪个|哪些|什么|哪一?个?)(部门|单位|机关|机构).{0,6}(印发|发布|出台|下发|制定|发的|签发)|谁(印)?发的|发文机关"
     r"|(什么时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(印发|发布|出台|下发|签发|发的|成文)|(印发|发布|出台)(时间|日期)"
@@ -39,7 +45,7 @@ class Evidence:
 
 
 @dataclass(frozen=True)
-class _Sentence:
+class ScoredSentence:
     hit: Hit
     text: str
     score: float
@@ -66,7 +72,7 @@ def _is_heading(sentence: str) -> bool:
     return bool(_HEADING.match(sentence)) and len(sentence) <= 32 and sentence.count("，") == 0
 
 
-def score_sentences(query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf, top: int = 6) -> list[_Sentence]:
+def score_sentences(query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf, top: int = 6) -> list[ScoredSentence]:
     """Every sentence of the top hits, scored by how much of the question it covers and how good its hit is."""
     q_tokens = set(tokenize(query.text))
     weights = {t: idf(t) for t in q_tokens}
@@ -76,7 +82,7 @@ def score_sentences(query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf,
     q_bigrams = _bigrams(query.text)
     wants_amount = bool(_ASKS_AMOUNT.search(query.text))
     best_fused = hits[0].score if hits else 1.0
-    scored: list[_Sentence] = []
+    scored: list[ScoredSentence] = []
     for rank, hit in enumerate(hits[:top]):
         prior = hit.score / best_fused if PRIOR_FORM == "score" else 1.0 / (1.0 + rank)
         for sentence in _sentences(hit.chunk.text):
@@ -87,11 +93,11 @@ def score_sentences(query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf,
             bigram_cov = len(q_bigrams & _bigrams(sentence)) / len(q_bigrams) if q_bigrams else 0.0
             coverage = 0.6 * token_cov + 0.4 * bigram_cov
             bonus = 0.1 if wants_amount and _AMOUNT.search(sentence) else 0.0
-            scored.append(_Sentence(hit, sentence, coverage + PRIOR_WEIGHT * prior + bonus, coverage))
+            scored.append(ScoredSentence(hit, sentence, coverage + PRIOR_WEIGHT * prior + bonus, coverage))
     return sorted(scored, key=lambda s: -s.score)
 
 
-def evidence(hits: list[Hit], sentences: list[_Sentence], query_mass: float) -> Evidence:
+def evidence(hits: list[Hit], sentences: list[ScoredSentence], query_mass: float) -> Evidence:
     """`query_mass`: the summed IDF of the searched terms, so that BM25 becomes "how much of the question matched"."""
     dense = [h.dense for h in hits if h.dense is not None]
     lexical = [h.lexical for h in hits if h.lexical is not None]
@@ -149,8 +155,11 @@ def _expand(sentences: list[str], index: int) -> str:
     return text
 
 
-def compose(query: Query, hits: list[Hit], sentences: list[_Sentence], k: int) -> tuple[str, list[Hit]]:
-    """An extractive answer of about MAX_ANSWER_CHARS with [n] markers, and the hits in citation order."""
+def compose(
+    query: Query, hits: list[Hit], sentences: Sequence[ScoredSentence], k: int, hedged: bool = False
+) -> tuple[str, list[Hit]]:
+    """An extractive answer of about MAX_ANSWER_CHARS with [n] markers, and the hits in citation order; `hedged`
+    (the gate's closest) says first that no passage answers the question directly."""
     q_bigrams = _bigrams(query.text)
     cited: list[Hit] = []
     parts: list[str] = []
@@ -166,7 +175,8 @@ def compose(query: Query, hits: list[Hit], sentences: list[_Sentence], k: int) -
         quote = _trim(_expand(all_sentences, index), q_bigrams)
         n = len(cited) + 1
         if not parts:
-            parts.append(f"根据{_source_phrase(candidate.hit)}：{quote}[{n}]。")
+            opening = CLOSEST_HEAD if hedged else "根据"
+            parts.append(f"{opening}{_source_phrase(candidate.hit)}：{quote}[{n}]。")
         elif cited[0].chunk.doc_id == candidate.hit.chunk.doc_id:
             label = _section_label(candidate.hit)
             where = f"“{label}”" if label and label != _section_label(cited[0]) else ""
@@ -195,23 +205,44 @@ def _cn_date(iso: str) -> str:
     return f"{int(y)}年{int(m)}月{int(d)}日"
 
 
-def compose_metadata(question: str, head: Hit, signature: Hit | None, k_rest: list[Hit]) -> tuple[str, list[Hit]]:
-    """文号 / 发文机关 / 日期 questions are answered from the document's own head and signature."""
+def addressees(head_text: str) -> str:
+    """The 主送机关 line of a document's head (「各省、自治区、直辖市人民政府，国务院各部委、各直属机构：」), or ""."""
+    for line in head_text.split("\n")[:12]:
+        line = line.strip()
+        if line.endswith(("：", ":")) and 4 <= len(line) <= 160 and _ADDRESSEE.search(line):
+            return line.rstrip("：:")
+    return ""
+
+
+def compose_metadata(
+    question: str, head: Hit, signature: Hit | None, k_rest: list[Hit], hedged: bool = False
+) -> tuple[str, list[Hit]]:
+    """文号 / 发文机关 / 主送机关 / 日期 questions, answered from the document's own head and signature: each fact
+    asked for, in the order a reader expects (who, to whom, when, number)."""
     meta = head.chunk.meta
     cited = [head]
-    if _ASKS_DOC_NO.search(question) and not _ASKS_ISSUE.search(question):
-        text = f"《{meta.title}》的文号是{meta.doc_no or '（文件未标注文号）'}[1]。"
-    else:
+    asks_no = bool(_ASKS_DOC_NO.search(question))
+    asks_to = bool(_ASKS_ADDRESSEES.search(question))
+    asks_issue = bool(_ASKS_ISSUE.search(question)) or not (asks_no or asks_to)
+    name = f"《{meta.title}》"
+    parts: list[str] = []
+    if asks_issue:
         who = meta.issuer or "发文机关"
         when = f"于{_cn_date(meta.signed)}" if meta.signed else ""
-        number = f"，文号{meta.doc_no}" if meta.doc_no else ""
-        text = f"《{meta.title}》由{who}{when}印发{number}[1]"
+        marker = "[1]"
         if signature is not None and signature.chunk.id != head.chunk.id:
             cited.append(signature)
-            text += "[2]"
-        text += "。"
+            marker += "[2]"
+        parts.append(f"由{who}{when}印发{marker}")
         if meta.published:
-            text += f"公开发布日期为{_cn_date(meta.published)}。"
+            parts.append(f"公开发布日期为{_cn_date(meta.published)}")
+    if asks_to:
+        to = addressees(head.chunk.text)
+        parts.append(f"主送{to}[1]" if to else "文件开头未列主送机关[1]")
+    if asks_no or asks_issue:
+        parts.append(f"文号为{meta.doc_no}[1]" if meta.doc_no else "文件未标注文号[1]")
+    lead = f"{CLOSEST_HEAD}{name}" if hedged else name
+    text = lead + "，".join(parts) + "。"
     related = [h for h in k_rest if h.chunk.id not in {c.chunk.id for c in cited}]
     if related:
         text += "\n相关条文：" + "".join(f"[{len(cited) + i + 1}]" for i in range(len(related)))

@@ -65,6 +65,10 @@ class Tokenizer:
                 self._jieba = tokenizer
         return self._jieba
 
+    def is_word(self, term: str) -> bool:
+        """Whether jieba's dictionary (or the policy terms) has this word: a real word is never a typo."""
+        return bool(self._load().FREQ.get(term))
+
     def tokenize(self, text: str) -> list[str]:
         text = unicodedata.normalize("NFKC", text).lower()
         tokens = doc_numbers_in(text)  # a 文号 is one token too
@@ -92,6 +96,7 @@ class LexicalIndex:
         self._lengths = np.zeros(0, dtype=np.float32)
         self._doc_of: np.ndarray = np.zeros(0, dtype=object)
         self._by_doc: dict[str, list[str]] = {}
+        self._masks: dict[str, list[str]] | None = None  # "创业*保" → tokens that fill the gap (typo lookup)
         self._lock = threading.Lock()
         if path is not None and path.exists():
             self._entries = read_versioned_json(path, INDEX_VERSION, "lexical index").get("chunks", {})
@@ -185,6 +190,7 @@ class LexicalIndex:
         self._postings = {
             t: (np.asarray(r, dtype=np.int32), np.asarray(f, dtype=np.float32)) for t, (r, f) in postings.items()
         }
+        self._masks = None
         self._ids = ids
         self._lengths = lengths
         self._doc_of = np.asarray([self._entries[c]["metadata"]["doc_id"] for c in ids], dtype=object)
@@ -193,6 +199,39 @@ class LexicalIndex:
             md = self._entries[chunk_id]["metadata"]
             by_doc.setdefault(md["doc_id"], []).append((int(md["seq"]), chunk_id))
         self._by_doc = {doc: [cid for _, cid in sorted(pairs)] for doc, pairs in by_doc.items()}
+
+    def correct(self, term: str) -> str | None:
+        """The indexed Chinese word a misspelt one most likely stands for: same length (2 to 4 characters), one
+        character different (担宝 → 担保, 失叶 → 失业), the most frequent if several; None for a word the index or
+        the dictionary knows (保姆 is no typo of 保障), or when nothing is near.
+
+        Character-level matching on the lexical side for typos; the question keeps its own words too.
+        """
+        if not 2 <= len(term) <= 4 or not all("\u4e00" <= ch <= "\u9fff" for ch in term):
+            return None
+        if self.knows(term) or self.tokenizer.is_word(term):
+            return None
+        with self._lock:
+            if self._masks is None:
+                assert self._postings is not None
+                masks: dict[str, list[str]] = {}
+                for token in self._postings:
+                    if 2 <= len(token) <= 4 and all("\u4e00" <= ch <= "\u9fff" for ch in token):
+                        for i in range(len(token)):
+                            masks.setdefault(f"{token[:i]}*{token[i + 1 :]}", []).append(token)
+                self._masks = masks
+            masks = self._masks
+        postings = self._postings or {}
+        found = {t for i in range(len(term)) for t in masks.get(f"{term[:i]}*{term[i + 1 :]}", [])}
+        return max(sorted(found), key=lambda t: len(postings[t][0])) if found else None
+
+    def knows(self, term: str) -> bool:
+        """Whether any indexed passage has this token."""
+        with self._lock:
+            if self._postings is None:
+                self._build()
+        assert self._postings is not None
+        return term in self._postings
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a token over the indexed chunks (0 for an unknown index)."""

@@ -32,6 +32,28 @@ PROVINCES = (
     "海南省", "重庆市", "四川省", "贵州省", "云南省", "西藏自治区", "陕西省", "甘肃省", "青海省",
     "宁夏回族自治区", "新疆维吾尔自治区", "新疆生产建设兵团",
 )  # fmt: skip
+# Cities people name instead of their province: the capitals, the cities with provincial powers, and every city of
+# Jiangxi (the province the product corpus has circulars of). City → province.
+CITIES = {
+    "石家庄": "河北省", "太原": "山西省", "呼和浩特": "内蒙古自治区", "沈阳": "辽宁省", "大连": "辽宁省",
+    "长春": "吉林省", "哈尔滨": "黑龙江省", "南京": "江苏省", "苏州": "江苏省", "无锡": "江苏省", "杭州": "浙江省",
+    "宁波": "浙江省", "温州": "浙江省", "合肥": "安徽省", "福州": "福建省", "厦门": "福建省", "济南": "山东省",
+    "青岛": "山东省", "郑州": "河南省", "武汉": "湖北省", "长沙": "湖南省", "广州": "广东省", "深圳": "广东省",
+    "东莞": "广东省", "佛山": "广东省", "南宁": "广西壮族自治区", "海口": "海南省", "三亚": "海南省",
+    "成都": "四川省", "贵阳": "贵州省", "昆明": "云南省", "拉萨": "西藏自治区", "西安": "陕西省", "兰州": "甘肃省",
+    "西宁": "青海省", "银川": "宁夏回族自治区", "乌鲁木齐": "新疆维吾尔自治区", "南昌": "江西省", "九江": "江西省",
+    "赣州": "江西省", "吉安": "江西省", "宜春": "江西省", "抚州": "江西省", "上饶": "江西省", "景德镇": "江西省",
+    "萍乡": "江西省", "新余": "江西省", "鹰潭": "江西省",
+}  # fmt: skip
+
+
+def provinces_in(text: str) -> set[str]:
+    """The provinces a text names, by name, short name (江西, 广东) or one of their CITIES."""
+    found = {p for p in PROVINCES if p in text or short_name(p) in text}
+    found |= {province for city, province in CITIES.items() if city in text}
+    return {"新疆维吾尔自治区" if p == "新疆生产建设兵团" else p for p in found}
+
+
 # One-character province abbreviations as they open a provincial 文号 (赣府厅发 → 江西省).
 _ABBREV = dict(
     zip(

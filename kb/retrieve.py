@@ -16,7 +16,7 @@ from .blobs import Blobs
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import IndexMissing
-from .query import Query, is_foreign, lexical_query
+from .query import Query, expand, is_foreign, lexical_query
 from .store import MANIFEST, Manifest, Store, index_location
 from .types import Chunk, Hit
 from .validity import AMENDED, IN_FORCE, STATUS_FILE, Validity, assess, parse_overrides
@@ -193,7 +193,7 @@ class Retriever:
         timings: dict[str, float] = {}
         if allowed is not None and not allowed:
             return Retrieval(query, [], {"embed": 0.0, "retrieve": 0.0}, pins, lexical_query(query.text))
-        lexical_text = lexical_query(query.text)
+        lexical_text = self.spelled(lexical_query(query.text))
         lexical_future = self._pool.submit(self._lexical, lexical_text, allowed)
         t_embed = time.perf_counter()
         # An English question is embedded with its Chinese policy terms: the small model matches across
@@ -207,6 +207,17 @@ class Retriever:
         ranked = [replace(self._widen(h), rank=i + 1) for i, h in enumerate(hits)]
         timings["retrieve"] = (time.perf_counter() - t0) * 1000 - timings["embed"]
         return Retrieval(query, ranked, timings, pins, lexical_text)
+
+    def spelled(self, text: str) -> str:
+        """`text` with the indexed word each misspelt one most likely stands for (担宝 → 担保) added; words the
+        synonym list maps are left to it."""
+        lexical = self.store.lexical
+        fixes = [
+            fix
+            for token in dict.fromkeys(lexical.tokenizer.tokenize(text))
+            if expand(token) == token and (fix := lexical.correct(token)) is not None
+        ]
+        return f"{text} {' '.join(fixes)}" if fixes else text
 
     def _widen(self, hit: Hit) -> Hit:
         """A short passage is cited with the chunks that follow it in the same section, up to WINDOW_CHARS: the

@@ -8,57 +8,35 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from . import answer as answer_mod
 from . import eligibility as elig
+from . import judge as judge_mod
 from . import llm as llm_mod
 from .cards import Card
 from .config import Settings
 from .embed import Embedder
+from .judge import ANSWERED, CLOSEST, REFUSED, Gate, Judgement, load_gate
 from .limits import MAX_HISTORY_TURNS, MAX_K, MAX_TERMS_CHARS, cut
-from .query import (
-    TRUNCATED_NOTICE,
-    Query,
-    Turn,
-    clean_question,
-    is_empty,
-    looks_like_injection,
-    looks_off_topic,
-    normalise_question,
-    rewrite,
-)
+from .query import TRUNCATED_NOTICE, Query, Turn, clean_question, is_empty, normalise_question, rewrite
 from .retrieve import Filters, Retrieval, Retriever
+from .route import BLOCKED, EMPTY, FACTS, route
 from .types import Answer, Hit
 from .validity import IN_FORCE, passed_windows
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """Refuse when the evidence is weaker than this (calibrated on seed-dev and NCP-dev; see evals/RESULTS.md).
-
-    An answer needs a passage that matches a fair share of the question's terms (lexical_min); a borderline
-    lexical match also needs a close dense match (dense_min), unless the lexical match is strong (lexical_strong).
-    """
-
-    lexical_min: float = 0.55
-    lexical_strong: float = 0.90
-    # dense_min sits midway in the gap measured at chunk size 500: the closest refused off-corpus question with
-    # lexical_min met scored 0.869 (个体工商户年报), the lowest answerable one 0.876 (开保洁公司的支持).
-    dense_min: float = 0.872
-
-
 class KnowledgeBase:
     """Loads the index and the embedder once; every call after that is a query."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, thresholds: Thresholds | None = None):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, gate: Gate | None = None):
         self.settings = settings
         self.retriever = Retriever(settings, embedder)
-        self.thresholds = thresholds or Thresholds()
+        self.gate = gate or load_gate()
         self._log_lock = threading.Lock()
         self.llm = llm_mod.ChatLLM(settings) if llm_mod.configured(settings) else None
 
@@ -115,8 +93,9 @@ class KnowledgeBase:
         self, question: str, history: list[Turn], k: int, filters: Filters | None, log_unanswered: bool
     ) -> Iterator[tuple[str, Answer | None]]:
         started = time.perf_counter()
-        if is_empty(question):
-            answer = Answer(question, answer_mod.EMPTY_PROMPT, refused=True, timings_ms=_timings(started, {}, 0.0))
+        if route(question).kind == EMPTY:
+            answer = Answer(question, answer_mod.EMPTY_PROMPT, refused=True, kind=EMPTY)
+            answer.timings_ms = _timings(started, {}, 0.0)
             yield answer.text, answer
             return
         query = self._rewrite(question, history)
@@ -135,8 +114,9 @@ class KnowledgeBase:
                 yield result.text[:end], None  # the extractive answer, sentence by sentence
         result.timings_ms = _timings(started, retrieval.timings_ms, (time.perf_counter() - t_answer) * 1000)
         result.searched = query.text
-        if result.refused and log_unanswered:
-            self._log_unanswered(question, query.text, result.note, [h.chunk.id for h in retrieval.hits[:3]])
+        if result.status != ANSWERED and log_unanswered:  # refused, or only the closest passages: a gap to see
+            reason = result.note if result.refused else f"closest: {result.note}"
+            self._log_unanswered(question, query.text, reason, [h.chunk.id for h in retrieval.hits[:3]])
         yield result.text, result
 
     # --- support-measure cards and 我能申请吗 ------------------------------------------------------------
@@ -258,27 +238,47 @@ class KnowledgeBase:
             yield extractive.text, extractive
 
     def _extractive(self, question: str, query: Query, retrieval: Retrieval, k: int) -> Answer:
+        """route → (retrieval done) → judge → compose: the extractive answer with its status."""
         hits = retrieval.hits
+        where = route(question)
         if query.doc_nos and not retrieval.pinned:
             missing = "、".join(query.doc_nos)
             return self._refusal(question, hits, note=f"知识库中没有文号为{missing}的文件。")
-        if looks_like_injection(question) or looks_off_topic(question):
-            return self._refusal(question, hits, note="off-topic")
+        if where.kind == BLOCKED:
+            return replace(self._refusal(question, hits, note=where.reason), kind=BLOCKED)
         if not hits:
             return self._refusal(question, hits, note="no-hits")
-        lexical = self.retriever.store.lexical
-        sentences = answer_mod.score_sentences(query, hits, lexical.tokenizer.tokenize, lexical.idf)
-        tokens = set(lexical.tokenizer.tokenize(retrieval.lexical_text))
-        evidence = answer_mod.evidence(hits, sentences, sum(lexical.idf(t) for t in tokens))
-        if not self.supported(evidence) and not retrieval.pinned:
-            return self._refusal(question, hits, note=f"weak evidence {evidence}")
-        if answer_mod.asks_metadata(question):
+        judgement = self.judge(query, retrieval)
+        if retrieval.pinned:  # the question names the document by its 文号
+            judgement = replace(judgement, status=ANSWERED)
+        if judgement.status == REFUSED:
+            answer = self._refusal(question, hits, note=f"weak evidence p={judgement.confidence:.2f}")
+            return replace(answer, confidence=judgement.confidence)
+        hedged = judgement.status == CLOSEST
+        if where.kind == FACTS:
             head, signature = self._head_and_signature(hits[0])
-            text, cited = answer_mod.compose_metadata(question, head, signature, hits[1:k])
+            text, cited = answer_mod.compose_metadata(question, head, signature, hits[1:k], hedged=hedged)
         else:
-            text, cited = answer_mod.compose(query, hits, sentences, k)
-        cited = cited[:k] if len(cited) > k else cited
-        return Answer(question, text, refused=False, citations=cited)
+            text, cited = answer_mod.compose(query, hits, judgement.sentences, k, hedged=hedged)
+        return Answer(
+            question,
+            text,
+            refused=False,
+            citations=cited[:k],
+            status=judgement.status,
+            kind=where.kind,
+            confidence=judgement.confidence,
+            note=f"p={judgement.confidence:.2f}",
+        )
+
+    def judge(self, query: Query, retrieval: Retrieval) -> Judgement:
+        """The gate's verdict on a retrieval (kb/judge.py), with the scored sentences the answer is composed from."""
+        lexical = self.retriever.store.lexical
+        sentences = answer_mod.score_sentences(query, retrieval.hits, lexical.tokenizer.tokenize, lexical.idf)
+        tokens = set(lexical.tokenizer.tokenize(retrieval.lexical_text))
+        evidence = answer_mod.evidence(retrieval.hits, sentences, sum(lexical.idf(t) for t in tokens))
+        values = judge_mod.features(query, retrieval, sentences, evidence, lexical)
+        return replace(self.gate.judge(values), sentences=tuple(sentences))
 
     def validity_notes(self, text: str, cited: list[Hit]) -> str:
         """Say so when an answer rests on a document no longer (fully) in force, or quotes a dated measure whose
@@ -293,12 +293,6 @@ class KnowledgeBase:
         for window in dict.fromkeys(passed_windows(text, date.today())):
             notes.append(f"注意：文中「{window}」的措施期限已过，请向主管部门确认现行政策。")
         return "".join(f"\n{n}" for n in notes)
-
-    def supported(self, ev: answer_mod.Evidence) -> bool:
-        t = self.thresholds
-        if ev.lexical_support < t.lexical_min:
-            return False
-        return ev.lexical_support >= t.lexical_strong or ev.dense_top >= t.dense_min
 
     def _head_and_signature(self, hit: Hit) -> tuple[Hit, Hit | None]:
         chunks = self.retriever.store.lexical.chunks_of(hit.chunk.doc_id)
@@ -387,6 +381,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
         "answer": answer.text,
+        "status": answer.status,
         "refused": answer.refused,
         "citations": [
             {

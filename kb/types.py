@@ -148,3 +148,13 @@ class Answer:
     cards: list[Any] = field(default_factory=list)  # kb.cards.Card: the measures the cited passages belong to
     matches: list[Any] = field(default_factory=list)  # kb.eligibility.Match: a 我能申请吗 answer, measure by measure
     profile: Any = None  # kb.eligibility.Profile the matches were made for
+    # answered (cited, confident) / closest (the nearest passages, hedged) / refused; `refused` is true exactly
+    # when the status is refused. Left empty, it follows `refused`.
+    status: str = ""
+    kind: str = "general"  # general / facts (文号, issuer, dates) / eligibility / empty / blocked
+    confidence: float | None = None  # the answer gate's (kb/judge.py), when it judged
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            self.status = "refused" if self.refused else "answered"
+        self.refused = self.status == "refused"

@@ -39,7 +39,7 @@ def test_json_output_and_k(corpus_store: Settings):
     result = ask("示范项目可以获得哪些政策支持？", "--json", "--k", "3", data_dir=corpus_store.data_dir)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"question", "answer", "refused", "citations", "timings_ms"}
+    assert set(data) == {"question", "answer", "status", "refused", "citations", "timings_ms"}
     assert 1 <= len(data["citations"]) <= 3
     assert [c["n"] for c in data["citations"]] == list(range(1, len(data["citations"]) + 1))
     assert data["citations"][0]["doc_no"] == "发改办高技〔2020〕244号"

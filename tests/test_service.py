@@ -54,7 +54,8 @@ def test_every_marker_points_at_a_citation_numbered_by_first_use(kb):
 
 def test_the_json_answer_follows_the_contract(kb):
     data = answer_json(kb.ask("个人自主创业最多能申请多少创业担保贷款？", log_unanswered=False))
-    assert set(data) == {"question", "answer", "refused", "citations", "timings_ms"}
+    assert set(data) == {"question", "answer", "status", "refused", "citations", "timings_ms"}
+    assert data["status"] == "answered" and data["refused"] is False
     assert set(data["timings_ms"]) == {"embed", "retrieve", "answer", "total"}
     citation = data["citations"][0]
     assert set(citation) == CITATION_KEYS

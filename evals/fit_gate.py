@@ -1,0 +1,147 @@
+"""`python -m evals.fit_gate`: fit the answer gate (kb/judge.py) and write kb/gate.json.
+
+Fitted on the calibration half of evals/users/ and on seed-dev only (the test half is never read here). A logistic
+regression over kb.judge.FEATURES (L2, standardised features, Newton steps); the two cut points are chosen on
+5-fold cross-validated confidences, so that they are not set on the very scores the model was fitted to:
+- refuse_below: the highest cut that refuses at most REFUSE_SHARE of the answerable questions;
+- answer_at: the cut that maximises (answerable answered) − COST × (unanswerable answered) — a confident answer to
+  a question the library cannot answer costs COST times a hedged (closest) answer to one it can.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from kb import Settings
+from kb.judge import FEATURES, GATE, GATE_VERSION, OPEN_GATE, Gate
+from kb.query import Turn
+from kb.route import BLOCKED, route
+from kb.service import KnowledgeBase
+
+from .users import load
+
+REFUSE_SHARE = 0.02
+COST = 1.0
+L2 = 1.0
+FOLDS = 5
+log = logging.getLogger("evals.fit_gate")
+
+
+@dataclass
+class Example:
+    id: str
+    answerable: bool
+    values: dict[str, float]
+
+
+def collect(kb: KnowledgeBase, questions: list) -> list[Example]:
+    """The gate's features for each question, as the service computes them (earlier turns asked first)."""
+    out = []
+    for q in questions:
+        history: list[Turn] = []
+        for earlier in getattr(q, "history", []):
+            a = kb.ask(earlier, history=history, log_unanswered=False)
+            history.append(Turn(earlier, a.text, list(dict.fromkeys(h.chunk.doc_id for h in a.citations))))
+        if route(q.question).kind == BLOCKED or kb.profile_of(q.question, history) is not None:
+            continue  # decided before the gate: chat and injections are refused, 我能申请吗 has its own answer
+        query = kb._rewrite(q.question, history)
+        retrieval = kb.retriever.retrieve(query, k=10)
+        if not retrieval.hits:
+            continue
+        out.append(Example(q.id, q.kind == "answerable", kb.judge(query, retrieval).features))
+    return out
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = L2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean, scale, weights with the intercept last) of an L2-regularised logistic regression."""
+    mean, scale = x.mean(0), x.std(0)
+    scale[scale < 1e-9] = 1.0
+    z = np.c_[(x - mean) / scale, np.ones(len(x))]
+    w = np.zeros(z.shape[1])
+    penalty = np.r_[np.full(z.shape[1] - 1, l2), 0.0]
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(z @ w)))
+        grad = z.T @ (p - y) + penalty * w
+        hess = z.T @ (z * (p * (1 - p))[:, None]) + np.diag(penalty)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return mean, scale, w
+
+
+def predict(model: tuple[np.ndarray, np.ndarray, np.ndarray], x: np.ndarray) -> np.ndarray:
+    mean, scale, w = model
+    return 1.0 / (1.0 + np.exp(-(np.c_[(x - mean) / scale, np.ones(len(x))] @ w)))
+
+
+def cross_validated(x: np.ndarray, y: np.ndarray, ids: list[str]) -> np.ndarray:
+    """Each example's confidence from a model fitted without its fold (folds by a fixed rule on the id)."""
+    folds = np.array([sum(map(ord, i)) % FOLDS for i in ids])
+    p = np.zeros(len(y))
+    for f in range(FOLDS):
+        held = folds == f
+        p[held] = predict(fit(x[~held], y[~held]), x[held])
+    return p
+
+
+def cut_points(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    answerable, unanswerable = p[y == 1], p[y == 0]
+    refuse_below = float(np.quantile(answerable, REFUSE_SHARE))
+    candidates = np.unique(np.r_[p, refuse_below])
+    gains = [np.mean(answerable >= t) - COST * np.mean(unanswerable >= t) for t in candidates]
+    answer_at = float(candidates[int(np.argmax(gains))])
+    return min(refuse_below, answer_at), answer_at
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.fit_gate", description=__doc__)
+    parser.add_argument("--dry-run", action="store_true", help="print the gate, do not write kb/gate.json")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from .__main__ import ROOT, build, load_seed
+
+    settings: Settings = build("product", ROOT / "corpus", {})
+    kb = KnowledgeBase(settings, gate=OPEN_GATE)
+    kb.retriever.warm_up()
+    examples = collect(kb, [*load("calibration"), *load_seed()])
+    x = np.array([[e.values[f] for f in FEATURES] for e in examples], dtype=float)
+    y = np.array([1.0 if e.answerable else 0.0 for e in examples])
+    p_cv = cross_validated(x, y, [e.id for e in examples])
+    refuse_below, answer_at = cut_points(p_cv, y)
+    mean, scale, w = fit(x, y)
+    pa, pu = p_cv[y == 1], p_cv[y == 0]
+    auc = float(np.mean(pa[:, None] > pu[None, :]) + 0.5 * np.mean(pa[:, None] == pu[None, :]))
+    about = {
+        "fitted_on": "evals/users calibration half + evals/seed-dev.jsonl",
+        "date": date.today().isoformat(),
+        "examples": {"answerable": int(y.sum()), "unanswerable": int(len(y) - y.sum())},
+        "cross_validated": {
+            "auc": round(auc, 3),
+            "answerable_refused": round(float(np.mean(pa < refuse_below)), 3),
+            "answerable_answered": round(float(np.mean(pa >= answer_at)), 3),
+            "unanswerable_answered": round(float(np.mean(pu >= answer_at)), 3),
+        },
+        "refuse_share": REFUSE_SHARE,
+        "cost": COST,
+    }
+    gate = Gate(FEATURES, tuple(mean), tuple(scale), tuple(w[:-1]), float(w[-1]), answer_at, refuse_below, about)
+    data = gate.as_dict()
+    assert data["version"] == GATE_VERSION
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    sys.stdout.write(text + "\n")
+    if not args.dry_run:
+        GATE.write_text(text + "\n", encoding="utf-8")
+        log.info("wrote %s", GATE)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Judge the evidence: answered (cited, confident), closest (the nearest passages, clearly hedged) or refused.
+
+A small logistic model over a few signals of the retrieval decides; it is fitted on the calibration half of the
+users'-words question set and on seed-dev by `python -m evals.fit_gate`, and shipped as `kb/gate.json`. Nothing here
+is tuned by hand: change a feature, re-fit, and report the test half (evals/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .answer import Evidence, ScoredSentence
+from .lexical import LexicalIndex
+from .meta import provinces_in
+from .query import Query, expand
+from .retrieve import Retrieval
+
+log = logging.getLogger(__name__)
+
+ANSWERED, CLOSEST, REFUSED = "answered", "closest", "refused"
+GATE = Path(__file__).with_name("gate.json")
+GATE_VERSION = 1
+FEATURES = ("dense", "lexical", "coverage", "missing", "kind_match", "other_place", "key_coverage", "title_coverage")
+
+# Words of the asking, not of the subject: they say nothing about whether the library covers the question.
+_ASKING_WORDS = """
+什么 怎么 怎样 怎么样 如何 可以 可不可以 能不能 能否 是不是 有没有 有无 哪些 哪个 哪里
+哪儿 哪家 多少 多久 多长 几个 我们 你们 他们 她们 咱们 自己 一下 现在 目前 需要 知道
+这个 那个 这些 那些 这种 那种 问问 请问 如果 还是 或者 已经 时候 打电话 来电 一位
+市民 电话 老板 听说 是否 具体 一般 平时 有关 相关 相应 规定 政策 文件 国家 政府 要求
+支持 办法 情况 问题 方面 东西 事情 不要 要不要 还要 还有 另外 打算 准备 想要 应该
+必须 一定 到底 一个 一家 一些 每个 每月 一个月 一天 一年 最长 最短 能领 能贷 能拿
+能补 补多少 交多少 百分之几 几年 几天 几个月 哪一年 哪年 哪天
+印发 发布 下发 签发 出台 文号 发文 主送 落款 日期 发给 那份
+"""
+_ASKING = frozenset(_ASKING_WORDS.split())
+_ASKS_NUMBER = re.compile(r"多少|几[个项条年月天岁%成]|百分之几|比例|利率|税率|费率|标准是|额度|最高|最多|上限|金额")
+_ASKS_TIME = re.compile(r"什么时候|何时|哪天|哪一?年|截止|期限|多久|多长时间|几号|几月")
+_NUMBER = re.compile(
+    r"\d+(\.\d+)?\s*(万元|亿元|元|%|％|个|岁|人|倍|个月|日|天|小时|年|家|所|项|张)|[一二三四五六七八九十百千万两半]+(元|个月|年|天|倍|成)"
+)
+_TIME = re.compile(r"\d{4}年|\d{1,2}月|年底|年前|之日起|\d+日内|个工作日|每年|每\d年|\d+年内")
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The gate's verdict on one retrieval: its status, the model's confidence, and the signals it weighed."""
+
+    status: str
+    confidence: float
+    features: dict[str, float] = field(default_factory=dict)
+    sentences: tuple[ScoredSentence, ...] = ()  # the best sentences of the top passages, as the answer quotes them
+
+
+def content_words(text: str, lexical: LexicalIndex) -> list[str]:
+    """The question's subject words: tokens of two or more characters that are not words of asking, and not
+    parts of a longer such token (「增值税」, not also 「增值」)."""
+    tokens = [t for t in dict.fromkeys(lexical.tokenizer.tokenize(text)) if len(t) >= 2 and t not in _ASKING]
+    tokens = [t for t in tokens if not t.isascii()]
+    return [t for t in tokens if not any(t != o and t in o for o in tokens)]
+
+
+def features(
+    query: Query, retrieval: Retrieval, sentences: list[ScoredSentence], evidence: Evidence, lexical: LexicalIndex
+) -> dict[str, float]:
+    """The signals the gate weighs (see FEATURES): similarity and lexical support of the best passages, how much of
+    the question's subject the library and the best passage know, whether the passage holds the kind of fact asked
+    for (a number, a date), and whether the question names a province no retrieved document is about."""
+    hits = retrieval.hits
+    words = content_words(query.text, lexical)
+    # Each word with the forms the library may know it by: its policy terms (带娃 → 婴幼儿) or its spelling fix.
+    forms = {w: {w, *_policy_terms(w, lexical)} for w in words}
+    missing = sum(1 for w in words if not any(lexical.knows(f) for f in forms[w])) / len(words) if words else 0.0
+    top_tokens = set(lexical.tokens_of(hits[0].chunk)) if hits else set()
+    key_coverage = sum(1 for w in words if forms[w] & top_tokens) / len(words) if words else 0.0
+    best = " ".join(s.text for s in sentences[:3])
+    kind_match = 1.0
+    if _ASKS_NUMBER.search(query.text) and not _NUMBER.search(best):
+        kind_match = 0.0
+    if _ASKS_TIME.search(query.text) and not _TIME.search(best):
+        kind_match = 0.0
+    title = set(lexical.tokenizer.tokenize(hits[0].chunk.meta.title)) if hits else set()
+    title_coverage = sum(1 for w in words if forms[w] & title) / len(words) if words else 0.0
+    named = provinces_in(query.text)
+    covered = {h.chunk.meta.region for h in hits}
+    other_place = 1.0 if named and not named & covered else 0.0
+    return {
+        "dense": evidence.dense_top,
+        "lexical": min(evidence.lexical_support, 2.0),
+        "coverage": evidence.coverage,
+        "missing": missing,
+        "kind_match": kind_match,
+        "other_place": other_place,
+        "key_coverage": key_coverage,
+        "title_coverage": title_coverage,
+    }
+
+
+def _policy_terms(word: str, lexical: LexicalIndex) -> set[str]:
+    terms = set(lexical.tokenizer.tokenize(expand(word))) - {word}
+    fix = lexical.correct(word)
+    return terms | {fix} if fix else terms
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A logistic model over FEATURES with two cut points: refuse below `refuse_below`, answer from `answer_at`."""
+
+    names: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    answer_at: float
+    refuse_below: float
+    about: dict[str, Any] = field(default_factory=dict)
+
+    def confidence(self, values: dict[str, float]) -> float:
+        z = self.intercept + sum(
+            c * (values.get(n, 0.0) - m) / s
+            for n, m, s, c in zip(self.names, self.mean, self.scale, self.coef, strict=True)
+        )
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def judge(self, values: dict[str, float]) -> Judgement:
+        p = self.confidence(values)
+        status = ANSWERED if p >= self.answer_at else REFUSED if p < self.refuse_below else CLOSEST
+        return Judgement(status, p, values)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "version": GATE_VERSION,
+            "features": list(self.names),
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "coef": list(self.coef),
+            "intercept": self.intercept,
+            "answer_at": self.answer_at,
+            "refuse_below": self.refuse_below,
+            "about": self.about,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Gate:
+        if data.get("version") != GATE_VERSION or tuple(data["features"]) != FEATURES:
+            raise ValueError("a gate of another version or feature set: re-fit it (python -m evals.fit_gate)")
+        return cls(
+            tuple(data["features"]),
+            tuple(float(x) for x in data["mean"]),
+            tuple(float(x) for x in data["scale"]),
+            tuple(float(x) for x in data["coef"]),
+            float(data["intercept"]),
+            float(data["answer_at"]),
+            float(data["refuse_below"]),
+            dict(data.get("about") or {}),
+        )
+
+
+# Without a fitted model every question with evidence is answered: the gate only ever withholds.
+_N = len(FEATURES)
+OPEN_GATE = Gate(FEATURES, (0.0,) * _N, (1.0,) * _N, (0.0,) * _N, 0.0, 0.0, 0.0, {"fallback": True})
+
+
+@lru_cache(maxsize=4)
+def load_gate(path: Path = GATE) -> Gate:
+    """The shipped gate; a missing or damaged file is logged and every question with evidence is answered."""
+    try:
+        return Gate.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("answer gate %s unusable (%s): answering every question that has evidence", path, exc)
+        return OPEN_GATE
