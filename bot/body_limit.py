@@ -13,10 +13,6 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """A body whose Content-Length is over `max_bytes`, or that grows past it while streamed, gets 413 (in Chinese)."""
 
@@ -33,27 +29,32 @@ class BodyLimit:
             await self._refuse(send)
             return
         seen = 0
-        started = False
+        started = refused = False
 
         async def limited() -> Message:
-            nonlocal seen
+            # Past the limit the app is told the client left, and the 413 is sent from here: an exception raised into
+            # the app would reach FastAPI's body parser, which answers any error while reading with a 400.
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    if not started:
+                        refused = True
+                        await self._refuse(send)
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracked(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # whatever the app answers to a body it never got whole: the 413 has gone out
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
-            await self.app(scope, limited, tracked)
-        except _TooLarge:
-            if not started:
-                await self._refuse(send)
+        await self.app(scope, limited, tracked)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps({"error": f"请求内容过大（上限 {self.max_bytes // 1024} KB）。"}, ensure_ascii=False).encode(
