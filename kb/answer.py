@@ -6,14 +6,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .query import Query, expand
+from .query import Query, expand, is_foreign, normalise_question
 from .split import SECTION_SEP
 from .types import Hit
 
 MAX_ANSWER_CHARS = 300
 # How much a sentence's retrieval rank counts against how much of the question it covers (see evals/RESULTS.md).
 PRIOR_WEIGHT = 0.7
-PRIOR_FORM = "score"  # "score": fused score relative to the best; "rank": 1 / (1 + rank)
 MAX_QUOTE_CHARS = 150
 # The head of a hedged answer: the library has passages close to the question, none that answers it directly.
 CLOSEST_HEAD = "知识库中没有直接回答这个问题的条文；最接近的是"
@@ -72,28 +71,56 @@ def _is_heading(sentence: str) -> bool:
     return bool(_HEADING.match(sentence)) and len(sentence) <= 32 and sentence.count("，") == 0
 
 
-def score_sentences(query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf, top: int = 6) -> list[ScoredSentence]:
-    """Every sentence of the top hits, scored by how much of the question it covers and how good its hit is."""
+_ASKS_TIME = re.compile(r"什么时候|何时|哪天|哪一?年|截止|期限|多久|多长时间|几号|几月|到哪")
+_TIME = re.compile(r"\d{4}年|\d{1,2}月|年底|年前|年末|之日起|\d+日内|个工作日|每年|每\d年|\d+年内")
+
+
+def sentence_features(
+    query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf, top: int = 6
+) -> list[tuple[Hit, str, dict[str, float]]]:
+    """(hit, sentence, features) for every sentence of the top hits but headings: how much of the question it
+    covers (IDF-weighted words, policy terms counting; character pairs), how good its passage is, whether it holds
+    the kind of fact asked for (a number, a date)."""
     q_tokens = set(tokenize(query.text))
     weights = {t: idf(t) for t in q_tokens}
     total = sum(weights.values()) or 1.0
     # A word covered through its policy-term synonym (创投 → 创业投资) counts as covered.
     alternatives = {t: set(tokenize(expand(t))) - {t} for t in q_tokens}
     q_bigrams = _bigrams(query.text)
-    wants_amount = bool(_ASKS_AMOUNT.search(query.text))
+    wants_number = bool(_ASKS_AMOUNT.search(query.text))
+    wants_time = bool(_ASKS_TIME.search(query.text))
     best_fused = hits[0].score if hits else 1.0
-    scored: list[ScoredSentence] = []
-    for rank, hit in enumerate(hits[:top]):
-        prior = hit.score / best_fused if PRIOR_FORM == "score" else 1.0 / (1.0 + rank)
-        for sentence in _sentences(hit.chunk.text):
+    out = []
+    for hit in hits[:top]:
+        for i, sentence in enumerate(_sentences(hit.chunk.text)):
             if _is_heading(sentence):
                 continue  # the section label already says it; the answer is in the sentences under it
             s_tokens = set(tokenize(sentence))
-            token_cov = sum(w for t, w in weights.items() if t in s_tokens or alternatives[t] & s_tokens) / total
-            bigram_cov = len(q_bigrams & _bigrams(sentence)) / len(q_bigrams) if q_bigrams else 0.0
-            coverage = 0.6 * token_cov + 0.4 * bigram_cov
-            bonus = 0.1 if wants_amount and _AMOUNT.search(sentence) else 0.0
-            scored.append(ScoredSentence(hit, sentence, coverage + PRIOR_WEIGHT * prior + bonus, coverage))
+            has_number, has_time = bool(_AMOUNT.search(sentence)), bool(_TIME.search(sentence))
+            values = {
+                "token_cov": sum(w for t, w in weights.items() if t in s_tokens or alternatives[t] & s_tokens) / total,
+                "bigram_cov": len(q_bigrams & _bigrams(sentence)) / len(q_bigrams) if q_bigrams else 0.0,
+                "prior": hit.score / best_fused if best_fused else 0.0,
+                "first": 1.0 if i == 0 else 0.0,
+                "dense": hit.dense or 0.0,
+                "number": float(wants_number and has_number),
+                "no_number": float(wants_number and not has_number),
+                "time": float(wants_time and has_time),
+                "no_time": float(wants_time and not has_time),
+            }
+            out.append((hit, sentence, values))
+    return out
+
+
+def score_sentences(query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf, top: int = 6) -> list[ScoredSentence]:
+    """Every sentence of the top hits, best first: how much of the question it covers, how good its passage is, and
+    whether it holds the kind of fact asked for (weights chosen on seed-dev; a listwise model fitted on the
+    calibration half did no better there, see evals/RESULTS.md)."""
+    scored: list[ScoredSentence] = []
+    for hit, sentence, v in sentence_features(query, hits, tokenize, idf, top):
+        coverage = 0.6 * v["token_cov"] + 0.4 * v["bigram_cov"]
+        score = coverage + PRIOR_WEIGHT * v["prior"] + 0.1 * (v["number"] + v["time"])
+        scored.append(ScoredSentence(hit, sentence, score, coverage))
     return sorted(scored, key=lambda s: -s.score)
 
 
@@ -159,41 +186,128 @@ def compose(
     query: Query, hits: list[Hit], sentences: Sequence[ScoredSentence], k: int, hedged: bool = False
 ) -> tuple[str, list[Hit]]:
     """An extractive answer of about MAX_ANSWER_CHARS with [n] markers, and the hits in citation order; `hedged`
-    (the gate's closest) says first that no passage answers the question directly."""
+    (the gate's closest) says first that no passage answers the question directly.
+
+    The answer addresses the question: a yes/no question is answered 可以 / 不可以 / 文件未明确 first, a question of
+    several parts gets a quote for each part the passages cover and a plain 「未作具体规定」 for each they do not,
+    and a question for a figure or a date that the quotes do not hold says so. An English question gets a one-line
+    English lead; the quotes stay in Chinese.
+    """
     q_bigrams = _bigrams(query.text)
+    asked = normalise_question(query.original)  # this turn's own words (query.text may carry the previous turn's)
     cited: list[Hit] = []
-    parts: list[str] = []
-    used_chunks: set[str] = set()
+    quotes: list[tuple[int, str, Hit]] = []  # (citation number, quote, hit)
     best = sentences[0].score if sentences else 0.0
     for candidate in sentences:
-        if len(parts) == 2 or candidate.score < 0.75 * best:
+        if len(quotes) == 2 or candidate.score < 0.75 * best:
             break
-        if candidate.hit.chunk.id in used_chunks or (parts and candidate.coverage < 0.3):
+        if quotes and candidate.coverage < 0.3:
             continue
-        all_sentences = _sentences(candidate.hit.chunk.text)
-        index = all_sentences.index(candidate.text) if candidate.text in all_sentences else 0
-        quote = _trim(_expand(all_sentences, index), q_bigrams)
-        n = len(cited) + 1
-        if not parts:
-            opening = CLOSEST_HEAD if hedged else "根据"
-            parts.append(f"{opening}{_source_phrase(candidate.hit)}：{quote}[{n}]。")
-        elif cited[0].chunk.doc_id == candidate.hit.chunk.doc_id:
-            label = _section_label(candidate.hit)
-            where = f"“{label}”" if label and label != _section_label(cited[0]) else ""
-            parts.append(f"该文件{where}还提到：{quote}[{n}]。")
-        else:
-            parts.append(f"另据{_source_phrase(candidate.hit)}：{quote}[{n}]。")
-        if sum(len(p) for p in parts) > MAX_ANSWER_CHARS and len(parts) > 1:
-            parts.pop()
+        if any(candidate.text in q or q.strip("…") in candidate.text for _n, q, _h in quotes):
+            continue
+        if not _add_quote(candidate, q_bigrams, cited, quotes):
             break
-        cited.append(candidate.hit)
-        used_chunks.add(candidate.hit.chunk.id)
-    related = [h for h in hits if h.chunk.id not in used_chunks][: max(0, k - len(cited))]
-    text = "".join(parts)
+    uncovered: list[str] = []
+    for part in question_parts(asked)[1:]:  # the later parts of a question of several
+        part_bigrams = _bigrams(part) - _ASKING_BIGRAMS
+        if not part_bigrams or any(len(part_bigrams & _bigrams(q)) / len(part_bigrams) >= 0.3 for _n, q, _h in quotes):
+            continue
+        match = max(sentences, key=lambda c: len(part_bigrams & _bigrams(c.text)), default=None)
+        if (
+            len(quotes) >= 4
+            or match is None
+            or len(part_bigrams & _bigrams(match.text)) / len(part_bigrams) < 0.3
+            or not _add_quote(match, part_bigrams, cited, quotes)
+        ):
+            uncovered.append(part)
+    parts = _quote_lines(quotes, cited, hedged)
+    used = {h.chunk.id for h in cited}
+    notes = [] if hedged else _unanswered_parts(asked, [q for _n, q, _h in quotes])
+    notes += [] if hedged else [f"关于“{part}”，所引条文未作具体规定。" for part in uncovered]
+    lead = "" if hedged else _yes_no_lead(asked, [q for _n, q, _h in quotes])
+    text = lead + "".join(parts) + "".join(notes)
+    if is_foreign(query.original):
+        text = (ENGLISH_CLOSEST if hedged else ENGLISH_LEAD) + "\n" + text
+    related = [h for h in hits if h.chunk.id not in used][: max(0, k - len(cited))]
     if related:
         markers = "".join(f"[{len(cited) + i + 1}]" for i in range(len(related)))
         text += f"\n相关条文：{markers}"
     return text, cited + related
+
+
+def _add_quote(candidate: ScoredSentence, q_bigrams: set[str], cited: list[Hit], quotes: list) -> bool:
+    """Quote `candidate` (cited by its passage's number, a new one if the passage is not cited yet); False when it
+    would make the answer too long."""
+    all_sentences = _sentences(candidate.hit.chunk.text)
+    index = all_sentences.index(candidate.text) if candidate.text in all_sentences else 0
+    quote = _trim(_expand(all_sentences, index), q_bigrams)
+    if quotes and sum(len(q) for _n, q, _h in quotes) + len(quote) > MAX_ANSWER_CHARS:
+        return False
+    known = next((n for n, h in enumerate(cited, start=1) if h.chunk.id == candidate.hit.chunk.id), None)
+    if known is None:
+        cited.append(candidate.hit)
+        known = len(cited)
+    quotes.append((known, quote, candidate.hit))
+    return True
+
+
+def _quote_lines(quotes: list[tuple[int, str, Hit]], cited: list[Hit], hedged: bool) -> list[str]:
+    lines = []
+    for i, (n, quote, hit) in enumerate(quotes):
+        if i == 0:
+            opening = CLOSEST_HEAD if hedged else "根据"
+            lines.append(f"{opening}{_source_phrase(hit)}：{quote}[{n}]。")
+        elif hit.chunk.id == quotes[0][2].chunk.id or hit.chunk.doc_id == cited[0].chunk.doc_id:
+            label = _section_label(hit)
+            where = f"“{label}”" if label and label != _section_label(cited[0]) else ""
+            lines.append(f"该文件{where}还提到：{quote}[{n}]。")
+        else:
+            lines.append(f"另据{_source_phrase(hit)}：{quote}[{n}]。")
+    return lines
+
+
+# Character pairs of asking, not of a subject: they make no part of a question covered.
+_ASKING_BIGRAMS = {"怎么", "么算", "什么", "多少", "哪些", "哪个", "是否", "能否", "可以", "如何", "有没", "没有"}
+_PART_SPLIT = re.compile(r"[？?]+|[；;]|，?(?:还有|另外|以及|同时)[，,]?")
+_YES_NO = re.compile(
+    r"能不能|可不可以|可以不可以|是不是|会不会|能否|是否|有没有|要不要|用不用|算不算|行不行|"
+    r"(可以|能|会|允许|享受|支持|纳入|算).{0,24}[吗嘛][？?]?$"
+)
+_DENIES = re.compile(r"不得|禁止|严禁|不予|不允许|不能")
+_GRANTS = re.compile(r"可以|可按|可由|可申请|可享受|可探索|鼓励|支持|允许|给予|予以|享受|纳入|同等")
+ENGLISH_LEAD = "Answer from the Chinese policy texts (the quoted clauses below, with their sources):"
+ENGLISH_CLOSEST = "No clause answers this directly; the closest passages are quoted below in Chinese:"
+UNSPECIFIED_FIGURE = "所引条文未规定具体数额或比例。"
+UNSPECIFIED_TIME = "所引条文未规定具体时间或期限。"
+
+
+def question_parts(question: str) -> list[str]:
+    """The parts of a question that asks several things (「最多能贷多少？利息怎么算？」 → two)."""
+    parts = [p.strip(" ，,。") for p in _PART_SPLIT.split(question or "")]
+    return [p for p in parts if len(p) >= 3]
+
+
+def _yes_no_lead(question: str, quotes: list[str]) -> str:
+    """可以。/ 不可以。/ 文件未明确…: a yes/no question gets its answer first, read from the first quote."""
+    if not quotes or is_foreign(question) or not any(_YES_NO.search(p) for p in question_parts(question)[:1]):
+        return ""
+    first = quotes[0]
+    if _DENIES.search(first):
+        return "按所引条文，不可以。"
+    if _GRANTS.search(first):
+        return "可以。"
+    return "文件未明确说可以或不可以，相关条文如下："
+
+
+def _unanswered_parts(asked: str, quotes: list[str]) -> list[str]:
+    """Say plainly when a figure or a date asked for is in none of the quotes."""
+    quoted = "".join(quotes)
+    notes = []
+    if _ASKS_AMOUNT.search(asked) and not _AMOUNT.search(quoted):
+        notes.append(UNSPECIFIED_FIGURE)
+    if _ASKS_TIME.search(asked) and not _TIME.search(quoted):
+        notes.append(UNSPECIFIED_TIME)
+    return notes
 
 
 def asks_metadata(question: str) -> bool:

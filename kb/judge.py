@@ -27,7 +27,18 @@ log = logging.getLogger(__name__)
 ANSWERED, CLOSEST, REFUSED = "answered", "closest", "refused"
 GATE = Path(__file__).with_name("gate.json")
 GATE_VERSION = 1
-FEATURES = ("dense", "lexical", "coverage", "missing", "kind_match", "other_place", "key_coverage", "title_coverage")
+FEATURES = (
+    "dense",
+    "lexical",
+    "coverage",
+    "missing",
+    "kind_match",
+    "other_place",
+    "key_coverage",
+    "title_coverage",
+    "uncovered_idf",
+    "uncovered",
+)
 
 # Words of the asking, not of the subject: they say nothing about whether the library covers the question.
 _ASKING_WORDS = """
@@ -70,16 +81,22 @@ def content_words(text: str, lexical: LexicalIndex) -> list[str]:
 def features(
     query: Query, retrieval: Retrieval, sentences: list[ScoredSentence], evidence: Evidence, lexical: LexicalIndex
 ) -> dict[str, float]:
-    """The signals the gate weighs (see FEATURES): similarity and lexical support of the best passages, how much of
-    the question's subject the library and the best passage know, whether the passage holds the kind of fact asked
-    for (a number, a date), and whether the question names a province no retrieved document is about."""
+    """The signals the gate weighs (see FEATURES): similarity and lexical support of the best passages; how much of
+    the question's subject the library, the best passages and the best document's title know, and how specific the
+    words no passage has are; whether the passages hold the kind of fact asked for (a number, a date); and whether
+    the question names a province no retrieved document is about."""
     hits = retrieval.hits
     words = content_words(query.text, lexical)
     # Each word with the forms the library may know it by: its policy terms (带娃 → 婴幼儿) or its spelling fix.
     forms = {w: {w, *_policy_terms(w, lexical)} for w in words}
     missing = sum(1 for w in words if not any(lexical.knows(f) for f in forms[w])) / len(words) if words else 0.0
-    top_tokens = set(lexical.tokens_of(hits[0].chunk)) if hits else set()
-    key_coverage = sum(1 for w in words if forms[w] & top_tokens) / len(words) if words else 0.0
+    tops = [set(lexical.tokens_of(h.chunk)) for h in hits[:3]]
+    key_coverage = (
+        max((sum(1 for w in words if forms[w] & t) / len(words) for t in tops), default=0.0) if words else 0.0
+    )
+    seen = set().union(*tops)
+    # The subject words no top passage has: how many, and how specific the most specific of them is.
+    uncovered = [max(lexical.idf(f) for f in forms[w]) for w in words if not forms[w] & seen]
     best = " ".join(s.text for s in sentences[:3])
     kind_match = 1.0
     if _ASKS_NUMBER.search(query.text) and not _NUMBER.search(best):
@@ -100,6 +117,8 @@ def features(
         "other_place": other_place,
         "key_coverage": key_coverage,
         "title_coverage": title_coverage,
+        "uncovered_idf": max(uncovered, default=0.0),
+        "uncovered": float(len(uncovered)),
     }
 
 

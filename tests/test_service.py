@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from kb.answer import CLOSEST_HEAD, REFUSAL
 from kb.config import Settings
 from kb.query import Turn
 from kb.retrieve import Filters
@@ -70,13 +71,23 @@ def test_cited_offsets_point_into_the_stored_document(kb):
         assert text is not None and text[hit.chunk.start : hit.chunk.end] == hit.chunk.text
 
 
-@pytest.mark.parametrize("question", ["今天北京天气怎么样？", "请帮我写一首关于春天的诗。", "如何申请发明专利？"])
+@pytest.mark.parametrize("question", ["今天北京天气怎么样？", "请帮我写一首关于春天的诗。"])
 def test_questions_the_knowledge_base_cannot_answer_are_refused_and_logged(kb, corpus_store, question):
     answer = kb.ask(question)
-    assert answer.refused and not answer.citations
+    assert answer.refused and answer.status == "refused" and not answer.citations
     assert "知识库中没有找到" in answer.text and "最接近的文件" in answer.text
     log = corpus_store.data_dir / "unanswered.jsonl"
     assert question in [json.loads(line)["question"] for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+def test_an_unanswered_policy_question_gets_no_confident_answer_and_is_logged(kb, corpus_store):
+    question = "如何申请发明专利？"  # near the library's words (申请), but no circular is about patents
+    answer = kb.ask(question)
+    assert answer.status in ("closest", "refused")
+    assert answer.text.startswith((CLOSEST_HEAD, REFUSAL))
+    log = corpus_store.data_dir / "unanswered.jsonl"
+    reasons = {json.loads(line)["question"]: json.loads(line)["reason"] for line in log.read_text("utf-8").splitlines()}
+    assert question in reasons and (answer.refused or reasons[question].startswith("closest"))
 
 
 def test_prompt_injection_is_refused_the_same_way(kb):
