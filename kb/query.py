@@ -51,9 +51,18 @@ def _synonyms() -> tuple[tuple[str, str], ...]:
 
 
 def _mentions(text: str, word: str) -> bool:
-    if word.isascii():  # English: whole words, any case
-        return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text.lower()) is not None
+    if word.isascii():  # English: whole words, any case, with their inflections (start → starting, loans)
+        return _english(word).search(text.lower()) is not None
     return word in text
+
+
+@lru_cache(maxsize=512)
+def _english(phrase: str) -> re.Pattern[str]:
+    def inflected(word: str) -> str:
+        stem = re.escape(word[:-1]) + "(?:e|es|ed|ing)" if word.endswith("e") else re.escape(word)
+        return stem + "(?:s|es|ed|d|ing|ies)?" if not word.endswith("e") else stem + "?"
+
+    return re.compile(r"(?<![a-z])" + r"\s+".join(inflected(w) for w in phrase.lower().split()) + r"(?![a-z])")
 
 
 def expand(text: str) -> str:
