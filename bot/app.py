@@ -50,6 +50,8 @@ CSS = """
 .kb-card-row {margin: .15em 0; font-size: .92em;}
 .kb-card-label {display: inline-block; min-width: 5em; color: #666;}
 .kb-badge {background: #fde2e2; color: #a8071a; border-radius: 4px; padding: 0 .4em; font-size: .8em;}
+.kb-closest {border-left: 3px solid #faad14; padding-left: .6em;}
+.kb-closest-badge {background: #fff7e6; color: #874d00;}
 .kb-conds {list-style: none; padding-left: .2em; margin: .4em 0;}
 .kb-conds li {margin: .15em 0; font-size: .92em;}
 .kb-met b {color: #237804;} .kb-notmet b {color: #a8071a;} .kb-unknown b {color: #ad6800;}

@@ -102,6 +102,9 @@ def chat_message(answer: Answer) -> str:
     body = esc(answer.text).replace("\n", "<br>")
     if answer.refused or not answer.citations:
         return f'<div class="kb-answer kb-refusal">{body}</div>'
+    if answer.status == "closest":  # hedged: the nearest passages, not an answer; said in words and marked
+        badge = '<span class="kb-badge kb-closest-badge">仅供参考：未找到直接答复</span>'
+        return f'<div class="kb-answer kb-closest">{badge}<br>{body}</div>' + sources_block(answer)
     return f'<div class="kb-answer">{body}</div>' + sources_block(answer)
 
 

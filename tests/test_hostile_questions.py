@@ -371,7 +371,7 @@ class Tags(HTMLParser):
         self.tags.append((tag, attrs))
 
 
-SAFE_TAGS = {"div", "b", "br", "mark", "blockquote", "a", "details", "summary", "p", "h2", "h3", "article", "code"}
+SAFE_TAGS = {"div", "b", "br", "mark", "blockquote", "a", "details", "summary", "p", "h2", "h3", "article", "code", "span"}
 
 
 def no_markup(page: str) -> None:
@@ -390,6 +390,15 @@ def test_the_chat_shows_question_answer_and_passages_as_text():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     no_markup(render.chat_message(Answer(EVIL, EVIL, refused=True)))
     no_markup(render.esc(EVIL))  # the user's own message, as bot/app.py shows it
+
+
+def test_a_closest_answer_is_marked_as_such_and_escaped():
+    hedged = Answer(EVIL, f"{CLOSEST_HEAD}《{EVIL}》：{EVIL}[1]。", False, [evil_hit()], status="closest")
+    page = render.chat_message(hedged)
+    no_markup(page)
+    assert "kb-closest" in page and "仅供参考：未找到直接答复" in page and "&lt;script&gt;" in page
+    plain = render.chat_message(Answer(EVIL, f"根据《{EVIL}》：{EVIL}[1]。", False, [evil_hit()]))
+    assert "kb-closest" not in plain and "仅供参考" not in plain
 
 
 def test_passage_highlighting_escapes_whatever_the_question_matches():
