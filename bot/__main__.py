@@ -19,6 +19,7 @@ from kb.service import KnowledgeBase
 
 from .app import CSS, build_app
 from .body_limit import BodyLimit
+from .lanes import Lanes
 
 log = logging.getLogger("bot")
 
@@ -51,8 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     kb, reason = None, ""
     try:
-        kb = KnowledgeBase(settings)
-        kb.retriever.warm_up()
+        embedder = Lanes(settings.embed_model)  # a long question never makes an ordinary one wait for the model
+        kb = KnowledgeBase(settings, embedder)
+        embedder.warm_up()
     except (IndexMissing, IndexMismatch) as exc:
         reason = str(exc)
         log.warning("starting without an index: %s", exc)
