@@ -371,7 +371,22 @@ class Tags(HTMLParser):
         self.tags.append((tag, attrs))
 
 
-SAFE_TAGS = {"div", "b", "br", "mark", "blockquote", "a", "details", "summary", "p", "h2", "h3", "article", "code", "span"}
+SAFE_TAGS = {
+    "div",
+    "b",
+    "br",
+    "mark",
+    "blockquote",
+    "a",
+    "details",
+    "summary",
+    "p",
+    "h2",
+    "h3",
+    "article",
+    "code",
+    "span",
+}
 
 
 def no_markup(page: str) -> None:
