@@ -1,8 +1,16 @@
-"""An ASGI middleware that refuses request bodies over a size limit (413) before the app reads them whole."""
+"""An ASGI middleware that refuses request bodies over a size limit (413) before the app reads them whole, and JSON
+bodies with more values than such a body can honestly hold.
+
+Why the count: Gradio keeps a copy of every input of every call in the caller's session (KB_WEB_SESSIONS of them),
+and a JSON value costs far more as a Python object than as text: 234 KB of `[{}, {}, …]` pinned 4 MB a call, so 200
+calls held 820 MB (found by `python -m evals.bench_fuzz`). A chat history, the largest honest input, runs to about
+500 bytes a value; one value per BYTES_PER_VALUE bytes of the size limit leaves it room.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -12,54 +20,67 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+BYTES_PER_VALUE = 128  # 256 KB → at most 2,048 values; 30 turns of chat history are about 500
+
+
+# A JSON string, or what is left of an unterminated one; possessive, and matching to the end rather than failing, so
+# that removing them all takes linear time whatever the body holds.
+_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"?', re.DOTALL)
+
+
+def json_values(body: bytes) -> int:
+    """About how many values a JSON text holds (a list of n empty dicts counts 2n), without building them."""
+    bare = _STRING.sub(b"", body)
+    return bare.count(b",") + bare.count(b"[") + bare.count(b"{") + 1
+
 
 class BodyLimit:
-    """A body whose Content-Length is over `max_bytes`, or that grows past it while streamed, gets 413 (in Chinese)."""
+    """A body over `max_bytes` (declared or streamed), or a non-form body with more JSON values than one value per
+    BYTES_PER_VALUE bytes of the limit, gets 413 with a Chinese message."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_values = max(64, max_bytes // BYTES_PER_VALUE)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await self._refuse(send)
+            await self._refuse(send, f"请求内容过大（上限 {self.max_bytes // 1024} KB）。")
             return
-        seen = 0
-        started = refused = False
-
-        async def limited() -> Message:
-            # Past the limit the app is told the client left, and the 413 is sent from here: an exception raised into
-            # the app would reach FastAPI's body parser, which answers any error while reading with a 400.
-            nonlocal seen, refused
-            if refused:
-                return {"type": "http.disconnect"}
+        body = b""
+        more = scope["method"] not in ("GET", "HEAD")
+        while more:  # read whole (it is small) so that it can be checked before the app parses it
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    if not started:
-                        refused = True
-                        await self._refuse(send)
-                    return {"type": "http.disconnect"}
-            return message
+            if message["type"] != "http.request":
+                return  # the client left
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                # Answer here: an error raised into the app would reach FastAPI's body parser, which makes it a 400.
+                await self._refuse(send, f"请求内容过大（上限 {self.max_bytes // 1024} KB）。")
+                return
+        form = headers.get(b"content-type", b"").lower().startswith((b"multipart/", b"application/x-www-form"))
+        if not form and json_values(body) > self.max_values:
+            await self._refuse(send, f"请求内容过于复杂（最多 {self.max_values} 项）。")
+            return
+        replayed = False
 
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            if refused:
-                return  # whatever the app answers to a body it never got whole: the 413 has gone out
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
-        await self.app(scope, limited, tracked)
+        await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"error": f"请求内容过大（上限 {self.max_bytes // 1024} KB）。"}, ensure_ascii=False).encode(
-            "utf-8"
-        )
+    async def _refuse(self, send: Send, text: str) -> None:
+        body = json.dumps({"error": text}, ensure_ascii=False).encode("utf-8")
         headers = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -10,7 +12,7 @@ from pydantic import BaseModel
 from starlette.middleware import Middleware
 from starlette.testclient import TestClient
 
-from bot.body_limit import BodyLimit
+from bot.body_limit import BodyLimit, json_values
 
 LIMIT = 1024
 
@@ -52,3 +54,24 @@ def test_a_streamed_body_without_a_length_is_refused_with_413_not_400(client):
     response = client.post("/call", content=chunks(4 * LIMIT), headers={"Content-Type": "application/json"})
     assert "content-length" not in {k.lower() for k in response.request.headers}
     assert response.status_code == 413 and "请求内容过大" in response.json()["error"]
+
+
+def test_json_values_counts_containers_and_items_not_what_strings_hold():
+    assert json_values(b"[]") == 2 and json_values(b"[1]") == 2
+    assert json_values(json.dumps({"data": ["a,b[c{", [1, 2], {"k": 'v\\",x'}]}).encode()) == 8
+    assert json_values(b'["unterminated, [ {') == 2
+
+
+def test_json_values_takes_linear_time_on_adversarial_bodies():
+    for body in (b'"' + b'\\"' * 120_000, b'"\\"' * 80_000, b'"\\' * 128_000, (b"\\" * 1000 + b'"') * 250):
+        t0 = time.perf_counter()
+        json_values(body)
+        assert time.perf_counter() - t0 < 0.2
+
+
+def test_a_body_of_many_tiny_values_is_refused(client):
+    """Gradio keeps each call's inputs in its session: 234 KB of `[{}, …]` pinned 4 MB there."""
+    response = client.post("/call", json={"data": [{}] * 100})
+    assert response.status_code == 413 and "请求内容过于复杂" in response.json()["error"]
+    history = [{"role": "user", "content": [{"type": "text", "text": "问" * 60}]}] * 3
+    assert client.post("/call", json={"data": ["问题", history]}).json() == {"n": 2}
