@@ -21,11 +21,10 @@ import numpy as np
 
 from kb import Settings
 from kb.judge import FEATURES, GATE, GATE_VERSION, OPEN_GATE, Gate
-from kb.query import Turn
 from kb.route import BLOCKED, route
 from kb.service import KnowledgeBase
 
-from .users import load
+from .users import UserQuestion, history_of, load
 
 REFUSE_SHARE = 0.02
 COST = 1.0
@@ -45,10 +44,7 @@ def collect(kb: KnowledgeBase, questions: list) -> list[Example]:
     """The gate's features for each question, as the service computes them (earlier turns asked first)."""
     out = []
     for q in questions:
-        history: list[Turn] = []
-        for earlier in getattr(q, "history", []):
-            a = kb.ask(earlier, history=history, log_unanswered=False)
-            history.append(Turn(earlier, a.text, list(dict.fromkeys(h.chunk.doc_id for h in a.citations))))
+        history = history_of(kb, q, k=5) if isinstance(q, UserQuestion) else []  # as the web chat asks them
         if route(q.question).kind == BLOCKED or kb.profile_of(q.question, history) is not None:
             continue  # decided before the gate: chat and injections are refused, 我能申请吗 has its own answer
         query = kb._rewrite(q.question, history)

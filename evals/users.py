@@ -81,12 +81,17 @@ def status_of(answer: Answer) -> str:
     return getattr(answer, "status", "refused" if answer.refused else "answered")
 
 
-def ask(kb: KnowledgeBase, q: UserQuestion) -> Answer:
+def history_of(kb: KnowledgeBase, q: UserQuestion, k: int = 10) -> list[Turn]:
+    """The conversation before a dialogue's last turn, its earlier questions asked (with `k` passages) in order."""
     history: list[Turn] = []
     for earlier in q.history:
-        first = kb.ask(earlier, history=history, k=10, log_unanswered=False)
+        first = kb.ask(earlier, history=history, k=k, log_unanswered=False)
         history.append(Turn(earlier, first.text, list(dict.fromkeys(h.chunk.doc_id for h in first.citations))))
-    return kb.ask(q.question, history=history, k=10, log_unanswered=False)
+    return history
+
+
+def ask(kb: KnowledgeBase, q: UserQuestion) -> Answer:
+    return kb.ask(q.question, history=history_of(kb, q), k=10, log_unanswered=False)
 
 
 def first_correct(hits: list[Hit], expect: list[str], k: int = 10) -> int | None:

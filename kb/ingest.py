@@ -96,7 +96,7 @@ class _Plan:
     sha: dict[str, str] = field(default_factory=dict)  # file key → sha256
     sources: dict[str, str] = field(default_factory=dict)  # file key → its name as users see it
     in_scope: set[str] = field(default_factory=set)  # stored file keys under the paths given to this ingest
-    stored_before: dict[str, str] = field(default_factory=dict)  # doc_id → its source, as the manifest had it
+    stored_before: dict[str, str] = field(default_factory=dict)  # doc_id → its file as the report shows it
 
     @property
     def has_work(self) -> bool:
@@ -391,7 +391,8 @@ def _plan(
     docs = manifest.docs
     stored_files = manifest.files
     plan = _Plan(
-        stored_before={doc_id: (doc["sources"] or [doc_id])[0] for doc_id, doc in docs.items()},
+        stored_before={doc_id: (doc["sources"] or [doc_id])[0] for doc_id, doc in docs.items()}
+        | {f["doc_id"]: shown_path(Path(key)) for key, f in stored_files.items() if f["role"] == "primary"},
         in_scope={key for key in stored_files if _under(key, roots)},
         failed=dict(refused),
     )

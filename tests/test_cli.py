@@ -71,7 +71,7 @@ def test_a_maintainers_session(tmp_path: Path, bad_inputs, run_cli) -> None:
     assert plan.returncode == 0, plan.stderr
     assert plan.stdout.startswith("Dry run: nothing was changed.\n")
     assert section(plan.stdout, "would be updated") == (1, [shown_path(a)])
-    assert section(plan.stdout, "would be removed") == (1, ["src/b.md"])  # as stored: no server path
+    assert section(plan.stdout, "would be removed") == (1, [shown_path(b)])
     assert section(plan.stdout, "would be added") == (0, [])
     assert section(plan.stdout, "duplicate") == (1, [f"{shown_path(copy)} duplicates {shown_path(c)} (stored once)"])
     assert "chunks" not in plan.stdout
@@ -80,7 +80,7 @@ def test_a_maintainers_session(tmp_path: Path, bad_inputs, run_cli) -> None:
     second = run_cli(src, "--data-dir", data, "-q")
     assert second.returncode == 0, second.stderr
     assert section(second.stdout, "updated") == (1, [shown_path(a)])
-    assert section(second.stdout, "removed") == (1, ["src/b.md"])
+    assert section(second.stdout, "removed") == (1, [shown_path(b)])
     assert section(second.stdout, "unchanged") == (1, [])
     assert section(second.stdout, "duplicate") == (1, [f"{shown_path(copy)} duplicates {shown_path(c)} (stored once)"])
     assert section(second.stdout, "failed") == (0, [])

