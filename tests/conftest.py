@@ -7,9 +7,12 @@ import json
 import os
 import random
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -538,6 +541,86 @@ def run_cli(*args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = No
 @pytest.fixture(name="run_cli")
 def run_cli_fixture() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_cli
+
+
+# --- the web app, as shipped ---------------------------------------------------------------------------------------
+
+# A document full of HTML that must only ever show as text.
+XSS_DOC = """关于测试网页安全的通知
+测试〔2024〕1号
+各有关单位：
+一、总体要求
+本文件含有网页代码<script>window.__xss = 1; alert('xss')</script>
+和<img src=x onerror="window.__xss=2">，只能作为文字显示。
+二、工作要求
+各单位要做好网页安全测试工作。
+测试办公室
+2024年6月1日
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(data_dir: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """`python -m bot` on a free loopback port; returns once its page is served. Its output goes to a temporary file
+    (a pipe nobody reads would stall a server that logs a lot), read back by stop_app."""
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(extra_env or {})}
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - open for the server's lifetime, closed by stop_app
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--data-dir", str(data_dir), "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    proc.log = log  # type: ignore[attr-defined]
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the app exited early:\n{stop_app(proc)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise AssertionError(f"the app did not start within 120 s:\n{stop_app(proc)}")
+
+
+def stop_app(proc: subprocess.Popen) -> str:
+    """Stop the app; returns everything it printed."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log = proc.log  # type: ignore[attr-defined]
+    log.seek(0)
+    out = log.read().decode("utf-8", "replace")
+    log.close()
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_app(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
+) -> Iterator[tuple[subprocess.Popen, str, Path]]:
+    """The web app as shipped, on loopback, over the three small circulars and XSS_DOC: (process, url, data dir)."""
+    root = tmp_path_factory.mktemp("small_app")
+    src = root / "src"
+    src.mkdir()
+    for name, text in {"a": CIRCULAR_A, "b": CIRCULAR_B, "c": CIRCULAR_C, "xss": XSS_DOC}.items():
+        (src / f"{name}.txt").write_text(text, encoding="utf-8")
+    data = root / "data"
+    assert ingest([src], Settings(data_dir=data), embedder=embedder).ok
+    proc, url = start_app(data)
+    yield proc, url.rstrip("/"), data
+    stop_app(proc)
 
 
 # --- the product corpus -------------------------------------------------------------------------------------------

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import XSS_DOC, start_app, stop_app
 
 from kb.config import Settings
 from kb.ingest import ingest
@@ -23,59 +21,6 @@ CITATION_KEYS = set(
 )
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-XSS_DOC = """关于测试网页安全的通知
-测试〔2024〕1号
-各有关单位：
-一、总体要求
-本文件含有网页代码<script>window.__xss = 1; alert('xss')</script>
-和<img src=x onerror="window.__xss=2">，只能作为文字显示。
-二、工作要求
-各单位要做好网页安全测试工作。
-测试办公室
-2024年6月1日
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(data_dir: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(extra_env or {})}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "--data-dir", str(data_dir), "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"the app exited early:\n{proc.stdout.read() if proc.stdout else ''}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise AssertionError("the app did not start within 120 s")
-
-
-def stop_app(proc: subprocess.Popen) -> str:
-    proc.terminate()
-    try:
-        out, _ = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-    return out or ""
 
 
 @pytest.fixture(scope="module")
