@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -81,6 +82,28 @@ watch('value', () => {
 """
 
 
+def pick(value: object, options: Collection[str], label: str) -> str:
+    """A single choice as a client sent it: "" for none; a value the list does not offer is refused in Chinese.
+
+    Gradio's own check answers in English and echoes the value back whole, however long, so the
+    choice inputs reach the handlers unchecked (`preprocess=False`) and are checked here.
+    """
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or value not in options:
+        raise gr.Error(f"「{label}」只能从列表中选择。")
+    return value
+
+
+def pick_all(values: object, options: Collection[str], label: str) -> tuple[str, ...]:
+    """A multi-select as a client sent it: each value as in `pick`; past limits.MAX_CHOICES the rest are dropped."""
+    if values is None:
+        return ()
+    if not isinstance(values, list):
+        raise gr.Error(f"「{label}」只能从列表中选择。")
+    return tuple(pick(v, options, label) for v in values[: limits.MAX_CHOICES])
+
+
 def _turns(history: list[dict], meta: dict[int, dict]) -> list[Turn]:
     turns = []
     for i, message in enumerate(history):
@@ -145,6 +168,7 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
                     terms = gr.Textbox(label="关键词或文号", placeholder="如：创业担保贷款 / 国发〔2018〕39号", scale=4)
                     search_btn = gr.Button("检索", variant="primary", scale=1, min_width=80, elem_id="kb-search")
                 with gr.Row():
+                    doc_choices = [d["doc_id"] for d in docs]
                     f_doc = gr.Dropdown([(d["title"], d["doc_id"]) for d in docs], label="文件", multiselect=True)
                     # value=None: Gradio would otherwise preselect the first choice and filter by it.
                     issuers = sorted({d["issuer"] for d in docs if d["issuer"]})
@@ -304,13 +328,12 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
         year: str | None,
         current_only: bool = False,
     ):
-        year = limits.choice(year)
-        year = year if year.isdigit() and len(year) == 4 else ""
+        year = pick(year, years, "年份")
         filters = Filters(
             current_only=bool(current_only),
-            doc_ids=limits.choices(doc_ids),
-            issuer=limits.choice(issuer),
-            region=limits.choice(region),
+            doc_ids=pick_all(doc_ids, doc_choices, "文件"),
+            issuer=pick(issuer, issuers, "发文机关"),
+            region=pick(region, regions, "地区"),
             date_from=f"{year}-01-01" if year else "",
             date_to=f"{year}-12-31" if year else "",
         )
@@ -335,13 +358,13 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
         firm: str | None,
         hiring: str | None,
     ):
-        firm = limits.choice(firm)
+        firm = pick(firm, elig.FIRMS, "经营主体")
         profile = elig.Profile(
-            identities=limits.choices(who),
-            field=limits.choice(field),
-            region=limits.choice(region),
+            identities=pick_all(who, elig.IDENTITY_WORDS, "身份"),
+            field=pick(field, elig.FIELD_CHOICES, "领域"),
+            region=pick(region, PROVINCES, "所在省份"),
             firm=firm,
-            hiring=HIRING_CHOICES.get(limits.choice(hiring) or "不确定"),
+            hiring=HIRING_CHOICES[pick(hiring, HIRING_CHOICES, "是否招用员工") or "不确定"],
             starting=bool(starting) or firm == "尚未创办",
         )
         if not profile:
@@ -354,9 +377,10 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
         return render.plain_text(answer), cards_view.eligibility_html(answer, status_of) + render.sources_block(answer)
 
     def show_cards(text: str, who: str | None, kind: str | None, current_only: bool):
+        who, kind = pick(who, groups, "支持对象"), pick(kind, KINDS, "支持方式")
         try:
             words = limits.cut(text, limits.MAX_TERMS_CHARS)[0]
-            found = kb.cards(words, limits.choice(who), limits.choice(kind), bool(current_only))
+            found = kb.cards(words, who, kind, bool(current_only))
         except Exception:
             log.exception("cards failed")
             return f'<div class="kb-empty">{SORRY}</div>'
@@ -374,14 +398,14 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
     export_btn.click(export_last, [meta_state], [export_files])
     viewer.click(open_doc, None, viewer)
     for trigger in (search_btn.click, terms.submit):
-        trigger(lookup, [terms, f_doc, f_issuer, f_region, f_year, f_current], [copy_box, results])
+        trigger(lookup, [terms, f_doc, f_issuer, f_region, f_year, f_current], [copy_box, results], preprocess=False)
     table.select(open_row, None, viewer)
     columns = ("title", "status", "doc_no", "issuer", "signed", "published", "region", "chunks", "ingested_at")
     rows = [[d[k] for k in columns] for d in docs]
     app.load(lambda: (rows, cards_view.cards_list(kb.cards(), status_of)), None, [table, c_out])
-    e_btn.click(eligible, [e_who, e_start, e_field, e_region, e_firm, e_hiring], [e_copy, e_out])
+    e_btn.click(eligible, [e_who, e_start, e_field, e_region, e_firm, e_hiring], [e_copy, e_out], preprocess=False)
     for trigger in (c_btn.click, c_text.submit):
-        trigger(show_cards, [c_text, c_who, c_kind, c_current], [c_out])
+        trigger(show_cards, [c_text, c_who, c_kind, c_current], [c_out], preprocess=False)
 
     def ask(question: str) -> dict:
         """Ask the knowledge base; returns the JSON answer (question, answer, refused, citations, timings_ms)."""

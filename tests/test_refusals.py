@@ -1,0 +1,43 @@
+"""How the running web app refuses what it does not take: in Chinese, with nothing of the request echoed back.
+
+Each case is one the API fuzz (tests/test_fuzz.py, `python -m evals.bench_fuzz`) found answered in English, with a
+bare 500, or not refused at all.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+
+def post(url: str, path: str, body: bytes, content_type: str = "application/json") -> tuple[int, dict]:
+    request = urllib.request.Request(url + path, data=body, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture(scope="module")
+def url(small_app) -> str:
+    return small_app[1]
+
+
+def test_a_choice_the_list_does_not_offer_is_refused_in_chinese_without_echoing_it(url):
+    from gradio_client import Client
+
+    client = Client(url, verbose=False, download_files=False)
+    for args, api, label in (
+        (("家政", [], "<b>某某机关</b>", None, None, False), "/lookup", "发文机关"),
+        ((["<b>某某机关</b>"], True, None, None, None, "会"), "/eligible", "身份"),
+        (("家政", None, {"某某机关": 1}, False), "/show_cards", "支持方式"),
+    ):
+        with pytest.raises(Exception) as refused:  # gradio_client raises its own AppError
+            client.predict(*args, api_name=api)
+        assert f"「{label}」只能从列表中选择" in str(refused.value) and "某某机关" not in str(refused.value)
+    _, results = client.predict("家政", [], "国务院办公厅", None, None, False, api_name="/lookup")
+    assert "国办发〔2024〕1号" in results
