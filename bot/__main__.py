@@ -20,6 +20,7 @@ from kb.service import KnowledgeBase
 
 from .app import CSS, build_app
 from .body_limit import BodyLimit
+from .errors import HANDLERS
 from .lanes import Lanes
 
 log = logging.getLogger("bot")
@@ -92,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         # least recently used (measured in evals/bench_load.py; the chat state of a session idle that long is lost).
         state_session_capacity=settings.web_sessions,
         # Every input is bounded in kb.limits; the body limit stops a huge request before anything parses it.
-        app_kwargs={"middleware": [Middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)]},
+        app_kwargs={
+            "middleware": [Middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)],
+            "exception_handlers": HANDLERS,  # Chinese, and nothing echoed back
+        },
     )
     return 0
 

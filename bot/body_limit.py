@@ -34,9 +34,17 @@ def json_values(body: bytes) -> int:
     return bare.count(b",") + bare.count(b"[") + bare.count(b"{") + 1
 
 
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 class BodyLimit:
     """A body over `max_bytes` (declared or streamed), or a non-form body with more JSON values than one value per
-    BYTES_PER_VALUE bytes of the limit, gets 413 with a Chinese message."""
+    BYTES_PER_VALUE bytes of the limit, gets 413 with a Chinese message; one that is not UTF-8, 400."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -68,6 +76,9 @@ class BodyLimit:
         if not form and json_values(body) > self.max_values:
             await self._refuse(send, f"请求内容过于复杂（最多 {self.max_values} 项）。")
             return
+        if not form and not _is_utf8(body):  # FastAPI would answer "There was an error parsing the body"
+            await self._refuse(send, "请求内容不是 UTF-8 编码的 JSON。", 400)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -79,8 +90,8 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send, text: str) -> None:
+    async def _refuse(self, send: Send, text: str, status: int = 413) -> None:
         body = json.dumps({"error": text}, ensure_ascii=False).encode("utf-8")
         headers = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -41,3 +41,23 @@ def test_a_choice_the_list_does_not_offer_is_refused_in_chinese_without_echoing_
         assert f"「{label}」只能从列表中选择" in str(refused.value) and "某某机关" not in str(refused.value)
     _, results = client.predict("家政", [], "国务院办公厅", None, None, False, api_name="/lookup")
     assert "国办发〔2024〕1号" in results
+
+
+def test_a_malformed_request_or_an_unknown_api_gets_a_chinese_answer(url):
+    assert post(url, "/gradio_api/call/ask", b'{"data": "not a list"}') == (
+        422,
+        {"error": "请求格式不正确：请按 /gradio_api/info 所列的参数发送 JSON。"},
+    )
+    assert post(url, "/gradio_api/call/nope", b'{"data": []}') == (
+        404,
+        {"error": "没有这个接口，可用的接口见 /gradio_api/info。"},
+    )
+    status, answer = post(url, "/gradio_api/call/v2/nope", b'{"question": "x"}')
+    assert status == 500 and answer == {"error": "服务器无法处理这个请求，请稍后再试。"}
+
+
+def test_a_body_that_is_not_utf8_gets_400_in_chinese(url):
+    assert post(url, "/gradio_api/call/ask", b'{"data": ["\xff\xfe\xc3\x28"]}') == (
+        400,
+        {"error": "请求内容不是 UTF-8 编码的 JSON。"},
+    )
