@@ -20,6 +20,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+# Gradio's routes that store what is sent as files (forever: the app sets no cache expiry); the app takes no files.
+FILE_ROUTES = ("/upload", "/process_recording")
 BYTES_PER_VALUE = 128  # 256 KB → at most 2,048 values; 30 turns of chat history are about 500
 
 
@@ -44,7 +46,8 @@ def _is_utf8(body: bytes) -> bool:
 
 class BodyLimit:
     """A body over `max_bytes` (declared or streamed), or a non-form body with more JSON values than one value per
-    BYTES_PER_VALUE bytes of the limit, gets 413 with a Chinese message; one that is not UTF-8, 400."""
+    BYTES_PER_VALUE bytes of the limit, gets 413 with a Chinese message; one that is not UTF-8, 400; the file upload
+    routes, 403."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -54,6 +57,9 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["method"] == "POST" and scope["path"].rstrip("/").endswith(FILE_ROUTES):
+            await self._refuse(send, "本服务不接收上传的文件。", 403)
             return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")

@@ -61,3 +61,9 @@ def test_a_body_that_is_not_utf8_gets_400_in_chinese(url):
         400,
         {"error": "请求内容不是 UTF-8 编码的 JSON。"},
     )
+
+
+def test_the_upload_routes_take_no_files(url):
+    body = b'--b\r\nContent-Disposition: form-data; name="files"; filename="x.txt"\r\n\r\nhello\r\n--b--\r\n'
+    for path in ("/gradio_api/upload", "/gradio_api/process_recording"):
+        assert post(url, path, body, "multipart/form-data; boundary=b") == (403, {"error": "本服务不接收上传的文件。"})
