@@ -78,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         reason = str(exc)
         log.warning("starting without an index: %s", exc)
     app = build_app(kb, reason)
-    app.queue(default_concurrency_limit=4, max_size=64)
+    # api_open=False: Gradio otherwise also serves every event directly (POST /gradio_api/run/<name>), past the queue
+    # and its limits, on as many threads as there are requests.
+    app.queue(default_concurrency_limit=4, max_size=64, api_open=False)
     log.info("serving on http://%s:%d", args.host, args.port)
     app.launch(
         server_name=args.host,

@@ -67,3 +67,12 @@ def test_the_upload_routes_take_no_files(url):
     body = b'--b\r\nContent-Disposition: form-data; name="files"; filename="x.txt"\r\n\r\nhello\r\n--b--\r\n'
     for path in ("/gradio_api/upload", "/gradio_api/process_recording"):
         assert post(url, path, body, "multipart/form-data; boundary=b") == (403, {"error": "本服务不接收上传的文件。"})
+
+
+def test_no_event_can_be_called_past_the_queue(url):
+    """Gradio serves every event at /gradio_api/run/<name> too, skipping the queue and its limits, unless told not."""
+    for api, data in (("ask", ["家政补贴"]), ("lookup", ["家政", [], None, None, None, False])):
+        assert post(url, f"/gradio_api/run/{api}", json.dumps({"data": data}).encode()) == (
+            404,
+            {"error": "找不到这个地址。"},
+        )
