@@ -40,6 +40,7 @@ bench: install
 	$(PY) -m evals.bench_crash
 	$(PY) -m evals.bench_load
 	$(PY) -m evals.bench_scale
+	$(PY) -m evals.bench_fuzz
 
 clean:
 	rm -rf data .pytest_cache .ruff_cache
