@@ -305,7 +305,8 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
         return ""
 
     def open_doc(data: gr.EventData):
-        payload: dict[str, Any] = getattr(data, "_data", {}) or {}
+        payload = getattr(data, "_data", None)
+        payload = payload if isinstance(payload, dict) else {}  # as the browser sends it, or nothing
         doc_id = unquote(limits.choice(payload.get("doc", "")))
         return _document(doc_id, payload.get("start"), payload.get("end"))
 

@@ -76,3 +76,15 @@ def test_no_event_can_be_called_past_the_queue(url):
             404,
             {"error": "找不到这个地址。"},
         )
+
+
+def test_a_document_link_whose_event_data_is_not_an_object_opens_nothing(url):
+    """The 查看原文 handler read the browser's event data as a dict: a string there was an unhandled exception."""
+    from evals.bench_fuzz import list_endpoints, queue_call
+
+    open_doc = next(ep for ep in list_endpoints(url) if ep.name == "open_doc")
+    for data in ("doc", ["国办发〔2024〕1号"], 5, None):
+        result, message, text = queue_call(url, open_doc, data, timeout=30)
+        assert result == "ok" and "找不到这份文件" in text, (data, result, message)
+    result, _, text = queue_call(url, open_doc, {"doc": "国办发〔2024〕1号", "start": 10, "end": 20}, timeout=30)
+    assert result == "ok" and "<mark>" in text
