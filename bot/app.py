@@ -317,7 +317,7 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
             return '<div class="kb-empty">找不到这份文件，可能已从知识库中移除。</div>'
         try:
             s, e = int(start), int(end)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float (JSON Infinity)
             s = e = None
         return render.document_view(meta, text, s, e)
 
