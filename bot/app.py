@@ -104,6 +104,13 @@ def pick_all(values: object, options: Collection[str], label: str) -> tuple[str,
     return tuple(pick(v, options, label) for v in values[: limits.MAX_CHOICES])
 
 
+def event_row(index: object) -> int | None:
+    """The row an event's index names (`row`, or `[row, column]`), or None for whatever else a client sent."""
+    if isinstance(index, list | tuple) and index:
+        index = index[0]
+    return index if type(index) is int else None
+
+
 def _turns(history: list[dict], meta: dict[int, dict]) -> list[Turn]:
     turns = []
     for i, message in enumerate(history):
@@ -285,10 +292,11 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
         return gr.update(visible=True, value=[str(md), str(js)])
 
     def rate(meta: dict[int, dict], data: gr.LikeData):
-        entry = meta.get(data.index if isinstance(data.index, int) else data.index[0])
-        if entry is None:
+        entry = meta.get(event_row(data.index))
+        # The chat offers Like and Dislike (True, False); anything else a client sends is kept only if it is short.
+        rating = "up" if data.liked is True else "down" if data.liked is False else limits.choice(data.liked)
+        if entry is None or not rating:
             return None
-        rating = "up" if data.liked is True else "down" if data.liked is False else str(data.liked)
         feedback.record(feedback_path, rating, entry["question"], entry["answer"], entry["chunk_ids"])
         gr.Info("感谢反馈！")
         return entry
@@ -388,8 +396,8 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
         return cards_view.cards_list(found, status_of)
 
     def open_row(evt: gr.SelectData):
-        row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
-        return _document(docs[row]["doc_id"]) if 0 <= row < len(docs) else gr.skip()
+        row = event_row(evt.index)
+        return _document(docs[row]["doc_id"]) if row is not None and 0 <= row < len(docs) else gr.skip()
 
     for trigger in (send.click, question.submit):
         trigger(respond, [question, chatbot, meta_state], [chatbot, meta_state, question])

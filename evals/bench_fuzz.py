@@ -110,11 +110,14 @@ def event_data_values() -> dict[str, list[Any]]:
         "open_row": [
             {}, None, {"index": None}, {"index": "a"}, {"index": -1}, {"index": [10**6, 0]}, {"index": [big, 0]},
             {"index": 1.5}, {"index": [[1]]}, {"index": {"a": 1}}, {"index": [0, 0], "value": "x" * 100_000},
-            {"index": list(range(10_000))},
+            {"index": list(range(10_000))}, {"index": [[1]], "value": "x"}, {"index": "ab", "value": "x"},
+            {"index": 1.5, "value": "x"}, {"index": [True, 0], "value": "x"},
         ],
         "rate": [
             {}, None, {"index": 1, "liked": True}, {"index": [[1]], "liked": False}, {"index": {"a": 1}, "liked": 1},
             {"index": big, "liked": "x" * 100_000}, {"index": list(range(10_000)), "liked": None},
+            {"index": [[1]], "value": "x", "liked": False}, {"index": 1.5, "value": "x", "liked": True},
+            {"index": {"a": 1}, "value": "x", "liked": True}, {"index": 0, "value": "x", "liked": "x" * 100_000},
         ],
     }  # fmt: skip
 
@@ -125,6 +128,7 @@ class Endpoint:
     params: list[dict]
     fn_index: int = -1
     trigger_id: int | None = None
+    inputs: int = 0  # input components, states included (what /gradio_api/queue/join takes)
 
     def defaults(self) -> list[Any]:
         """Valid arguments: what the app itself would send (the parameter's default, else its example)."""
@@ -149,10 +153,13 @@ def list_endpoints(base: str) -> list[Endpoint]:
         info = json.loads(r.read())
     with urllib.request.urlopen(f"{base}/config", timeout=30) as r:
         config = json.loads(r.read())
-    deps = {d.get("api_name"): (d["id"], (d.get("targets") or [[None]])[0][0]) for d in config["dependencies"]}
+    deps = {
+        d.get("api_name"): (d["id"], (d.get("targets") or [[None]])[0][0], len(d.get("inputs") or []))
+        for d in config["dependencies"]
+    }
     out = []
     for name, e in info["named_endpoints"].items():
-        out.append(Endpoint(name.lstrip("/"), e["parameters"], *deps.get(name.lstrip("/"), (-1, None))))
+        out.append(Endpoint(name.lstrip("/"), e["parameters"], *deps.get(name.lstrip("/"), (-1, None, 0))))
     return out
 
 
@@ -195,11 +202,14 @@ def http_call(base: str, api: str, body: bytes, timeout: float) -> tuple[str, st
     return ("ok" if last == "complete" else f"event {last or 'none'}"), "", posted + stream
 
 
-def queue_call(base: str, ep: Endpoint, event_data: Any, timeout: float) -> tuple[str, str, str]:
-    """Trigger an event as the browser does (/gradio_api/queue/join with event data) and read it to completion."""
-    session = f"fuzz{random.getrandbits(48):x}"
-    body = {"data": [None] * len(ep.params) if ep.name != "rate" else [None], "event_data": event_data,
-            "fn_index": ep.fn_index, "trigger_id": ep.trigger_id, "session_hash": session}  # fmt: skip
+def queue_call(
+    base: str, ep: Endpoint, event_data: Any, timeout: float, session: str | None = None
+) -> tuple[str, str, str]:
+    """Trigger an event as the browser does (/gradio_api/queue/join with event data) and read it to completion, in
+    `session` (a new one if None); the inputs are sent empty, so the handler has its session's state."""
+    session = session or f"fuzz{random.getrandbits(48):x}"
+    body = {"data": [None] * ep.inputs, "event_data": event_data, "fn_index": ep.fn_index,
+            "trigger_id": ep.trigger_id, "session_hash": session}  # fmt: skip
     request = urllib.request.Request(
         f"{base}/gradio_api/queue/join", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
     )

@@ -100,3 +100,28 @@ def test_a_document_link_with_an_infinite_offset_opens_the_document_unmarked(ope
     """JSON's Infinity (Python's json reads it) made int() raise OverflowError in the 查看原文 handler."""
     result, message, text = open_doc({"doc": "国办发〔2024〕1号", "start": float("inf"), "end": float("nan")})
     assert result == "ok" and "家政服务" in text and "<mark>" not in text, (result, message)
+
+
+def test_a_row_select_or_a_rating_with_a_strange_index_does_nothing(url, small_app):
+    """The 文件库 row select and 👍/👎 took the event's index as a row number: a list in a list, a string, a float or
+    a dict there was an unhandled exception; and a rating took any value as its label, however long."""
+    from gradio_client import Client
+
+    from evals.bench_fuzz import list_endpoints, queue_call
+
+    endpoints = {ep.name: ep for ep in list_endpoints(url)}
+    for index in ([[1]], "ab", 1.5, {"a": 1}, [True, 0]):
+        result, message, _ = queue_call(url, endpoints["open_row"], {"index": index, "value": "x"}, 30)
+        assert result == "ok", (index, message)
+    result, _, text = queue_call(url, endpoints["open_row"], {"index": [0, 0], "value": "x"}, 30)
+    assert result == "ok" and "kb-doc" in text
+    client = Client(url, verbose=False, download_files=False)
+    client.predict("家政服务企业新招员工有补贴吗？", [], api_name="/respond")  # message 1 of this session: an answer
+    rate = endpoints["rate"]
+    for data in ({"index": [[1]], "liked": False}, {"index": {"a": 1}, "liked": True}, {"index": 1.5, "liked": True},
+                 {"index": 1, "liked": "好" * 30_000}):  # fmt: skip
+        result, message, _ = queue_call(url, rate, {"value": "x", **data}, 30, session=client.session_hash)
+        assert result == "ok", (data, message)
+    assert queue_call(url, rate, {"index": 1, "value": "x", "liked": False}, 30, session=client.session_hash)[0] == "ok"
+    lines = (small_app[2] / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["rating"] for line in lines] == ["down"]
