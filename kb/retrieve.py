@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import re
 import threading
 import time
@@ -73,7 +72,6 @@ class Weights:
 
     dense: float = 0.5
     lexical: float = 1.0
-    title: float = 0.0  # documents whose title matches the question (a document-level signal), by rank
 
 
 class Retriever:
@@ -86,7 +84,6 @@ class Retriever:
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
         self.validity: dict[str, Validity] = {}
         self.cards: list[cards_mod.Card] = []
-        self.titles: dict[str, set[str]] = {}  # doc_id → its title's tokens
         self._version: str | None = None
         self._checked = 0.0
         self._reload_lock = threading.Lock()
@@ -113,12 +110,8 @@ class Retriever:
             )
         store.lexical.search("预热", k=1)  # build the BM25 postings once, at start-up
         validity, cards = self._assess(store, blobs), self._cards(store)
-        titles = {
-            d: set(store.lexical.tokenizer.tokenize(doc["meta"].get("title", "")))
-            for d, doc in store.manifest.docs.items()
-        }
         # One generation, swapped in a single step (the texts cache is keyed by version, so it needs no swap).
-        self.store, self.validity, self.cards, self.titles = store, validity, cards, titles
+        self.store, self.validity, self.cards = store, validity, cards
         self._version, self._blobs, self._checked = version, blobs, time.monotonic()
         return store
 
@@ -209,26 +202,11 @@ class Retriever:
         timings["embed"] = (time.perf_counter() - t_embed) * 1000
         dense = self._dense(vector, allowed)
         lexical = lexical_future.result()
-        titled = self.title_ranking(lexical_text, allowed) if self.weights.title else []
-        hits = fuse(dense, lexical, self.weights, boost=set(boost), titled=titled)
+        hits = fuse(dense, lexical, self.weights, boost=set(boost))
         hits = collapse_duplicates(hits)[: max(k, 1) * 3]
         ranked = [replace(self._widen(h), rank=i + 1) for i, h in enumerate(hits)]
         timings["retrieve"] = (time.perf_counter() - t0) * 1000 - timings["embed"]
         return Retrieval(query, ranked, timings, pins, lexical_text)
-
-    def title_ranking(self, text: str, allowed: set[str] | None = None, top: int = 5) -> list[str]:
-        """Documents whose title shares the question's words, best first: the sum of the shared words' IDF over the
-        titles, at least two words or one rare one."""
-        titles = self.titles
-        n = len(titles) or 1
-        words = set(self.store.lexical.tokenizer.tokenize(text))
-        df = {w: sum(1 for t in titles.values() if w in t) for w in words}
-        scores = {}
-        for doc_id, title in titles.items():
-            shared = [w for w in words & title if allowed is None or doc_id in allowed]
-            if len(shared) >= 2 or any(df[w] <= max(1, n // 20) for w in shared):
-                scores[doc_id] = sum(math.log(1 + n / df[w]) for w in shared)
-        return sorted(scores, key=lambda d: -scores[d])[:top]
 
     def spelled(self, text: str) -> str:
         """`text` with the indexed word each misspelt one most likely stands for (担宝 → 担保) added; words the
@@ -295,10 +273,8 @@ def fuse(
     lexical: list[tuple[Chunk, float]],
     weights: Weights,
     boost: set[str] | None = None,
-    titled: list[str] | None = None,
 ) -> list[Hit]:
-    """Weighted reciprocal-rank fusion; each hit keeps its raw dense and lexical scores. `titled`: documents ranked by
-    their title's match with the question; each of their passages found by either signal gains that rank's share."""
+    """Weighted reciprocal-rank fusion; each hit keeps its raw dense and lexical scores."""
     chunks: dict[str, Chunk] = {}
     fused: dict[str, float] = {}
     dense_score: dict[str, float] = {}
@@ -311,10 +287,6 @@ def fuse(
         chunks.setdefault(chunk.id, chunk)
         lexical_score[chunk.id] = score
         fused[chunk.id] = fused.get(chunk.id, 0.0) + weights.lexical / (RRF_K + rank)
-    for rank, doc_id in enumerate(titled or [], start=1):
-        for chunk_id, chunk in chunks.items():
-            if chunk.doc_id == doc_id:
-                fused[chunk_id] += weights.title / (RRF_K + rank)
     if boost:
         for chunk_id, chunk in chunks.items():
             if chunk.doc_id in boost:

@@ -23,7 +23,7 @@ from .judge import ANSWERED, CLOSEST, REFUSED, Gate, Judgement, load_gate
 from .limits import MAX_HISTORY_TURNS, MAX_K, MAX_TERMS_CHARS, cut
 from .query import TRUNCATED_NOTICE, Query, Turn, clean_question, is_empty, normalise_question, rewrite
 from .retrieve import Filters, Retrieval, Retriever
-from .route import BLOCKED, EMPTY, FACTS, route
+from .route import BLOCKED, EMPTY, FACTS, Route, route
 from .types import Answer, Hit
 from .validity import IN_FORCE, passed_windows
 
@@ -93,7 +93,8 @@ class KnowledgeBase:
         self, question: str, history: list[Turn], k: int, filters: Filters | None, log_unanswered: bool
     ) -> Iterator[tuple[str, Answer | None]]:
         started = time.perf_counter()
-        if route(question).kind == EMPTY:
+        where = route(question)
+        if where.kind == EMPTY:
             answer = Answer(question, answer_mod.EMPTY_PROMPT, refused=True, kind=EMPTY)
             answer.timings_ms = _timings(started, {}, 0.0)
             yield answer.text, answer
@@ -102,7 +103,7 @@ class KnowledgeBase:
         boost = tuple(history[-1].doc_ids) if history and query.rewritten else ()
         retrieval = self.retriever.retrieve(query, k=k, filters=filters, boost=boost)
         t_answer = time.perf_counter()
-        result = self._extractive(question, query, retrieval, k)
+        result = self._extractive(question, where, query, retrieval, k)
         if self.llm is not None and not result.refused:
             for partial, checked in self._generate(question, retrieval, result, k):
                 if checked is None:
@@ -237,10 +238,9 @@ class KnowledgeBase:
             extractive.note = f"llm-rejected: {checked.reason}"
             yield extractive.text, extractive
 
-    def _extractive(self, question: str, query: Query, retrieval: Retrieval, k: int) -> Answer:
-        """route → (retrieval done) → judge → compose: the extractive answer with its status."""
+    def _extractive(self, question: str, where: Route, query: Query, retrieval: Retrieval, k: int) -> Answer:
+        """(routed, retrieved) → judge → compose: the extractive answer with its status."""
         hits = retrieval.hits
-        where = route(question)
         if query.doc_nos and not retrieval.pinned:
             missing = "、".join(query.doc_nos)
             return self._refusal(question, hits, note=f"知识库中没有文号为{missing}的文件。")
