@@ -106,11 +106,15 @@ def run_system(kb: KnowledgeBase, questions: list[Question], is_hit: Callable) -
     return rows, answers
 
 
-def run_baseline(kb: KnowledgeBase, questions: list[Question], is_hit: Callable, weights: Weights) -> Summary:
-    """Retrieval ranking alone (no answer step, no refusal) with one signal switched off."""
+def run_baseline(
+    kb: KnowledgeBase, questions: list[Question], is_hit: Callable, weights: Weights, ranked: bool = False
+) -> Summary:
+    """Retrieval ranking alone (no answer step, no refusal) with one signal switched off; the learned ranker only
+    when `ranked`."""
     sources = {doc_id: d["sources"] for doc_id, d in kb.retriever.manifest.docs.items()}
-    saved = kb.retriever.weights
+    saved, saved_ranker = kb.retriever.weights, kb.retriever.ranker
     kb.retriever.weights = weights
+    kb.retriever.ranker = saved_ranker if ranked else None
     try:
         rows = []
         for q in questions:
@@ -130,7 +134,7 @@ def run_baseline(kb: KnowledgeBase, questions: list[Question], is_hit: Callable,
             )
         return summarise(rows)
     finally:
-        kb.retriever.weights = saved
+        kb.retriever.weights, kb.retriever.ranker = saved, saved_ranker
 
 
 def latency(kb: KnowledgeBase, questions: list[Question]) -> dict[str, dict[str, float]]:
@@ -198,13 +202,15 @@ def evaluate(name: str, settings: Settings, questions: list[Question], is_hit: C
     bm25 = run_baseline(kb, questions, is_hit, Weights(dense=0.0, lexical=1.0))
     dense = run_baseline(kb, questions, is_hit, Weights(dense=1.0, lexical=0.0))
     fused = run_baseline(kb, questions, is_hit, kb.retriever.weights)
+    ranked = run_baseline(kb, questions, is_hit, kb.retriever.weights, ranked=True)
     lat = latency(kb, [q for q in questions])
     with_refusal = any(q.kind == "unanswerable" for q in questions)
     lines += [f"### {name}", ""]
     lines += summary_table(
         [
             ("answers (hybrid + extractive, as shipped)", system),
-            ("hybrid retrieval ranking, no answer step", fused),
+            (f"hybrid retrieval, {kb.settings.ranker} order, no answer step", ranked),
+            ("hybrid retrieval, fused order (no learned ranker), no answer step", fused),
             ("BM25 only (retrieval ranking)", bm25),
             ("dense only (retrieval ranking)", dense),
         ],
@@ -279,6 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-ncp", action="store_true", help="only the product corpus (seed-dev)")
     parser.add_argument("--no-write", action="store_true", help="print, do not update RESULTS.md")
     parser.add_argument("--cards-only", action="store_true", help="only the support-measure cards")
+    parser.add_argument(
+        "--ncp-distracted",
+        action="store_true",
+        help="ask NCP-dev of corpus/ + NCP docs (evals/.data/distracted, `python -m evals.distractors`), not NCP alone",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings_product = build("product", ROOT / "corpus", {})
@@ -299,8 +310,13 @@ def main(argv: list[str] | None = None) -> int:
     ]
     results = {"seed-dev": evaluate("seed-dev (product corpus)", settings_product, load_seed(), seed_hit, lines)}
     if not args.skip_ncp:
-        settings_ncp = build("ncp", HERE / "ncp" / "docs", {})
-        results["ncp-dev"] = evaluate("ncp-dev (599 NCP documents)", settings_ncp, load_ncp(), ncp_hit, lines)
+        if args.ncp_distracted:
+            from .distractors import build_distracted
+
+            settings_ncp, label = build_distracted()[0], "ncp-dev (corpus/ + the NCP documents)"
+        else:
+            settings_ncp, label = build("ncp", HERE / "ncp" / "docs", {}), "ncp-dev (599 NCP documents)"
+        results["ncp-dev"] = evaluate(label, settings_ncp, load_ncp(), ncp_hit, lines)
     publish("evals", lines, not args.no_write)
     return 0
 

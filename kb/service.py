@@ -22,6 +22,7 @@ from .embed import Embedder
 from .judge import ANSWERED, CLOSEST, REFUSED, Gate, Judgement, load_gate
 from .limits import MAX_HISTORY_TURNS, MAX_K, MAX_TERMS_CHARS, cut
 from .query import TRUNCATED_NOTICE, Query, Turn, clean_question, is_empty, normalise_question, rewrite
+from .rank import Ranker
 from .retrieve import Filters, Retrieval, Retriever
 from .route import BLOCKED, EMPTY, FACTS, Route, route
 from .types import Answer, Hit
@@ -33,9 +34,15 @@ log = logging.getLogger(__name__)
 class KnowledgeBase:
     """Loads the index and the embedder once; every call after that is a query."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, gate: Gate | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        gate: Gate | None = None,
+        ranker: Ranker | bool | None = None,
+    ):
         self.settings = settings
-        self.retriever = Retriever(settings, embedder)
+        self.retriever = Retriever(settings, embedder, ranker=ranker)
         self.gate = gate or load_gate()
         self._log_lock = threading.Lock()
         self.llm = llm_mod.ChatLLM(settings) if llm_mod.configured(settings) else None
@@ -272,12 +279,21 @@ class KnowledgeBase:
         )
 
     def judge(self, query: Query, retrieval: Retrieval) -> Judgement:
-        """The gate's verdict on a retrieval (kb/judge.py), with the scored sentences the answer is composed from."""
+        """The gate's verdict on a retrieval (kb/judge.py), with the scored sentences the answer is composed from.
+
+        The gate weighs the candidates in fused order: the ranker puts the passages that cover the question most
+        on top for every question, answerable or not, which would hide the very signal the gate reads."""
         lexical = self.retriever.store.lexical
         sentences = answer_mod.score_sentences(query, retrieval.hits, lexical.tokenizer.tokenize, lexical.idf)
+        weighed = retrieval if retrieval.fused is None else replace(retrieval, hits=retrieval.fused)
+        evidence_sentences = (
+            sentences
+            if retrieval.fused is None
+            else answer_mod.score_sentences(query, retrieval.fused, lexical.tokenizer.tokenize, lexical.idf)
+        )
         tokens = set(lexical.tokenizer.tokenize(retrieval.lexical_text))
-        evidence = answer_mod.evidence(retrieval.hits, sentences, sum(lexical.idf(t) for t in tokens))
-        values = judge_mod.features(query, retrieval, sentences, evidence, lexical)
+        evidence = answer_mod.evidence(weighed.hits, evidence_sentences, sum(lexical.idf(t) for t in tokens))
+        values = judge_mod.features(query, weighed, evidence_sentences, evidence, lexical)
         return replace(self.gate.judge(values), sentences=tuple(sentences))
 
     def validity_notes(self, text: str, cited: list[Hit]) -> str:

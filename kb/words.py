@@ -1,0 +1,42 @@
+"""The subject words of a question, and the forms the library may know each by (its policy terms, its spelling fix).
+
+Shared by the ranker (kb/rank.py), which orders passages by how much of the subject they hold, and the gate
+(kb/judge.py), which asks whether the library holds the subject at all.
+"""
+
+from __future__ import annotations
+
+from .lexical import LexicalIndex
+from .query import expand
+
+# Words of the asking, not of the subject: they say nothing about whether the library covers the question.
+ASKING_WORDS = """
+什么 怎么 怎样 怎么样 如何 可以 可不可以 能不能 能否 是不是 有没有 有无 哪些 哪个 哪里
+哪儿 哪家 多少 多久 多长 几个 我们 你们 他们 她们 咱们 自己 一下 现在 目前 需要 知道
+这个 那个 这些 那些 这种 那种 问问 请问 如果 还是 或者 已经 时候 打电话 来电 一位
+市民 电话 老板 听说 是否 具体 一般 平时 有关 相关 相应 规定 政策 文件 国家 政府 要求
+支持 办法 情况 问题 方面 东西 事情 不要 要不要 还要 还有 另外 打算 准备 想要 应该
+必须 一定 到底 一个 一家 一些 每个 每月 一个月 一天 一年 最长 最短 能领 能贷 能拿
+能补 补多少 交多少 百分之几 几年 几天 几个月 哪一年 哪年 哪天
+印发 发布 下发 签发 出台 文号 发文 主送 落款 日期 发给 那份
+"""
+ASKING = frozenset(ASKING_WORDS.split())
+
+
+def content_words(text: str, lexical: LexicalIndex) -> list[str]:
+    """The question's subject words: tokens of two or more characters that are not words of asking, and not
+    parts of a longer such token (「增值税」, not also 「增值」)."""
+    tokens = [t for t in dict.fromkeys(lexical.tokenizer.tokenize(text)) if len(t) >= 2 and t not in ASKING]
+    tokens = [t for t in tokens if not t.isascii()]
+    return [t for t in tokens if not any(t != o and t in o for o in tokens)]
+
+
+def policy_terms(word: str, lexical: LexicalIndex) -> set[str]:
+    terms = set(lexical.tokenizer.tokenize(expand(word))) - {word}
+    fix = lexical.correct(word)
+    return terms | {fix} if fix else terms
+
+
+def forms_of(words: list[str], lexical: LexicalIndex) -> dict[str, set[str]]:
+    """Each word with the forms the library may know it by: its policy terms (带娃 → 婴幼儿) or its spelling fix."""
+    return {w: {w, *policy_terms(w, lexical)} for w in words}
