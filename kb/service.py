@@ -414,6 +414,11 @@ def answer_json(answer: Answer) -> dict[str, Any]:
                 "end": hit.chunk.end,
                 "page": hit.chunk.page,
                 "score": round(float(hit.score), 6),
+                # the same passage in other documents, folded into this citation (亦见于)
+                "also": [
+                    {"doc_id": c.doc_id, "title": c.meta.title, "doc_no": c.meta.doc_no, "source": c.meta.source}
+                    for c in hit.also
+                ],
             }
             for n, hit in enumerate(answer.citations, start=1)
         ],

@@ -17,7 +17,22 @@ from kb.config import Settings
 from kb.ingest import ingest
 
 CITATION_KEYS = set(
-    ["n", "doc_id", "title", "doc_no", "issuer", "signed", "source", "section", "text", "start", "end", "page", "score"]
+    [
+        "n",
+        "doc_id",
+        "title",
+        "doc_no",
+        "issuer",
+        "signed",
+        "source",
+        "section",
+        "text",
+        "start",
+        "end",
+        "page",
+        "score",
+        "also",
+    ]
 )
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"

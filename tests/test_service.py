@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -15,7 +16,22 @@ from kb.service import KnowledgeBase, answer_json
 
 pytestmark = pytest.mark.slow
 CITATION_KEYS = set(
-    ["n", "doc_id", "title", "doc_no", "issuer", "signed", "source", "section", "text", "start", "end", "page", "score"]
+    [
+        "n",
+        "doc_id",
+        "title",
+        "doc_no",
+        "issuer",
+        "signed",
+        "source",
+        "section",
+        "text",
+        "start",
+        "end",
+        "page",
+        "score",
+        "also",
+    ]
 )
 NOTICE = "发改办高技〔2020〕244号"
 
@@ -62,6 +78,17 @@ def test_the_json_answer_follows_the_contract(kb):
     assert set(citation) == CITATION_KEYS
     assert citation["n"] == 1 and citation["doc_no"] == "国发〔2018〕39号" and "15万元" in data["answer"]
     assert json.dumps(data, ensure_ascii=False)
+
+
+def test_the_json_answer_names_the_documents_a_citation_folded_in(kb):
+    answer = kb.ask("个人自主创业最多能申请多少创业担保贷款？", log_unanswered=False)
+    other = next(h.chunk for h in answer.citations if h.chunk.doc_id != answer.citations[0].chunk.doc_id)
+    answer.citations[0] = replace(answer.citations[0], also=(other,))
+    data = answer_json(answer)
+    assert data["citations"][0]["also"] == [
+        {"doc_id": other.doc_id, "title": other.meta.title, "doc_no": other.meta.doc_no, "source": other.meta.source}
+    ]
+    assert all(c["also"] == [] for c in data["citations"][1:])
 
 
 def test_cited_offsets_point_into_the_stored_document(kb):
