@@ -19,6 +19,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,8 +28,9 @@ import numpy as np
 from kb.rank import FEATURES, RANKER, RANKER_VERSION, RERANK, Ranker, candidate_features
 from kb.service import KnowledgeBase
 
-from .__main__ import DATA, HERE, ROOT, build, load_ncp, load_seed, ncp_hit, publish, seed_hit
-from .users import history_of, load
+from .__main__ import ncp_hit, publish, seed_hit
+from .training import compare, fresh, newton_logistic, question_sets
+from .users import history_of
 
 L2 = 1.0
 USERS_WEIGHT = 3.0
@@ -54,15 +56,9 @@ class Group:
     y: np.ndarray
 
 
-def load_ncp_train() -> list:
-    from .__main__ import Question
-
-    rows = [json.loads(line) for line in (HERE / "ncp" / "train.jsonl").read_text(encoding="utf-8").splitlines()]
-    return [Question(r["id"], r["question"], "answerable", [r["answer"]], r["docid"]) for r in rows if r]
-
-
-def collect(kb: KnowledgeBase, questions: list, is_hit, with_history: bool = False) -> list[Group]:  # type: ignore[no-untyped-def]
+def collect(kb: KnowledgeBase, questions: list, ncp: bool, with_history: bool = False) -> list[Group]:
     """Each answerable question's first RERANK fused candidates with their features and labels."""
+    is_hit = ncp_hit if ncp else seed_hit
     retriever = kb.retriever
     sources = {doc_id: d["sources"] for doc_id, d in retriever.manifest.docs.items()}
     groups = []
@@ -100,15 +96,7 @@ def fit(groups: list[Group], l2: float = L2, users_weight: float = USERS_WEIGHT)
     scale = x.std(0)
     scale[scale < 1e-9] = 1.0
     z = x / scale
-    w = np.zeros(z.shape[1])
-    for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-(z @ w)))
-        grad = z.T @ (weight * (p - 1.0)) + l2 * w
-        hess = z.T @ (z * (weight * p * (1 - p))[:, None]) + l2 * np.eye(len(w))
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
+    w = newton_logistic(z, np.ones(len(z)), weight, np.full(z.shape[1], l2))
     return np.zeros(len(w)), scale, np.r_[w, 0.0]
 
 
@@ -121,29 +109,9 @@ def fit_pointwise(groups: list[Group], l2: float = L2) -> Model:
     mean, scale = x.mean(0), x.std(0)
     scale[scale < 1e-9] = 1.0
     z = np.c_[(x - mean) / scale, np.ones(len(x))]
-    w = np.zeros(z.shape[1])
     penalty = np.r_[np.full(z.shape[1] - 1, l2), 0.0]
-    for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-(z @ w)))
-        grad = z.T @ (weight * (p - y)) + penalty * w
-        hess = z.T @ (z * (weight * p * (1 - p))[:, None]) + np.diag(penalty)
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
+    w = newton_logistic(z, y, weight, penalty)
     return mean, scale, w
-
-
-def cross_validated(held: list[Group], others: list[Group], make) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """hit@1 / hit@5 on `held`, each of its folds ranked by a model fitted on its other folds and on `others`."""
-    calibration = held
-    folds = np.array([sum(map(ord, g.id)) % FOLDS for g in calibration])
-    total = np.zeros(2)
-    for f in range(FOLDS):
-        held = [g for g, k in zip(calibration, folds, strict=True) if k == f]
-        kept = [g for g, k in zip(calibration, folds, strict=True) if k != f]
-        total += np.array(hits_at(held, make(kept + others))) * len(held)
-    return tuple(total / (len(calibration) or 1))  # type: ignore[return-value]
 
 
 def without(groups: list[Group], columns: tuple[str, ...]) -> list[Group]:
@@ -179,24 +147,6 @@ def hits_at(groups: list[Group], model: Model | None) -> tuple[float, float]:
     return h1 / n, h5 / n
 
 
-def cached(name: str, make) -> list[Group]:  # type: ignore[no-untyped-def]
-    """Candidates are collected once per index state; `--fresh` collects again."""
-    path = DATA / "ranker" / f"{name}.npz"
-    if path.exists():
-        data = np.load(path, allow_pickle=False)
-        ids, bounds = data["ids"], data["bounds"]
-        return [
-            Group(str(i), data["x"][a:b], data["y"][a:b]) for i, a, b in zip(ids, bounds[:-1], bounds[1:], strict=True)
-        ]
-    groups = make()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    bounds = np.cumsum([0] + [len(g.y) for g in groups])
-    x = np.vstack([g.x for g in groups]) if groups else np.zeros((0, len(FEATURES)))
-    y = np.concatenate([g.y for g in groups]) if groups else np.zeros(0)
-    np.savez(path, ids=np.array([g.id for g in groups]), bounds=bounds, x=x, y=y)
-    return groups
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.fit_ranker", description=__doc__)
     parser.add_argument("--dry-run", action="store_true", help="print the ranker, do not write kb/ranker.json")
@@ -207,20 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("kb").setLevel(logging.WARNING)
     if args.fresh:
-        for old in (DATA / "ranker").glob("*.npz"):
-            old.unlink()
-    from .distractors import build_distracted
-
-    product = KnowledgeBase(build("product", ROOT / "corpus", {}), ranker=False)
-    distracted = KnowledgeBase(build_distracted()[0], ranker=False)
-    sets = {
-        "users-calibration": cached(
-            "users-calibration", lambda: collect(product, load("calibration"), seed_hit, with_history=True)
-        ),
-        "ncp-train": cached("ncp-train", lambda: collect(distracted, load_ncp_train(), ncp_hit)),
-        "seed-dev": cached("seed-dev", lambda: collect(product, load_seed(), seed_hit)),
-        "ncp-dev": cached("ncp-dev", lambda: collect(distracted, load_ncp(), ncp_hit)),
-    }
+        fresh("ranker")
+    sets = question_sets("ranker", Group, collect, ranker=False)
     calibration, ncp_train = sets["users-calibration"], sets["ncp-train"]
     train = calibration + ncp_train
     dev = {name: sets[name] for name in ("seed-dev", "ncp-dev")}
@@ -234,22 +172,14 @@ def main(argv: list[str] | None = None) -> int:
         "answer in the right document; near-duplicates in other documents are not counted, unlike the answer-level "
         "figures). Cross-validation: 5 folds by a fixed rule on the id, each ranked by a model fitted without it.",
         "",
-        "| model | users calibration (CV) | NCP train (CV) | " + " | ".join(f"{name} (dev)" for name in dev) + " |",
-        "|---" * (len(dev) + 3) + "|",
     ]
-    rows: list[tuple[str, object]] = [("fused order (no ranker)", lambda _g: None)]
+    rows: list[tuple[str, Callable]] = [("fused order (no ranker)", lambda _g: None)]
     rows.append((f"pointwise, L2 {L2:g}", fit_pointwise))
     rows += [(f"pairwise, L2 {l2:g}, users ×{uw:g}", lambda g, l2=l2, uw=uw: fit(g, l2, uw)) for l2, uw in CHOICES]
     shipped = (args.l2, args.users_weight)
     for group, columns in ABLATION.items():
         rows.append((f"shipped without {group}", lambda g, c=columns: fit(without(g, c), *shipped)))
-    for label, make in rows:
-        cv_users = cross_validated(calibration, ncp_train, make)
-        cv_ncp = cross_validated(ncp_train, calibration, make)
-        model = make(train)
-        columns = next((c for group, c in ABLATION.items() if label.endswith(group)), ())
-        figures = [_pair(hits_at(without(g, columns), model)) for g in dev.values()]
-        lines.append(f"| {label} | {_pair(cv_users)} | {_pair(cv_ncp)} | " + " | ".join(figures) + " |")
+    lines += compare(sets, rows, hits_at)
     lines += [
         "",
         f"Shipped: pairwise, L2 {args.l2:g}, users' questions ×{args.users_weight:g} (kb/ranker.json), chosen on the "
@@ -269,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
     ranker = Ranker(FEATURES, tuple(mean), tuple(scale), tuple(w[:-1]), float(w[-1]), about)
-    data = ranker.as_dict()
+    data = ranker.as_dict(RANKER_VERSION)
     assert data["version"] == RANKER_VERSION
     text = json.dumps(data, ensure_ascii=False, indent=1)
     log.debug("%s", text)
@@ -278,10 +208,6 @@ def main(argv: list[str] | None = None) -> int:
         log.info("wrote %s", RANKER)
     publish("ranker", lines, not args.dry_run)
     return 0
-
-
-def _pair(values: tuple[float, float]) -> str:
-    return f"{values[0]:.3f} / {values[1]:.3f}"
 
 
 if __name__ == "__main__":

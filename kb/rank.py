@@ -10,16 +10,16 @@ chosen on the dev sets, and shipped as kb/ranker.json. Without that file the fus
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from .lexical import LexicalIndex
+from .linear import Linear
 from .types import Hit
 from .words import content_words, forms_of
 
@@ -137,21 +137,8 @@ def _tokenized(tokenize: Any, text: str) -> frozenset[str]:
     return frozenset(tokenize(text)) if text else frozenset()
 
 
-@dataclass(frozen=True)
-class Ranker:
+class Ranker(Linear):
     """A linear model over standardised FEATURES: the higher a candidate's score, the likelier it is relevant."""
-
-    names: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
-    about: dict[str, Any] = field(default_factory=dict)
-
-    def score(self, values: dict[str, float]) -> float:
-        return self.intercept + sum(
-            c * (values[n] - m) / s for n, m, s, c in zip(self.names, self.mean, self.scale, self.coef, strict=True)
-        )
 
     def rerank(
         self,
@@ -173,36 +160,8 @@ class Ranker:
         places = sorted((h.score for h in head), reverse=True)
         return [replace(head[i], score=score) for i, score in zip(order, places, strict=True)] + tail
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "version": RANKER_VERSION,
-            "features": list(self.names),
-            "mean": list(self.mean),
-            "scale": list(self.scale),
-            "coef": list(self.coef),
-            "intercept": self.intercept,
-            "about": self.about,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Ranker:
-        if data.get("version") != RANKER_VERSION or tuple(data["features"]) != FEATURES:
-            raise ValueError("a ranker of another version or feature set: re-fit it (python -m evals.fit_ranker)")
-        return cls(
-            tuple(data["features"]),
-            tuple(float(x) for x in data["mean"]),
-            tuple(float(x) for x in data["scale"]),
-            tuple(float(x) for x in data["coef"]),
-            float(data["intercept"]),
-            dict(data.get("about") or {}),
-        )
-
 
 @lru_cache(maxsize=4)
 def load_ranker(path: Path = RANKER) -> Ranker | None:
     """The shipped ranker; a missing or damaged file is logged and the fused order is kept."""
-    try:
-        return Ranker.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("passage ranker %s unusable (%s): keeping the fused order", path, exc)
-        return None
+    return Ranker.load(path, FEATURES, RANKER_VERSION, "passage ranker")

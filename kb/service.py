@@ -281,15 +281,16 @@ class KnowledgeBase:
     def judge(self, query: Query, retrieval: Retrieval) -> Judgement:
         """The gate's verdict on a retrieval (kb/judge.py), with the scored sentences the answer is composed from.
 
-        The gate weighs the candidates in fused order: the ranker puts the passages that cover the question most
-        on top for every question, answerable or not, which would hide the very signal the gate reads."""
+        The gate weighs the candidates in fused order: the ranker puts the passages that cover the question most on
+        top for every question, answerable or not, which would hide the very signal the gate reads."""
         lexical = self.retriever.store.lexical
-        sentences = answer_mod.score_sentences(query, retrieval.hits, lexical.tokenizer.tokenize, lexical.idf)
+        tokenize = lexical.tokenizer.tokenize
+        sentences = answer_mod.score_sentences(query, retrieval.hits, tokenize, lexical.idf)
         weighed = retrieval if retrieval.fused is None else replace(retrieval, hits=retrieval.fused)
         evidence_sentences = (
             sentences
             if retrieval.fused is None
-            else answer_mod.score_sentences(query, retrieval.fused, lexical.tokenizer.tokenize, lexical.idf)
+            else answer_mod.score_sentences(query, weighed.hits, tokenize, lexical.idf)
         )
         tokens = set(lexical.tokenizer.tokenize(retrieval.lexical_text))
         evidence = answer_mod.evidence(weighed.hits, evidence_sentences, sum(lexical.idf(t) for t in tokens))
