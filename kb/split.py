@@ -184,21 +184,22 @@ def _merge_headings(
 ) -> list[tuple[int, int, str]]:
     """A heading with no body of its own ("一、总体要求") joins the section that follows it."""
     merged: list[tuple[int, int, str]] = []
-    carry: int | None = None
+    carry: tuple[int, int, str] | None = None  # (start, end, path) of bare headings waiting for their body
     for start, end, path in sections:
         own_lines = [span for span in lines if start <= span[0] and span[1] <= end]
-        if carry is not None:
-            start, carry = carry, None
-        if path and own_lines and all(span in heading_spans for span in own_lines) and end - start <= 2 * HEADING_MAX:
-            carry = start
+        bare = bool(path and own_lines and all(span in heading_spans for span in own_lines))
+        bare = bare and end - start <= 2 * HEADING_MAX
+        if carry is not None and not path.startswith(carry[2] + SECTION_SEP) and (bare or path != carry[2]):
+            merged.append(carry)  # a sibling or a parent follows: the waiting heading has no body of its own
+            carry = None
+        if bare:
+            carry = (carry[0], end, carry[2]) if carry is not None else (start, end, path)
             continue
+        if carry is not None:
+            start, carry = carry[0], None
         merged.append((start, end, path))
-    if carry is not None:
-        if merged:
-            s, _, p = merged[-1]
-            merged[-1] = (s, sections[-1][1], p)
-        else:
-            merged.append((carry, sections[-1][1], sections[-1][2]))
+    if carry is not None:  # bare headings end the document: a section of their own
+        merged.append(carry)
     return merged
 
 

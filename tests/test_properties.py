@@ -168,6 +168,16 @@ def heading_paths(cleaned: str) -> list[tuple[int, tuple[str, ...]]]:
 
 @SETTINGS
 @given(policy_text(), sizes)
+# Found by this test: bare headings in a row (no body under any) used to pass their path on to the next one, and
+# bare headings at the end of a text took the path of the section before them.
+@example(
+    "为深入贯的通知\n第一章为深\n第二章为深\n第三章为深\n第四章为深\n第五章为深\n第六章为深\n一、为深\n第七章为深\n第八章为深",
+    (50, 5),
+)
+@example(
+    "为深入贯的通知\n第一章为深\n第二章为深\n第三章为深\n第四章为深\n第五章为深\n第六章为深\n第七章为深入贯\n第八章为深入贯\n第九章为深",
+    (50, 0),
+)
 def test_a_section_path_is_the_heading_path_in_force_in_its_chunk(text: str, size_overlap: tuple[int, int]) -> None:
     """The path in force at the chunk's start, or at a line inside it (a bare heading joins the section after it),
     or a shorter prefix of it (short sections that share a chunk keep the path they have in common)."""
