@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run ingest test lint format bench clean
+.PHONY: install browser run ingest test lint format bench clean
 
 install: $(VENV)/.installed
 
@@ -24,7 +24,21 @@ ingest: install
 run: ingest
 	@if [ -f bot/__main__.py ]; then $(PY) -m bot; else echo "The web chat is not built yet; the index is ready in data/."; fi
 
-test: install
+# The browser tests drive Debian's Chromium with CJK fonts (Playwright downloads no browser here): installed through
+# apt when absent, as root or with password-less sudo; otherwise one message saying what to run.
+BROWSER_PKGS := chromium fonts-noto-cjk
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; \
+	  else echo "The browser tests need Chromium and CJK fonts. Run: sudo apt-get install -y $(BROWSER_PKGS)"; exit 1; fi; \
+	  echo "Installing $(BROWSER_PKGS) for the browser tests (apt-get)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$sudo apt-get install -y --no-install-recommends $(BROWSER_PKGS) >/dev/null \
+	    || { $$sudo apt-get update >/dev/null && $$sudo apt-get install -y --no-install-recommends $(BROWSER_PKGS) >/dev/null; }; \
+	fi
+
+test: install browser
 	$(PY) -m pytest -q
 
 lint: install
