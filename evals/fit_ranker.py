@@ -32,7 +32,7 @@ from .__main__ import ncp_hit, publish, seed_hit
 from .training import compare, fresh, newton_logistic, question_sets
 from .users import history_of
 
-L2 = 1.0
+L2 = 10.0
 USERS_WEIGHT = 3.0
 CHOICES = ((0.1, 1.0), (1.0, 1.0), (1.0, 3.0), (10.0, 1.0), (10.0, 3.0), (10.0, 5.0), (100.0, 3.0))
 FOLDS = 5
