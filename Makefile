@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install browser run ingest test lint format bench clean
+.PHONY: install browser run ingest test lint format bench screenshots clean
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,10 @@ browser:
 
 test: install browser
 	$(PY) -m pytest -q
+
+# The README's images (docs/*.png), from the browser test that takes them.
+screenshots: install browser
+	KB_SCREENSHOTS=docs $(PY) -m pytest -q tests/test_app.py -k screenshots
 
 lint: install
 	$(PY) -m ruff check .
