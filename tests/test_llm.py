@@ -113,7 +113,9 @@ def test_the_llm_is_not_asked_when_the_evidence_is_too_weak(llm_kb):
 def test_a_follow_up_is_rewritten_by_the_llm_when_one_is_configured(llm_kb):
     kb, server = llm_kb
     server.replies.extend(["个人创业担保贷款最多能贷多少？", "最高不超过15万元[1]。"])
-    answer = kb.ask("这个贷款最多多少？", history=[Turn("个人创业担保贷款的申请条件是什么？", "……")])
+    answer = kb.ask(
+        "这个贷款最多多少？", history=[Turn("个人创业担保贷款的申请条件是什么？", "……")], log_unanswered=False
+    )
     rewrite_request = server.requests[0]
     assert "追问：这个贷款最多多少？" in rewrite_request["messages"][1]["content"]
     assert not answer.refused and "15万元" in answer.citations[0].chunk.text

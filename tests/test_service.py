@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -98,21 +99,28 @@ def test_cited_offsets_point_into_the_stored_document(kb):
         assert text is not None and text[hit.chunk.start : hit.chunk.end] == hit.chunk.text
 
 
+@pytest.fixture
+def private_log(kb, monkeypatch, tmp_path: Path) -> Path:
+    """The log of unanswered questions goes to this test's own folder, never into the shared corpus store."""
+    monkeypatch.setattr(kb, "settings", replace(kb.settings, data_dir=tmp_path))
+    return tmp_path / "unanswered.jsonl"
+
+
 @pytest.mark.parametrize("question", ["今天北京天气怎么样？", "请帮我写一首关于春天的诗。"])
-def test_questions_the_knowledge_base_cannot_answer_are_refused_and_logged(kb, corpus_store, question):
+def test_questions_the_knowledge_base_cannot_answer_are_refused_and_logged(kb, private_log, question):
     answer = kb.ask(question)
     assert answer.refused and answer.status == "refused" and not answer.citations
     assert "知识库中没有找到" in answer.text and "最接近的文件" in answer.text
-    log = corpus_store.data_dir / "unanswered.jsonl"
+    log = private_log
     assert question in [json.loads(line)["question"] for line in log.read_text(encoding="utf-8").splitlines()]
 
 
-def test_an_unanswered_policy_question_gets_no_confident_answer_and_is_logged(kb, corpus_store):
+def test_an_unanswered_policy_question_gets_no_confident_answer_and_is_logged(kb, private_log):
     question = "如何申请发明专利？"  # near the library's words (申请), but no circular is about patents
     answer = kb.ask(question)
     assert answer.status in ("closest", "refused")
     assert answer.text.startswith((CLOSEST_HEAD, REFUSAL))
-    log = corpus_store.data_dir / "unanswered.jsonl"
+    log = private_log
     reasons = {json.loads(line)["question"]: json.loads(line)["reason"] for line in log.read_text("utf-8").splitlines()}
     assert question in reasons and (answer.refused or reasons[question].startswith("closest"))
 
@@ -123,7 +131,7 @@ def test_prompt_injection_is_refused_the_same_way(kb):
 
 
 @pytest.mark.parametrize("question", ["", "   ", "？？？"])
-def test_empty_input_gets_a_prompt_to_ask(kb, corpus_store, question):
+def test_empty_input_gets_a_prompt_to_ask(kb, private_log, question):
     answer = kb.ask(question)
     assert answer.refused and "请输入" in answer.text
 
