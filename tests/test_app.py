@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import shutil
 import subprocess
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -210,8 +213,13 @@ def test_measure_cards_can_be_browsed_filtered_and_opened_at_their_source(page):
 def test_follow_up_question_is_answered_in_context(page):
     ask(page, "家政服务领域的示范方向是什么？")
     ask(page, "那养老托育呢？")
-    last = page.locator("#kb-chat .kb-src").last.inner_text() + page.locator("#kb-chat").inner_text()[-600:]
-    assert "养老" in last
+    answers = page.locator("#kb-chat .kb-answer")
+    assert answers.count() == 2
+    second = answers.last
+    # answered (not refused, not only the closest passages), and it cites a passage on 养老 or 托育
+    assert "kb-refusal" not in second.get_attribute("class") and "kb-closest" not in second.get_attribute("class")
+    sources = page.locator("#kb-chat .kb-sources").last.locator(".kb-src").all_inner_texts()
+    assert sources and any("养老" in s or "托育" in s for s in sources[:2])
 
 
 def test_lookup_finds_highlights_and_offers_a_copyable_answer(page):
@@ -342,8 +350,17 @@ def test_login_is_required_when_kb_auth_is_set(app_data):
 
     proc, url = start_app(app_data, {"KB_AUTH": "hotline:s3cret-pass"})
     try:
-        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own error types for a 401
-            Client(url, verbose=False).predict("示范项目可以获得哪些政策支持？", api_name="/ask")
+        for path in ("config", "gradio_api/info"):  # what the page and an API client read first
+            with pytest.raises(urllib.error.HTTPError) as denied:
+                urllib.request.urlopen(url + path, timeout=30)
+            assert denied.value.code == 401 and "请输入账号和密码" in denied.value.read().decode("utf-8")
+        jar = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with pytest.raises(urllib.error.HTTPError) as wrong:
+            jar.open(url + "login", data=urllib.parse.urlencode({"username": "hotline", "password": "x"}).encode())
+        assert wrong.value.code == 400
+        login = {"username": "hotline", "password": "s3cret-pass"}
+        assert jar.open(url + "login", data=urllib.parse.urlencode(login).encode(), timeout=30).status == 200
+        assert jar.open(url + "config", timeout=30).status == 200
         result = Client(url, auth=("hotline", "s3cret-pass"), verbose=False).predict(
             "示范项目可以获得哪些政策支持？", api_name="/ask"
         )
