@@ -383,6 +383,18 @@ class KnowledgeBase:
     def document_text(self, doc_id: str) -> str | None:
         return self.retriever.doc_text(doc_id)
 
+    def status_of(self, doc_id: str) -> str:
+        """A document's status as of today (现行, 已失效, …; kb/validity.py)."""
+        return self.retriever.validity_of(doc_id).status
+
+    def terms_of(self, text: str) -> list[str]:
+        """The words of `text` as the keyword index knows them (for marking matches in lookup results)."""
+        return self.retriever.store.lexical.tokenizer.tokenize(text)
+
+    def card_groups(self) -> list[str]:
+        """The beneficiary groups the support-measure cards name, for a filter's choices."""
+        return sorted({v for c in self.retriever.cards for v in c.values("who")})
+
 
 def _timings(started: float, retrieval: dict[str, float], answer_ms: float) -> dict[str, float]:
     return {

@@ -98,6 +98,7 @@ def page(browser, app):
 
 def ask(pg, question: str) -> None:
     count = pg.locator("#kb-chat .message-row, #kb-chat [data-testid='bot']").count()
+    answers = pg.locator("#kb-chat .kb-answer").count()
     box = pg.locator("#kb-question textarea")
     box.fill(question)
     box.press("Enter")
@@ -108,6 +109,13 @@ def ask(pg, question: str) -> None:
     )
     pg.wait_for_function(
         "() => !document.querySelector('#kb-chat').innerText.includes('正在查找相关政策')", timeout=60_000
+    )
+    # The answer streams as plain text first; it is final once its HTML (every final answer has a .kb-answer) is in.
+    pg.wait_for_function(
+        "n => document.querySelectorAll('#kb-chat .kb-answer').length > n"
+        " || document.querySelector('#kb-chat').innerText.includes('系统暂时无法回答')",
+        arg=answers,
+        timeout=60_000,
     )
 
 
