@@ -166,15 +166,7 @@ def match(
         groups = [s.value for s in card.who]
         if groups and all(g in INSTITUTION_GROUPS for g in groups):
             continue  # for guarantee funds, schools, incubators: nobody applies as one
-        conditions = (
-            _who(card, profile),
-            _field(card, profile),
-            _region(card, profile),
-            *_hiring(card, profile),
-            _validity(card, validity_of(card.doc_id), today),
-            *_terms(card),
-        )
-        m = Match(card, conditions)
+        m = Match(card, conditions(card, profile, validity_of(card.doc_id), today))
         relevant = any(c.state == MET and c.label == "支持对象" for c in m.conditions) or (
             bool(profile.field) and profile.field in card.fields
         )
@@ -182,6 +174,19 @@ def match(
             out.append(m)
     out.sort(key=lambda m: (-_who_met(m, profile), -m.met, len(m.unknown), m.card.id))
     return out
+
+
+def conditions(card: Card, profile: Profile, validity: Validity, today: date) -> tuple[Condition, ...]:
+    """Each condition of one measure for this person: 支持对象, 领域, 地区, 吸纳就业 (when the measure is tied to
+    hiring), 有效性, and the measure's own 申请条件 — each 满足, 不满足 or 待确认."""
+    return (
+        _who(card, profile),
+        _field(card, profile),
+        _region(card, profile),
+        *_hiring(card, profile),
+        _validity(card, validity, today),
+        *_terms(card),
+    )
 
 
 def _who_met(m: Match, p: Profile) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
 from conftest import CIRCULAR_A, CIRCULAR_B
 
 from evals import cards as cards_eval
@@ -152,6 +153,65 @@ def test_each_condition_is_met_not_met_or_unknown_and_cited() -> None:
     expired = lambda _doc: Validity(EXPIRED, "有效期至2020年底")  # noqa: E731
     assert elig.match([loan], veteran, expired) == []
     assert Validity(IN_FORCE).in_force
+
+
+def _card(text: str, name_part: str, doc: str = "国发〔2030〕1号", region: str = "国家") -> cards.Card:
+    return next(c for c in cards.extract(text, _meta(doc, region), []) if name_part in c.name)
+
+
+IN_FORCE_NOW = Validity()
+# (condition, card, profile, validity, day, expected state): each kind of condition met, not met and unknown.
+STATES = [
+    ("支持对象", "loan", elig.Profile(identities=("退役军人",)), IN_FORCE_NOW, None, elig.MET),
+    ("支持对象", "loan", elig.Profile(identities=("失业人员",)), IN_FORCE_NOW, None, elig.NOT_MET),
+    ("支持对象", "loan", elig.Profile(region="江西省"), IN_FORCE_NOW, None, elig.UNKNOWN),
+    ("领域", "jx", elig.Profile(field="托育"), IN_FORCE_NOW, None, elig.MET),
+    ("领域", "jx", elig.Profile(field="家政"), IN_FORCE_NOW, None, elig.NOT_MET),
+    ("领域", "jx", elig.Profile(identities=("退役军人",)), IN_FORCE_NOW, None, elig.UNKNOWN),
+    ("地区", "jx", elig.Profile(region="江西省"), IN_FORCE_NOW, None, elig.MET),
+    ("地区", "jx", elig.Profile(region="广东省"), IN_FORCE_NOW, None, elig.NOT_MET),
+    ("地区", "jx", elig.Profile(field="托育"), IN_FORCE_NOW, None, elig.UNKNOWN),
+    ("吸纳就业", "hire", elig.Profile(field="家政", hiring=True), IN_FORCE_NOW, None, elig.MET),
+    ("吸纳就业", "hire", elig.Profile(field="家政", hiring=False), IN_FORCE_NOW, None, elig.UNKNOWN),  # never ✓
+    ("吸纳就业", "hire", elig.Profile(field="家政"), IN_FORCE_NOW, None, elig.UNKNOWN),
+    ("有效性", "training", elig.Profile(identities=("失业人员",)), IN_FORCE_NOW, date(2019, 6, 1), elig.MET),
+    ("有效性", "training", elig.Profile(identities=("失业人员",)), IN_FORCE_NOW, date(2026, 1, 1), elig.NOT_MET),
+    (
+        "有效性",
+        "loan",
+        elig.Profile(identities=("退役军人",)),
+        Validity(EXPIRED, "有效期至2020年底"),
+        None,
+        elig.NOT_MET,
+    ),
+    ("申请条件", "loan", elig.Profile(identities=("退役军人",), starting=True), IN_FORCE_NOW, None, elig.UNKNOWN),
+]
+
+
+@pytest.mark.parametrize(("label", "which", "profile", "validity", "day", "state"), STATES)
+def test_each_condition_kind_is_met_not_met_or_unknown_as_the_situation_says(
+    label, which, profile, validity, day, state
+):
+    measures = {
+        "loan": _card(LOAN, "创业担保贷款"),
+        "training": _card(LOAN, "培训补贴"),
+        "jx": _card(CIRCULAR_B, "托育", "赣府发〔2023〕9号", "江西省"),
+        "hire": _card(CIRCULAR_A, "新招用", "国办发〔2024〕1号"),
+    }
+    found = elig.conditions(measures[which], profile, validity, day or date(2026, 1, 1))
+    states = [c.state for c in found if c.label == label]
+    assert states and all(s == state for s in states), [(c.label, c.state, c.detail) for c in found]
+
+
+def test_a_measure_that_partly_expired_is_unknown_not_met_or_failed():
+    text = (
+        "一、支持措施\n（一）稳岗补贴。2019年1月1日至12月31日，对不裁员的企业给予稳岗补贴；"
+        "对新招用失业人员的企业给予社会保险补贴。\n"
+    )
+    (card,) = cards.extract(text, _meta(), [])
+    found = elig.conditions(card, elig.Profile(firm="小微企业"), IN_FORCE_NOW, date(2026, 1, 1))
+    validity = next(c for c in found if c.label == "有效性")
+    assert validity.state in (elig.UNKNOWN, elig.NOT_MET) and "2019年1月1日至12月31日" in validity.detail
 
 
 def test_the_chat_answers_can_i_apply_with_cards_and_asks_for_what_is_unknown(corpus_store: Settings, embedder):
