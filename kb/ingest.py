@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -453,6 +454,16 @@ def _plan(
     return plan
 
 
+CRASH_TEST_STOP = "KB_CRASH_TEST_STOP"  # crash tests only, e.g. "after-vectors:3"; never set in normal use
+
+
+def _crash_test_stop(point: str, n: int) -> None:
+    """For the crash tests: stop this process (SIGSTOP) at a named point of the n-th document written, so that the
+    test kills it exactly there instead of racing it (tests/test_ingest.py)."""
+    if os.environ.get(CRASH_TEST_STOP) == f"{point}:{n}":
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+
 def _repair(store: Store, journal: Path) -> bool:
     """Clear what a killed ingest left behind: vectors, keyword-index entries and texts of versions the manifest
     does not list; listed documents that lost a part are ingested again.
@@ -574,6 +585,7 @@ def _execute(
         store.lexical.remove_doc(doc_id)
         store.lexical.add(chunks)  # first: in server mode the records carry these tokens
         store.add_chunks(chunks, matrix)
+        _crash_test_stop("after-vectors", n)  # the vectors of this document are in, its text and cards not yet
         store.save_text(doc_id, version, parsed.doc.text)
         store.save_cards(doc_id, version, cards_mod.dumps(cards_mod.extract(parsed.doc.text, parsed.meta, chunks)))
         manifest.docs[doc_id] = {

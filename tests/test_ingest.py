@@ -25,7 +25,7 @@ from conftest import CHROME, CLI, CORPUS, CORPUS_META, ROOT, damaged_docx, radic
 from kb.clean import clean
 from kb.config import Settings
 from kb.errors import ConfigError, IngestBusy
-from kb.ingest import ingest, pipeline_signature, shown_path
+from kb.ingest import CRASH_TEST_STOP, ingest, pipeline_signature, shown_path
 from kb.lexical import LexicalIndex
 from kb.load import load
 from kb.service import KnowledgeBase
@@ -630,6 +630,15 @@ def test_the_next_ingest_repairs_an_interrupted_update(settings, source_dir, two
             assert text[md["start"] : md["end"]] == passage
 
 
+def _stopped(pid: int) -> bool:
+    """Whether the process is stopped (SIGSTOP), from /proc."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state in ("T", "t")
+
+
 def _in_flight(journal: Path) -> list[str]:
     try:
         return json.loads(journal.read_text(encoding="utf-8"))
@@ -641,7 +650,7 @@ def _in_flight(journal: Path) -> list[str]:
 def test_an_ingest_killed_with_sigkill_is_repaired_by_the_next_one(
     settings, source_dir, circulars, embedder, read_state, run_cli, killed_at
 ) -> None:
-    """Killed while writing its first, third or fifth of six new documents (the journal names the ones in flight)."""
+    """Killed while writing its first, third or fifth of six new documents (its vectors in, its text not yet)."""
     first = [write(source_dir, f"{k}.txt", circulars[k]) for k in ("a", "b")]
     done = run_cli(source_dir, "--data-dir", settings.data_dir, "-q")
     assert done.returncode == 0, done.stderr
@@ -660,7 +669,14 @@ def test_an_ingest_killed_with_sigkill_is_repaired_by_the_next_one(
             )
         )
     journal = settings.data_dir / "ingest.journal"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    # The ingest stops itself once the vectors of its killed_at-th new document are written (kb.ingest's crash-test
+    # point), and is killed there: no race between this test's polling and the ingest's speed.
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        CRASH_TEST_STOP: f"after-vectors:{killed_at}",
+    }
     proc = subprocess.Popen(
         [sys.executable, str(CLI), str(source_dir), "--data-dir", str(settings.data_dir), "-q"],
         cwd=ROOT,
@@ -669,10 +685,11 @@ def test_an_ingest_killed_with_sigkill_is_repaired_by_the_next_one(
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 180
-    while proc.poll() is None and len(_in_flight(journal)) < killed_at and time.monotonic() < deadline:
-        time.sleep(0.002)
-    if proc.poll() is not None:
-        pytest.fail("the ingest finished before it could be killed")
+    while proc.poll() is None and not _stopped(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if proc.poll() is not None or not _stopped(proc.pid):
+        pytest.fail("the ingest never reached its crash-test point")
+    assert _in_flight(journal)  # the journal names the documents in flight, this one included
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
