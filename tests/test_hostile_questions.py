@@ -419,8 +419,12 @@ def test_a_closest_answer_is_marked_as_such_and_escaped():
 
 
 def test_passage_highlighting_escapes_whatever_the_question_matches():
-    no_markup(render.highlight_passage(f"{EVIL}。对新招用人员给予补贴。", "给予补贴", EVIL))
-    no_markup(render.source_card(1, evil_hit(), EVIL, EVIL))
+    passage = render.highlight_passage(f"{EVIL}。对新招用人员给予补贴。", "给予补贴", EVIL)
+    no_markup(passage)
+    assert "对新招用人员给予补贴" in passage and "&lt;script&gt;" in passage  # the text is there, as text
+    card = render.source_card(1, evil_hit(), EVIL, EVIL)
+    no_markup(card)
+    assert card.startswith('<div class="kb-src">') and "[1]" in card and "&lt;script&gt;" in card
 
 
 def test_a_link_to_a_document_cannot_break_out_of_its_attribute():
@@ -439,8 +443,12 @@ def test_lookup_marks_terms_without_breaking_escapes():
 def test_the_document_view_and_plain_text_are_escaped_or_inert():
     meta = {"title": EVIL, "doc_no": EVIL, "issuer": EVIL, "signed": "2024-01-05", "source": EVIL, "region": EVIL}
     text = f"第一段{EVIL}\n第二段"
-    no_markup(render.document_view(meta, text, 0, 5))
-    no_markup(render.missing_index_page(EVIL))
+    view = render.document_view(meta, text, 0, 5)
+    no_markup(view)
+    assert "第一段" in view and "第二段" in view and "<mark>" in view and "&lt;script&gt;" in view
+    missing = render.missing_index_page(EVIL)
+    no_markup(missing)
+    assert "python ingest.py" in missing and "&lt;script&gt;" in missing
 
 
 # --- bounded work per request (kb/limits.py) --------------------------------------------------------------------
