@@ -29,8 +29,7 @@ from kb.rank import FEATURES, RANKER, RANKER_VERSION, RERANK, Ranker, candidate_
 from kb.service import KnowledgeBase
 
 from .__main__ import ncp_hit, publish, seed_hit
-from .training import compare, fresh, newton_logistic, question_sets
-from .users import history_of
+from .training import compare, fresh, newton_logistic, prepared, question_sets
 
 L2 = 10.0
 USERS_WEIGHT = 3.0
@@ -65,9 +64,7 @@ def collect(kb: KnowledgeBase, questions: list, ncp: bool, with_history: bool = 
     for q in questions:
         if q.kind != "answerable" or not q.expect:
             continue
-        history = history_of(kb, q) if with_history else []
-        query = kb._rewrite(q.question, history)
-        boost = tuple(history[-1].doc_ids) if history and query.rewritten else ()
+        query, boost = prepared(kb, q, with_history)
         hits = retriever.candidates(query, boost=boost).hits[:RERANK]
         if not hits:
             continue

@@ -35,8 +35,7 @@ from kb.service import KnowledgeBase
 
 from .__main__ import publish
 from .score import contains_phrase, norm
-from .training import compare, fresh, newton_logistic, question_sets
-from .users import history_of
+from .training import compare, fresh, newton_logistic, prepared, question_sets
 
 SENTENCE_FEATURES = (
     "token_cov",
@@ -87,19 +86,26 @@ def collect(kb: KnowledgeBase, questions: list, ncp: bool, with_history: bool = 
     for q in questions:
         if q.kind != "answerable" or not q.expect:
             continue
-        history = history_of(kb, q) if with_history else []
-        query = kb._rewrite(q.question, history)
-        boost = tuple(history[-1].doc_ids) if history and query.rewritten else ()
+        query, boost = prepared(kb, q, with_history)
         hits = retriever.retrieve(query, k=10, boost=boost).hits
         rows = sentence_features(query, hits, lexical.tokenizer.tokenize, lexical.idf)
         if not rows:
             continue
         x, y, passage = [], [], []
+        places = {h.chunk.id: n for n, h in enumerate(hits, start=1)}
         for hit, sentence, values in rows:
             stems = {Path(s).stem for s in sources.get(hit.chunk.doc_id, [hit.chunk.meta.source])}
             doc_ok = not ncp or q.doc in stems
             every = _sentences(hit.chunk.text)
-            quote = _expand(every, every.index(sentence)) if sentence in every else sentence
+            index = every.index(sentence) if sentence in every else 0
+            quote = _expand(every, index) if sentence in every else sentence
+            # where the sentence sits: its passage's place, its length, its position in the passage
+            values = {
+                **values,
+                "place": 1.0 / places[hit.chunk.id],
+                "length": min(len(sentence), 200) / 100.0,
+                "position": index / len(every),
+            }
             x.append([values[f] for f in SENTENCE_FEATURES])
             y.append(relevant(quote, q, doc_ok, ncp))
             passage.append(

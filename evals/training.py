@@ -14,10 +14,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from kb.query import Query
 from kb.service import KnowledgeBase
 
 from .__main__ import DATA, HERE, ROOT, Question, build, load_ncp, load_seed
-from .users import load
+from .users import history_of, load
 
 FOLDS = 5
 G = TypeVar("G")
@@ -30,6 +31,14 @@ def load_ncp_train() -> list[Question]:
         json.loads(line) for line in (HERE / "ncp" / "train.jsonl").read_text(encoding="utf-8").splitlines() if line
     ]
     return [Question(r["id"], r["question"], "answerable", [r["answer"]], r["docid"]) for r in rows]
+
+
+def prepared(kb: KnowledgeBase, q, with_history: bool) -> tuple[Query, tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    """A question as the service asks it: rewritten with its earlier turns (asked first when `with_history`), and the
+    documents of the previous answer a follow-up boosts."""
+    history = history_of(kb, q) if with_history else []
+    query = kb._rewrite(q.question, history)
+    return query, tuple(history[-1].doc_ids) if history and query.rewritten else ()
 
 
 def question_sets(folder: str, kind: type[G], collect: Collect, ranker: bool) -> dict[str, list[G]]:

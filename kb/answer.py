@@ -79,8 +79,8 @@ def sentence_features(
     query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf, top: int = 6
 ) -> list[tuple[Hit, str, dict[str, float]]]:
     """(hit, sentence, features) for every sentence of the top hits but headings: how much of the question it
-    covers (IDF-weighted words, policy terms counting; character pairs), how good its passage is and where the
-    sentence sits in it, whether it holds the kind of fact asked for (a number, a date)."""
+    covers (IDF-weighted words, policy terms counting; character pairs), how good its passage is, whether it holds
+    the kind of fact asked for (a number, a date)."""
     q_tokens = set(tokenize(query.text))
     weights = {t: idf(t) for t in q_tokens}
     total = sum(weights.values()) or 1.0
@@ -91,9 +91,8 @@ def sentence_features(
     wants_time = bool(_ASKS_TIME.search(query.text))
     best_fused = hits[0].score if hits else 1.0
     out = []
-    for place, hit in enumerate(hits[:top], start=1):
-        all_sentences = _sentences(hit.chunk.text)
-        for i, sentence in enumerate(all_sentences):
+    for hit in hits[:top]:
+        for i, sentence in enumerate(_sentences(hit.chunk.text)):
             if _is_heading(sentence):
                 continue  # the section label already says it; the answer is in the sentences under it
             s_tokens = set(tokenize(sentence))
@@ -108,9 +107,6 @@ def sentence_features(
                 "no_number": float(wants_number and not has_number),
                 "time": float(wants_time and has_time),
                 "no_time": float(wants_time and not has_time),
-                "place": 1.0 / place,
-                "length": min(len(sentence), 200) / 100.0,
-                "position": i / len(all_sentences),
             }
             out.append((hit, sentence, values))
     return out

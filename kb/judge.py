@@ -21,7 +21,7 @@ from .lexical import LexicalIndex
 from .meta import provinces_in
 from .query import Query
 from .retrieve import Retrieval
-from .words import content_words, policy_terms
+from .words import ASKS_NUMBER, content_words, policy_terms
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,6 @@ FEATURES = (
     "uncovered",
 )
 
-_ASKS_NUMBER = re.compile(r"多少|几[个项条年月天岁%成]|百分之几|比例|利率|税率|费率|标准是|额度|最高|最多|上限|金额")
 _ASKS_TIME = re.compile(r"什么时候|何时|哪天|哪一?年|截止|期限|多久|多长时间|几号|几月")
 _NUMBER = re.compile(
     r"\d+(\.\d+)?\s*(万元|亿元|元|%|％|个|岁|人|倍|个月|日|天|小时|年|家|所|项|张)|[一二三四五六七八九十百千万两半]+(元|个月|年|天|倍|成)"
@@ -80,7 +79,7 @@ def features(
     uncovered = [max(lexical.idf(f) for f in forms[w]) for w in words if not forms[w] & seen]
     best = " ".join(s.text for s in sentences[:3])
     kind_match = 1.0
-    if _ASKS_NUMBER.search(query.text) and not _NUMBER.search(best):
+    if ASKS_NUMBER.search(query.text) and not _NUMBER.search(best):
         kind_match = 0.0
     if _ASKS_TIME.search(query.text) and not _TIME.search(best):
         kind_match = 0.0

@@ -18,10 +18,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .answer import _ASKS_TIME, _bigrams
 from .lexical import LexicalIndex
 from .linear import Linear
 from .types import Hit
-from .words import content_words, forms_of
+from .words import ASKS_NUMBER, content_words, forms_of
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +49,8 @@ FEATURES = (
     "kind_miss",
 )
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-_ASKS_NUMBER = re.compile(r"多少|几[个项条年月天岁%成]|百分之几|比例|利率|税率|费率|标准是|额度|最高|最多|上限|金额")
-_ASKS_TIME = re.compile(r"什么时候|何时|哪天|哪一?年|截止|期限|多久|多长时间|几号|几月|到哪")
 _NUMBER = re.compile(r"\d+(\.\d+)?\s*(万元|亿元|元|%|％|个|岁|人|倍|个月|日|天|小时|年|家|所|项|张)")
 _TIME = re.compile(r"\d{4}年|\d{1,2}月|年底|年前|年末|之日起|\d+日内|个工作日|每年|\d+年内")
-
-
-def _bigrams(text: str) -> set[str]:
-    core = "".join(_CJK.findall(text))
-    return {core[i : i + 2] for i in range(len(core) - 1)}
 
 
 def _ranks(hits: list[Hit], score: str) -> dict[str, int]:
@@ -80,7 +73,7 @@ def candidate_features(
     idf = {w: max(lexical.idf(f) for f in forms[w]) for w in words}
     idf_total = sum(idf.values()) or 1.0
     q_bigrams = _bigrams(" ".join(words))
-    wants = bool(_ASKS_NUMBER.search(question)), bool(_ASKS_TIME.search(question))
+    wants = bool(ASKS_NUMBER.search(question)), bool(_ASKS_TIME.search(question))
     dense_rank, lexical_rank = _ranks(hits, "dense"), _ranks(hits, "lexical")
     dense_scores = [h.dense for h in hits if h.dense is not None]
     top_dense = max(dense_scores, default=0.0)

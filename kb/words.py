@@ -6,8 +6,13 @@ Shared by the ranker (kb/rank.py), which orders passages by how much of the subj
 
 from __future__ import annotations
 
+import re
+
 from .lexical import LexicalIndex
 from .query import expand
+
+# A question that asks for a figure (an amount, a ratio, a rate, a count).
+ASKS_NUMBER = re.compile(r"多少|几[个项条年月天岁%成]|百分之几|比例|利率|税率|费率|标准是|额度|最高|最多|上限|金额")
 
 # Words of the asking, not of the subject: they say nothing about whether the library covers the question.
 ASKING_WORDS = """

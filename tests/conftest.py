@@ -672,3 +672,10 @@ def cli_data(corpus_store: Settings, tmp_path_factory: pytest.TempPathFactory) -
     data = tmp_path_factory.mktemp("cli_store") / "data"
     shutil.copytree(corpus_store.data_dir, data)
     return data
+
+
+# The keys of one citation in the JSON answer (README, the stable contract).
+CITATION_KEYS = {
+    "n", "doc_id", "title", "doc_no", "issuer", "signed", "source", "section", "text", "start", "end", "page", "score",
+    "also",
+}  # fmt: skip

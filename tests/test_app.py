@@ -15,29 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import XSS_DOC, start_app, stop_app
+from conftest import CITATION_KEYS, XSS_DOC, start_app, stop_app
 
 from kb.config import Settings
 from kb.ingest import ingest
 
-CITATION_KEYS = set(
-    [
-        "n",
-        "doc_id",
-        "title",
-        "doc_no",
-        "issuer",
-        "signed",
-        "source",
-        "section",
-        "text",
-        "start",
-        "end",
-        "page",
-        "score",
-        "also",
-    ]
-)
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import CITATION_KEYS
 
 from kb.answer import CLOSEST_HEAD, REFUSAL
 from kb.config import Settings
@@ -16,24 +17,6 @@ from kb.retrieve import Filters
 from kb.service import KnowledgeBase, answer_json
 
 pytestmark = pytest.mark.slow
-CITATION_KEYS = set(
-    [
-        "n",
-        "doc_id",
-        "title",
-        "doc_no",
-        "issuer",
-        "signed",
-        "source",
-        "section",
-        "text",
-        "start",
-        "end",
-        "page",
-        "score",
-        "also",
-    ]
-)
 NOTICE = "发改办高技〔2020〕244号"
 
 
