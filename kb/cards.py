@@ -15,10 +15,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
+from .pipeline import VERSIONS
 from .types import Chunk, DocMeta
 from .validity import WINDOW_RANGE
 
-CARD_RULES = "cards-5"  # bump when the rules change: stored cards are rebuilt by the next ingest
+CARD_RULES = f"cards-{VERSIONS['cards']}"  # bump the version when the rules change: the next ingest rebuilds cards
 
 # Who a measure is for: canonical group → patterns. Person groups can describe an applicant; the rest are firms and
 # institutions (an applicant's firm can be one; institutions are beneficiaries no entrepreneur applies as).

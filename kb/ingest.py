@@ -21,9 +21,8 @@ from . import cards as cards_mod
 from . import clean as clean_mod
 from . import load as load_mod
 from . import meta as meta_mod
+from . import pipeline as pipeline_mod
 from . import split as split_mod
-from . import store as store_mod
-from . import types as types_mod
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import ConfigError, IndexMismatch, IngestBusy, LoadError
@@ -105,12 +104,9 @@ class _Plan:
 
 
 def pipeline_signature(settings: Settings, embedder_name: str) -> str:
-    """Changes when anything that shapes the stored chunks changes: code, chunking, embedder, tokenizer."""
-    digest = hashlib.sha256()
-    for module in (load_mod, clean_mod, meta_mod, split_mod, types_mod, store_mod, cards_mod):
-        digest.update(Path(module.__file__ or "").read_bytes())
-    digest.update(f"{settings.chunk_size}/{settings.chunk_overlap}/{embedder_name}/{Tokenizer().signature}".encode())
-    return digest.hexdigest()[:16]
+    """Changes when anything that shapes the stored chunks changes: a stage version (kb/pipeline.py), chunking,
+    embedder, tokenizer."""
+    return pipeline_mod.signature(settings.chunk_size, settings.chunk_overlap, embedder_name, Tokenizer().signature)
 
 
 def scan(paths: Sequence[Path]) -> Scan:
@@ -289,6 +285,7 @@ def ingest(
                 plan = _plan(files, roots, store.manifest, stale, settings.max_file_mb, refused)
             store.manifest.pipeline = {
                 "signature": signature,
+                "versions": dict(pipeline_mod.VERSIONS),
                 "chunk_size": settings.chunk_size,
                 "chunk_overlap": settings.chunk_overlap,
                 "status_file": store.manifest.pipeline.get("status_file", ""),

@@ -248,6 +248,7 @@ def _units(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
             if e - s <= size:
                 units.append((s, e))
                 continue
+            pieces: list[tuple[int, int]] = []
             sub_start = s
             for part in _SOFT_BREAK.split(sentence):
                 if not part:
@@ -255,16 +256,21 @@ def _units(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
                 ps, pe = sub_start, sub_start + len(part)
                 sub_start = pe
                 while pe - ps > size:
-                    units.append((ps, ps + size))
+                    pieces.append((ps, ps + size))
                     ps += size
-                units.append((ps, pe))
-    return _regroup(units, size)
+                pieces.append((ps, pe))
+            units.extend(_regroup(pieces, size))
+    return units
 
 
-def _regroup(units: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
-    """Comma-cut pieces of one long sentence rejoin up to `size` so that no piece is needlessly tiny."""
+def _regroup(pieces: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    """Comma-cut pieces of one long sentence rejoin up to `size` so that no piece is needlessly tiny.
+
+    Only the pieces of one cut sentence: whole sentences stay units of their own, so that the overlap between
+    neighbouring chunks can repeat them.
+    """
     out: list[tuple[int, int]] = []
-    for s, e in units:
+    for s, e in pieces:
         if out and out[-1][1] == s and (e - out[-1][0]) <= size and (e - s) < size // 4:
             out[-1] = (out[-1][0], e)
         else:

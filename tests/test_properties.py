@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import unicodedata
 
-import pytest
 from conftest import pdf_doc, txt_doc
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -145,11 +144,8 @@ def test_chunks_cover_the_cleaned_text_in_order(text: str, size_overlap: tuple[i
         assert len(shared.replace("\n", "")) <= overlap  # only the overlap repeats
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug (found 2026-11-29): a long line's sentences are regrouped into units of up to the chunk size "
-    "before packing, and the overlap is taken in whole units, so neighbouring chunks of one paragraph share nothing",
-)
+# Found 2026-11-29: a long line's sentences were regrouped into units of up to the chunk size before packing, and
+# the overlap is taken in whole units, so neighbouring chunks of one paragraph shared nothing.
 def test_neighbouring_chunks_of_one_paragraph_share_their_overlap() -> None:
     """A paragraph cut into several chunks should repeat whole sentences at each cut (up to `overlap` characters)."""
     sentences = [f"第{i}句要要要要。" for i in range(9)] + ["第9句要要要要要要要要要。"]
