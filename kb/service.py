@@ -45,6 +45,7 @@ class KnowledgeBase:
         self.retriever = Retriever(settings, embedder, ranker=ranker)
         self.gate = gate or load_gate()
         self._log_lock = threading.Lock()
+        self._documents: tuple[str, list[dict[str, Any]]] | None = None
         self.llm = llm_mod.ChatLLM(settings) if llm_mod.configured(settings) else None
 
     # --- answers ----------------------------------------------------------------------------------------
@@ -365,14 +366,24 @@ class KnowledgeBase:
         return self.retriever.retrieve(rewrite(text), k=k, filters=filters).hits[:k]
 
     def documents(self) -> list[dict[str, Any]]:
-        """The stored documents (see `kb.list_documents`) with their status as of today (`status`, `status_reason`)."""
+        """The stored documents (see `kb.list_documents`) with their status as of today (`status`, `status_reason`),
+        as of the index version now served (read once per version)."""
         from . import list_documents
 
-        rows = list_documents(self.settings)
-        for row in rows:
-            validity = self.retriever.validity_of(row["doc_id"])
-            row["status"], row["status_reason"] = validity.status, validity.reason
-        return rows
+        version = self.version()
+        cached = self._documents
+        if cached is None or cached[0] != version:
+            rows = list_documents(self.settings)
+            for row in rows:
+                validity = self.retriever.validity_of(row["doc_id"])
+                row["status"], row["status_reason"] = validity.status, validity.reason
+            cached = self._documents = (version, rows)
+        return [dict(row) for row in cached[1]]
+
+    def version(self) -> str:
+        """The index version served now, after picking up an ingest that committed since the last call."""
+        self.retriever.refresh()
+        return self.retriever.version
 
     def export(self, answer: Answer) -> dict[str, Any]:
         """The provenance bundle of an answer (kb/export.py), against the index as loaded now."""
