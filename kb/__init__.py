@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from .config import Settings
@@ -10,11 +11,25 @@ from .ingest import Report, ingest
 from .types import Answer, Chunk, DocMeta, Hit, SourceDoc
 
 
-def list_documents(settings: Settings) -> list[dict[str, Any]]:
-    """The stored documents with their metadata, chunk count and ingest time, sorted by 文号/title."""
+def list_documents(settings: Settings, *, status: bool = False) -> list[dict[str, Any]]:
+    """The stored documents with their metadata, chunk count and ingest time, sorted by 文号/title.
+
+    Args:
+        settings: where the index lives.
+        status: also each document's status as of today (`status`: 现行 / 已失效 / 已废止 / 部分修订, and
+            `status_reason`; kb/validity.py), which reads every stored text.
+
+    Raises:
+        StoreError: the index cannot be read.
+    """
     from .store import Manifest, open_blobs
 
     manifest = Manifest.load(open_blobs(settings))
+    validity = {}
+    if status:
+        from .validity import assess_stored
+
+        validity = assess_stored(manifest, date.today())
     rows = []
     for doc_id, doc in manifest.docs.items():
         meta = doc["meta"]
@@ -28,6 +43,8 @@ def list_documents(settings: Settings) -> list[dict[str, Any]]:
                 "ingested_at": doc.get("ingested_at", ""),
             }
         )
+        if status:
+            rows[-1]["status"], rows[-1]["status_reason"] = validity[doc_id].status, validity[doc_id].reason
     return sorted(rows, key=lambda r: (r["region"] != "国家", r["signed"], r["title"]))
 
 

@@ -63,7 +63,12 @@ class Report:
 
 
 class Progress:
-    """Callbacks for a progress display; the default shows nothing."""
+    """Callbacks for a progress display (kb/progress.py); the default shows nothing."""
+
+    def reading(self, total: int) -> None:
+        """`total` new or changed files are about to be read (loaded, cleaned, their metadata found)."""
+
+    def file_read(self, path: str) -> None: ...
 
     def documents(self, total: int) -> None: ...
 
@@ -72,6 +77,9 @@ class Progress:
     def chunks(self, total: int) -> None: ...
 
     def chunks_done(self, n: int) -> None: ...
+
+    def close(self) -> None:
+        """The ingest is over (or failed): release the display."""
 
 
 @dataclass
@@ -264,7 +272,7 @@ def ingest(
         stale = bool(manifest.docs) and manifest.pipeline.get("signature") != pipeline_signature(
             settings, embedder.name
         )
-        plan = _plan(files, roots, manifest, stale, settings.max_file_mb, refused)
+        plan = _plan(files, roots, manifest, stale, settings.max_file_mb, refused, progress)
         _fill_report(report, plan)
         report.seconds = time.perf_counter() - started
         return report
@@ -277,12 +285,12 @@ def ingest(
         if rebuild:
             store.reset()
         stale = bool(store.manifest.docs) and store.manifest.pipeline.get("signature") != signature
-        plan = _plan(files, roots, store.manifest, stale, settings.max_file_mb, refused)
+        plan = _plan(files, roots, store.manifest, stale, settings.max_file_mb, refused, progress)
         if plan.has_work or journal.exists() or stale:
             _ = store.collection  # opening it checks which embedder built it
             repaired = _repair(store, journal)
             if repaired:
-                plan = _plan(files, roots, store.manifest, stale, settings.max_file_mb, refused)
+                plan = _plan(files, roots, store.manifest, stale, settings.max_file_mb, refused, progress)
             store.manifest.pipeline = {
                 "signature": signature,
                 "versions": dict(pipeline_mod.VERSIONS),
@@ -380,6 +388,7 @@ def _plan(
     stale: bool,
     max_mb: float,
     refused: dict[str, tuple[str, str]],
+    progress: Progress | None = None,
 ) -> _Plan:
     """Decide per document: unchanged, (re)embed, duplicate, failed or removed. Loads only changed files.
 
@@ -419,16 +428,21 @@ def _plan(
             claims[prev["doc_id"]] = shown
         else:
             to_parse.append((key, path))
+    progress = progress or Progress()
+    progress.reading(len(to_parse))
     for key, path in to_parse:
         prev = stored_files.get(key)
         if prev and prev["sha256"] == plan.sha[key] and prev["doc_id"] in claims and not stale:
             plan.duplicates[key] = (prev["doc_id"], shown_of[key], claims[prev["doc_id"]])
+            progress.file_read(shown_of[key])
             continue
         try:
             doc, meta = _parse(path, source_of[key])
         except LoadError as exc:
             plan.failed[key] = (shown_of[key], exc.reason)
             continue
+        finally:
+            progress.file_read(shown_of[key])
         fingerprint = meta_mod.text_fingerprint(doc.text)
         same_text = fingerprints.get(fingerprint)
         holder = meta.doc_id if meta.doc_id in claims else same_text if same_text in claims else None

@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 from . import cards as cards_mod
-from .blobs import Blobs
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import IndexMissing
@@ -21,7 +20,7 @@ from .query import Query, expand, is_foreign, lexical_query
 from .rank import RERANK, Ranker, load_ranker
 from .store import MANIFEST, Manifest, Store, index_location
 from .types import Chunk, Hit
-from .validity import AMENDED, IN_FORCE, STATUS_FILE, Validity, assess, parse_overrides
+from .validity import AMENDED, IN_FORCE, Validity, assess_stored
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +122,7 @@ class Retriever:
                 len(incomplete),
             )
         store.lexical.search("预热", k=1)  # build the BM25 postings once, at start-up
-        validity, cards = self._assess(store, blobs), self._cards(store)
+        validity, cards = self._assess(store), self._cards(store)
         # One generation, swapped in a single step (the texts cache is keyed by version, so it needs no swap).
         self.store, self.validity, self.cards = store, validity, cards
         self._version, self._blobs, self._checked = version, blobs, time.monotonic()
@@ -148,12 +147,9 @@ class Retriever:
                     self._open()
 
     @staticmethod
-    def _assess(store: Store, blobs: Blobs) -> dict[str, Validity]:
+    def _assess(store: Store) -> dict[str, Validity]:
         """Each document's status as of today (recomputed at start-up and whenever the index changes)."""
-        overrides_text = blobs.read(STATUS_FILE)
-        overrides = parse_overrides(overrides_text, blobs.where(STATUS_FILE)) if overrides_text else {}
-        docs = {doc_id: (d["meta"], store.doc_text(doc_id) or "") for doc_id, d in store.manifest.docs.items()}
-        return assess(docs, overrides, date.today())
+        return assess_stored(store.manifest, date.today())
 
     @staticmethod
     def _cards(store: Store) -> list[cards_mod.Card]:

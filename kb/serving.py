@@ -78,17 +78,26 @@ class _Relay(Progress):
             self.gone = True
             log.info("the ingest's caller went away; the ingest goes on")
 
+    def reading(self, total: int) -> None:
+        self._send(event="reading", value=total)
+
+    def file_read(self, path: str) -> None:
+        self._send(event="file_read", value=path)
+
     def documents(self, total: int) -> None:
-        self._send(event="documents", total=total)
+        self._send(event="documents", value=total)
 
     def document_done(self, path: str) -> None:
-        self._send(event="document_done", path=path)
+        self._send(event="document_done", value=path)
 
     def chunks(self, total: int) -> None:
-        self._send(event="chunks", total=total)
+        self._send(event="chunks", value=total)
 
     def chunks_done(self, n: int) -> None:
-        self._send(event="chunks_done", n=n)
+        self._send(event="chunks_done", value=n)
+
+
+PROGRESS_EVENTS = ("reading", "file_read", "documents", "document_done", "chunks", "chunks_done")
 
 
 @dataclass
@@ -228,14 +237,8 @@ def hand_off(socket_path: Path, paths: Sequence[Path], *, rebuild: bool, progres
                     log.info(
                         "the running web app takes this ingest%s", " after the one it is running" * event["waiting"]
                     )
-                elif kind == "documents":
-                    progress.documents(event["total"])
-                elif kind == "document_done":
-                    progress.document_done(event["path"])
-                elif kind == "chunks":
-                    progress.chunks(event["total"])
-                elif kind == "chunks_done":
-                    progress.chunks_done(event["n"])
+                elif kind in PROGRESS_EVENTS:
+                    getattr(progress, kind)(event["value"])
                 elif kind == "report":
                     return report_from(event["report"])
                 elif kind == "error":

@@ -17,8 +17,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from .meta import doc_numbers_in
+
+if TYPE_CHECKING:
+    from .store import Manifest
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +183,20 @@ def assess(
         if override is not None:
             result[doc_id] = override
     return result
+
+
+def assess_stored(manifest: Manifest, today: date) -> dict[str, Validity]:
+    """doc_id → Validity for every document the manifest lists, from the stored cleaned texts and the copy of
+    `status.yaml` that ingest keeps beside the index (no embedder, no vector store)."""
+    from .store import Store
+
+    blobs = manifest.blobs
+    overrides_text = blobs.read(STATUS_FILE)
+    overrides = parse_overrides(overrides_text, blobs.where(STATUS_FILE)) if overrides_text else {}
+    docs = {
+        doc_id: (d["meta"], blobs.read(Store.text_name(doc_id, d["hash"])) or "") for doc_id, d in manifest.docs.items()
+    }
+    return assess(docs, overrides, today)
 
 
 def passed_windows(text: str, today: date) -> list[str]:

@@ -1,4 +1,4 @@
-"""ingest.py, end to end in a subprocess: summaries, exit codes, --dry-run, --rebuild, --list [--json]."""
+"""ingest.py, end to end in a subprocess: summaries, progress lines, exit codes, --dry-run, --rebuild, --list."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from kb.blobs import LocalBlobs
 from kb.ingest import ingest, shown_path
 from kb.store import Manifest, open_blobs
 
-LIST_KEYS = ["doc_id", "title", "doc_no", "issuer", "signed", "published", "region", "chunks", "source"]
+LIST_KEYS = ["doc_id", "title", "doc_no", "issuer", "signed", "published", "region", "chunks", "source", "status"]
+LIST_KEYS += ["status_reason"]
 
 
 def section(stdout: str, label: str) -> tuple[int, list[str]]:
@@ -57,6 +58,7 @@ def test_a_maintainers_session(tmp_path: Path, bad_inputs, run_cli) -> None:
         assert phrase in reasons[shown_path(src / name)], name
     assert section(out, "skipped (unsupported type)") == (1, [shown_path(src / "table.xlsx")])
     assert re.search(r"chunks \w+: \d+", out)
+    assert "ingested" not in first.stderr  # -q: no progress lines either
 
     # 2. Fix the folder: drop the bad files, edit a, delete b, add a second copy of c. A dry run first.
     for name in bad_inputs:
@@ -108,6 +110,8 @@ def test_a_maintainers_session(tmp_path: Path, bad_inputs, run_cli) -> None:
         "region": "国家",
         "chunks": len(manifest.docs["国发〔2024〕7号"]["chunk_ids"]),
         "source": f"src/{c.name}",  # relative to the folder ingested (outside the working directory): no server path
+        "status": "现行",
+        "status_reason": "",
     }
 
     # 4. --rebuild starts over, and KB_DATA_DIR alone finds the data dir.
@@ -171,3 +175,85 @@ def test_the_default_path_is_the_corpus(kb_data_dir: Path, run_cli) -> None:
     assert result.returncode == 0, result.stderr
     assert section(result.stdout, "would be added") == (7, sorted(f"corpus/{name}" for name in CORPUS_META))
     assert not (kb_data_dir / "manifest.json").exists()
+
+
+def test_piped_output_has_progress_lines_and_a_summary_naming_the_failed_file(tmp_path: Path, run_cli) -> None:
+    # stderr is a pipe here (as under cron, `| tee` or a CI log): plain lines instead of tqdm bars.
+    src, data = tmp_path / "src", tmp_path / "data"
+    src.mkdir()
+    for name, text in (("a.txt", CIRCULAR_A), ("b.md", CIRCULAR_B), ("c.txt", CIRCULAR_C)):
+        (src / name).write_text(text, encoding="utf-8")
+    (src / "empty.txt").write_bytes(b"")
+    result = run_cli(src, "--data-dir", data)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert "reading 4 new or changed file(s)" in lines
+    assert "embedding 3 document(s)" in lines
+    assert re.search(r"^read 4/4 files, \d+ s$", result.stderr, re.M), result.stderr
+    ingested = re.findall(r"^ingested (\d+)/3 documents, (\d+) chunks, \d+ s$", result.stderr, re.M)
+    assert ingested and ingested[-1][0] == "3", result.stderr
+    assert "\r" not in result.stderr and "it/s" not in result.stderr  # no bar redrawn into the log
+    out = result.stdout
+    assert out.startswith("Ingest finished.\n")
+    assert section(out, "added") == (3, [shown_path(src / n) for n in ("a.txt", "b.md", "c.txt")])
+    assert section(out, "unchanged") == (0, []) and section(out, "duplicate") == (0, [])
+    count, failed = section(out, "failed")
+    assert count == 1 and failed[0].startswith(f"{shown_path(src / 'empty.txt')}: ") and "empty" in failed[0]
+    written = re.search(r"^  chunks written: (\d+) \(\d+ newly embedded\) in [\d.]+ s$", out, re.M)
+    assert written and written[1] == ingested[-1][1]  # the last progress line and the summary agree
+
+    again = run_cli(src, "--data-dir", data)  # nothing to embed: no embedding lines, a summary all the same
+    assert "embedding" not in again.stderr and "ingested" not in again.stderr
+    assert section(again.stdout, "unchanged") == (3, [])
+    plan = run_cli(src, "--data-dir", data, "--dry-run")
+    assert re.search(r"^  checked in [\d.]+ s$", plan.stdout, re.M)
+
+
+EXPIRED_DOC = """北京市人民政府办公厅关于支持中小微企业的若干措施
+京政办发〔2020〕7号
+一、减免房租
+对承租市属国有企业房产的中小微企业，免收2月份房租。
+本措施自印发之日起实施，有效期至2020年底。
+北京市人民政府办公厅
+2020年2月6日
+"""
+AMENDER = """国务院关于调整银发经济有关措施的通知
+国发〔2025〕2号
+一、调整事项
+将《国务院关于加快发展银发经济的意见》（国发〔2024〕7号）第二条修改为“强化要素保障和用地支持”。
+国务院
+2025年1月10日
+"""
+
+
+def test_the_list_shows_each_documents_status(settings, source_dir, embedder, run_cli) -> None:
+    for name, text in (("a.txt", CIRCULAR_A), ("b.txt", CIRCULAR_B), ("c.txt", CIRCULAR_C)):
+        (source_dir / name).write_text(text, encoding="utf-8")
+    (source_dir / "expired.txt").write_text(EXPIRED_DOC, encoding="utf-8")
+    (source_dir / "amender.txt").write_text(AMENDER, encoding="utf-8")
+    (source_dir / "status.yaml").write_text(
+        "国办发〔2024〕1号: {status: 已废止, note: 见2025年新通知}\n", encoding="utf-8"
+    )
+    assert ingest([source_dir], settings, embedder=embedder).ok
+    expected = {
+        "国办发〔2024〕1号": "已废止",  # by the maintainers' status.yaml
+        "京政办发〔2020〕7号": "已失效",  # by its own validity clause
+        "国发〔2024〕7号": "部分修订",  # by another document
+        "赣府发〔2023〕9号": "现行",
+        "国发〔2025〕2号": "现行",
+    }
+
+    text = run_cli("--list", "--data-dir", settings.data_dir)
+    assert text.returncode == 0, text.stderr
+    firsts = dict(line.split("\t")[:2] for line in text.stdout.splitlines() if "\t" in line)
+    assert firsts == expected
+    assert "国办发〔2024〕1号\t已废止\t国务院办公厅关于做好家政服务提质扩容工作的通知\n" in text.stdout
+    assert "    已废止：维护者标注：见2025年新通知\n" in text.stdout  # why, under the document
+    assert "    已失效：有效期至2020年底（2020-12-31已过）\n" in text.stdout
+    assert text.stdout.endswith("5 document(s)\n")
+
+    as_json = run_cli("--list", "--json", "--data-dir", settings.data_dir)
+    rows = {row["doc_id"]: row for row in json.loads(as_json.stdout)}
+    assert {doc_id: row["status"] for doc_id, row in rows.items()} == expected
+    assert "《国务院关于调整银发经济有关措施的通知》" in rows["国发〔2024〕7号"]["status_reason"]
+    assert rows["赣府发〔2023〕9号"]["status_reason"] == ""
