@@ -173,12 +173,15 @@ def find_gaps(data_dirs: list[Path], examples: int = 3) -> GapReport:
                 continue
             signals.append((row["question"], "refused", str(row.get("time", ""))))
         rows = _read_jsonl(data_dir / "feedback.jsonl", unreadable)
-        # The web chat writes a comment as a line of its own, with the question and answer of the rating it follows.
+        # The web chat writes a comment as a line of its own, naming the rating it goes with (`rated`); older lines
+        # do not, and go with a 👎 of the same question and answer.
         disliked = {(r["question"], str(r.get("answer", ""))) for r in rows if r.get("rating") == "down"}
         for row in rows:
             if row.get("rating") == "down":
                 signals.append((row["question"], "disliked", str(row.get("time", ""))))
-            elif row.get("rating") == "comment" and (row["question"], str(row.get("answer", ""))) in disliked:
+            elif row.get("rating") == "comment" and (
+                row["rated"] == "down" if "rated" in row else (row["question"], str(row.get("answer", ""))) in disliked
+            ):
                 text = str(row.get("comment", "")).strip()
                 if text:
                     comments.append((row["question"], text, str(row.get("time", ""))))

@@ -262,6 +262,16 @@ def test_dislike_is_written_to_the_feedback_log(page, app_data):
     assert down, entries
     assert down[-1]["question"] == "个人自主创业最多能申请多少创业担保贷款？"
     assert down[-1]["chunk_ids"] and down[-1]["answer"] and down[-1]["time"]
+    # The comment that follows says which rating it goes with (python ingest.py --gaps lists those of a 👎).
+    page.get_by_placeholder("对上一条回答的意见（可选）").fill("没说利息怎么算")
+    page.get_by_role("button", name="提交意见").click()
+    deadline = time.monotonic() + 15
+    comments: list[dict] = []
+    while time.monotonic() < deadline and not comments:
+        lines = log.read_text(encoding="utf-8").splitlines()
+        comments = [e for e in map(json.loads, filter(None, lines)) if e["rating"] == "comment"]
+        time.sleep(0.3)
+    assert comments and comments[-1]["comment"] == "没说利息怎么算" and comments[-1]["rated"] == "down", comments
 
 
 def test_document_text_and_user_input_are_shown_as_text(page):

@@ -123,6 +123,8 @@ def test_the_cli_merges_follow_ups_and_shows_the_comments_left_with_a_thumbs_dow
             feedback("家政补贴有哪些？", "up"),
             comment("家政补贴有哪些？", "很清楚，谢谢"),  # left with a 👍: not a gap
             comment("退税多久到账？", "答非所问"),  # no 👎 on this answer in the log: not shown
+            feedback("托育机构怎么备案？", "down"),  # one person's 👎 …
+            {**comment("托育机构怎么备案？", "写得很全"), "rated": "up"},  # … another's comment on their 👍: not shown
         ],
     )
     text = run_cli("--gaps", "--data-dir", data)
@@ -132,13 +134,14 @@ def test_the_cli_merges_follow_ups_and_shows_the_comments_left_with_a_thumbs_dow
     assert block(text.stdout, "托育") == [
         "         · 那托育呢？",
         "         · 托育补贴怎么申请？",
+        "         · 托育机构怎么备案？",
         "         👎 「只说了江西的，没有我们省的」 ← 托育补贴怎么申请？",
     ]
-    assert "很清楚" not in text.stdout and "答非所问" not in text.stdout
+    assert "很清楚" not in text.stdout and "答非所问" not in text.stdout and "写得很全" not in text.stdout
 
     as_json = run_cli("--gaps", "--json", "--data-dir", data)
     gaps = {g["topic"]: g for g in json.loads(as_json.stdout)["gaps"]}
-    assert gaps["托育"]["count"] == 2 and gaps["托育"]["refused"] == 1 and gaps["托育"]["disliked"] == 1
+    assert gaps["托育"]["count"] == 3 and gaps["托育"]["refused"] == 1 and gaps["托育"]["disliked"] == 2
     assert gaps["托育"]["comments"] == [
         {"question": "托育补贴怎么申请？", "comment": "只说了江西的，没有我们省的", "time": "2026-11-28T11:01:00+00:00"}
     ]

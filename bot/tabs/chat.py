@@ -139,7 +139,7 @@ class Chat:
             return None
         feedback.record(self.feedback_path, rating, entry["question"], entry["answer"], entry["chunk_ids"])
         gr.Info("感谢反馈！")
-        return entry
+        return {**entry, "rating": rating}  # the comment that follows goes with this rating
 
     def send_comment(self, text: str, entry: dict | None) -> str:
         text = limits.cut(text, limits.MAX_COMMENT_CHARS)[0]
@@ -149,6 +149,7 @@ class Chat:
             gr.Warning("请先对一条回答点 👍 或 👎，再填写意见。")
             return text
         path = self.feedback_path
-        feedback.record(path, "comment", entry["question"], entry["answer"], entry["chunk_ids"], text.strip())
+        rated = str(entry.get("rating", ""))
+        feedback.record(path, "comment", entry["question"], entry["answer"], entry["chunk_ids"], text.strip(), rated)
         gr.Info("意见已记录，谢谢！")
         return ""
