@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .clean import is_signature_line
 from .query import Query, expand, is_foreign, normalise_question
 from .split import SECTION_SEP
 from .types import Hit
@@ -68,7 +69,9 @@ _AMOUNT = re.compile(r"\d+(\.\d+)?\s*(万元|亿元|元|%|％|个|年|岁|人|�
 
 
 def _is_heading(sentence: str) -> bool:
-    return bool(_HEADING.match(sentence)) and len(sentence) <= 32 and sentence.count("，") == 0
+    """A bare heading (一、总体要求); not one that carries its text (四、劳动节：5月1日放假。)."""
+    core = sentence.rstrip("。；：:")
+    return bool(_HEADING.match(sentence)) and len(sentence) <= 32 and "，" not in core and not re.search("[：:]", core)
 
 
 _ASKS_TIME = re.compile(r"什么时候|何时|哪天|哪一?年|截止|期限|多久|多长时间|几号|几月|到哪")
@@ -93,8 +96,8 @@ def sentence_features(
     out = []
     for hit in hits[:top]:
         for i, sentence in enumerate(_sentences(hit.chunk.text)):
-            if _is_heading(sentence):
-                continue  # the section label already says it; the answer is in the sentences under it
+            if _is_heading(sentence) or is_signature_line(sentence):
+                continue  # the section label already says it, or it signs the circular off: nothing to quote
             s_tokens = set(tokenize(sentence))
             has_number, has_time = bool(_AMOUNT.search(sentence)), bool(_TIME.search(sentence))
             values = {
@@ -177,8 +180,9 @@ def _source_phrase(hit: Hit) -> str:
 def _expand(sentences: list[str], index: int) -> str:
     """A very short sentence says little alone: take the next one with it."""
     text = sentences[index]
-    if len(text) < 16 and index + 1 < len(sentences) and not _is_heading(sentences[index + 1]):
-        text = text.rstrip("。；") + "，" + sentences[index + 1]
+    following = sentences[index + 1] if index + 1 < len(sentences) else ""
+    if len(text) < 16 and following and not (_is_heading(following) or is_signature_line(following)):
+        text = text.rstrip("。；") + "，" + following
     return text
 
 

@@ -280,3 +280,31 @@ _STANDALONE = re.compile(
     r"|[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号"
     r"|\d{4}年\d{1,2}月\d{1,2}日|\d{4}-\d{1,2}-\d{1,2})$"
 )
+
+
+# The signature block that ends a circular: its issuers (南昌市人力资源和社会保障局南昌市财政局), its date, a
+# decree's signatory (总理李克强), the publication note (（此件公开发布）) and the colophon's 「…2020年3月1日印发」.
+# These lines stay in the text, where kb/meta.py reads the issuer and the date from them; they are not content to quote.
+_SIGNATURE_LINE = re.compile(
+    r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
+    r"|(国务院)?(总理|副总理|主席|省长|市长|部长|主任|局长|厅长)\s*[\u4e00-\u9fff·]{2,5}"
+    r"|[（(](此件|本件|此页)[^（）()]{0,12}[）)]|[（(]本文有删减[）)]"
+    r"|.{0,40}\d{4}年\d{1,2}月\d{1,2}日印发"
+)
+_ORG_SUFFIX = re.compile(
+    r"(办公厅|办公室|委员会|人民政府|政府|总局|总署|国务院|部|委|厅|局|署|银行|中心|小组|党组|工会|联合会|协会)$"
+)
+
+
+def is_signature_line(text: str) -> bool:
+    """A line (or a sentence standing alone) of a circular's signature block: issuer names, the date, the
+    publication note."""
+    text = text.strip()
+    if _SIGNATURE_LINE.fullmatch(text):
+        return True
+    return (  # agencies' names only, one after another
+        len(text) <= 40
+        and re.fullmatch(r"[\u4e00-\u9fff（）、 ]+", text) is not None
+        and _ORG_SUFFIX.search(text) is not None
+        and not _HEADING_START.match(text)
+    )

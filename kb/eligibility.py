@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .cards import FIRM_GROUPS, INSTITUTION_GROUPS, PERSON_GROUPS, SECTORS, Card, Span
-from .meta import PROVINCES, short_name
+from .region import PROVINCES, short_name, within
 from .validity import Validity, passed_windows
 
 MET, NOT_MET, UNKNOWN = "满足", "不满足", "待确认"
@@ -235,8 +235,10 @@ def _region(card: Card, p: Profile) -> Condition:
         return Condition("地区", MET, "全国适用（各地另有实施细则的，以当地规定为准）")
     if not p.region:
         return Condition("地区", UNKNOWN, f"限{card.region}")
-    if p.region == card.region:
+    if card.region == p.region:
         return Condition("地区", MET, f"限{card.region}")
+    if within(card.region, p.region):  # a measure of 江西省南昌市, for someone who only said 江西省
+        return Condition("地区", UNKNOWN, f"限{card.region}")
     return Condition("地区", NOT_MET, f"限{card.region}")
 
 

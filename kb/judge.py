@@ -18,8 +18,8 @@ from typing import Any
 
 from .answer import Evidence, ScoredSentence
 from .lexical import LexicalIndex
-from .meta import provinces_in
 from .query import Query
+from .region import province_of, provinces_in
 from .retrieve import Retrieval
 from .words import ASKS_NUMBER, content_words, policy_terms
 
@@ -86,7 +86,7 @@ def features(
     title = set(lexical.tokenizer.tokenize(hits[0].chunk.meta.title)) if hits else set()
     title_coverage = sum(1 for w in words if forms[w] & title) / len(words) if words else 0.0
     named = provinces_in(query.text)
-    covered = {h.chunk.meta.region for h in hits}
+    covered = {province_of(h.chunk.meta.region) for h in hits}  # a city's circular covers its province
     other_place = 1.0 if named and not named & covered else 0.0
     return {
         "dense": evidence.dense_top,

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from . import fields as fields_mod
 from .errors import LoadError
 from .types import Page, SourceDoc
 
@@ -142,10 +143,11 @@ def _load_html(path: Path, data: bytes) -> SourceDoc:
     title = title_tag.get("content") if title_tag else None
     if not title and soup.title and soup.title.string:
         title = soup.title.string
-    for tag in soup(_DROP_TAGS):
-        tag.decompose()
     for br in soup.find_all("br"):
         br.replace_with("\n")
+    page_fields = _metadata_table(soup)  # before page furniture goes: some sites put the table in a <header>
+    for tag in soup(_DROP_TAGS):
+        tag.decompose()
     for tag in soup.find_all(["td", "th"]):
         tag.append(" ")
     for tag in soup.find_all(_BLOCK_TAGS):
@@ -159,7 +161,67 @@ def _load_html(path: Path, data: bytes) -> SourceDoc:
         content_hash=_sha256(data),
         format="html",
         title_hint=(title or "").strip() or None,
+        fields=tuple(page_fields.items()),
     )
+
+
+# Elements whose text is one cell of a page, unless they hold such elements themselves; text between them is a cell
+# of its own. Table cells and definitions count even when empty: an empty 发文字号 cell is the value "".
+_CELL_TAGS = ("td", "th", "dt", "dd", "li", "p", "div", "section", "caption", "h1", "h2", "h3", "h4", "h5", "h6")
+_SLOT_TAGS = ("td", "th", "dd")
+_NO_TEXT_TAGS = ("script", "style", "noscript", "template", "svg", "select", "button", "iframe")
+_MAX_TABLE_CELL = 200  # a metadata table's cells are short: a longer cell in its span is the page's own text
+
+
+def _metadata_table(soup) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The fields of the policy library's metadata table (kb/fields.py), removed from the page: they are not its
+    text. {} when the page has no such table."""
+    from bs4 import NavigableString
+
+    cells: list[tuple[str, list]] = []  # (text, the nodes it came from)
+    loose: list = []
+
+    def flush() -> None:
+        text = "".join(str(node) for node in loose)
+        if text.strip():
+            cells.append((text, list(loose)))
+        loose.clear()
+
+    holders: set[int] = set()  # ids of the elements with a cell inside: found bottom-up, not by a search per element
+    for cell in soup.find_all(_CELL_TAGS):
+        parent = cell.parent
+        while parent is not None and id(parent) not in holders:
+            holders.add(id(parent))
+            parent = parent.parent
+    stack: list = [(soup, False)]  # a stack, not recursion: pages can nest deeper than Python's recursion limit
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            flush()
+        elif isinstance(node, NavigableString):
+            if type(node) is NavigableString:  # not a comment, doctype or CDATA
+                loose.append(node)
+        elif node.name not in _NO_TEXT_TAGS:
+            if node.name in _CELL_TAGS:
+                flush()
+                if id(node) not in holders:
+                    text = node.get_text()
+                    if text.strip() or node.name in _SLOT_TAGS:
+                        cells.append((text, [node]))
+                    continue
+                stack.append((node, True))
+            stack.extend((child, False) for child in reversed(list(node.children)))
+    flush()
+    texts = [text for text, _nodes in cells]
+    span = fields_mod.table_span(texts)
+    if span is None:
+        return {}
+    found = fields_mod.read_cells(texts)
+    for text, nodes in cells[span[0] : span[1] + 1]:
+        if len(text.strip()) <= _MAX_TABLE_CELL:
+            for node in nodes:
+                node.extract()
+    return found
 
 
 def _main_block(soup):  # type: ignore[no-untyped-def]
@@ -232,6 +294,7 @@ def _load_docx(path: Path, data: bytes) -> SourceDoc:
     except (zipfile.BadZipFile, KeyError, ValueError, LxmlError) as exc:
         raise LoadError(str(path), f"corrupt or not a .docx file ({type(exc).__name__})") from exc
     lines: list[str] = []
+    table_cells: list[str] = []  # every table's cells in reading order, for a metadata table among them
     for child in document.element.body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
@@ -244,6 +307,7 @@ def _load_docx(path: Path, data: bytes) -> SourceDoc:
                     if value and (not cells or cells[-1] != value):  # merged cells repeat their text
                         cells.append(value)
                 lines.append(" ".join(cells))
+                table_cells += cells
     title = (document.core_properties.title or "").strip()
     return SourceDoc(
         path=str(path),
@@ -251,6 +315,7 @@ def _load_docx(path: Path, data: bytes) -> SourceDoc:
         content_hash=_sha256(data),
         format="docx",
         title_hint=None if not title or _RUBBISH_TITLES.match(title) else title,
+        fields=tuple(fields_mod.read_cells(table_cells).items()),
     )
 
 

@@ -15,12 +15,12 @@ from types import MappingProxyType
 # Order matters: each stage reads the output of the ones before it.
 VERSIONS = MappingProxyType(
     {
-        "load": 1,  # kb/load.py: file → SourceDoc (text, pages, title hint)
+        "load": 2,  # kb/load.py: file → SourceDoc (text, pages, title hint; 2: a page's metadata table as fields)
         "clean": 1,  # kb/clean.py: web-page and PDF noise removed, lines joined, punctuation normalised
-        "meta": 1,  # kb/meta.py: title, 文号, issuer, dates, region, doc_id
-        "split": 2,  # kb/split.py: sections and chunks (2: whole sentences stay units, so chunks overlap)
+        "meta": 2,  # kb/meta.py: title, 文号, issuer, dates, region, doc_id (2: the table first, 国令, cities, topic)
+        "split": 3,  # kb/split.py: sections and chunks (2: chunks overlap; 3: short documents keep their sections)
         "cards": 5,  # kb/cards.py: support-measure cards (stored as CARD_RULES "cards-N")
-        "store": 1,  # kb/store.py and kb/types.py: the record layout of a stored chunk
+        "store": 2,  # kb/store.py and kb/types.py: the record layout of a stored chunk (2: topic)
     }
 )
 

@@ -18,6 +18,7 @@ from .embed import Embedder, make_embedder
 from .errors import IndexMissing
 from .query import Query, expand, is_foreign, lexical_query
 from .rank import RERANK, Ranker, load_ranker
+from .region import within
 from .store import MANIFEST, Manifest, Store, index_location
 from .types import Chunk, Hit
 from .validity import AMENDED, IN_FORCE, Validity, assess_stored
@@ -49,7 +50,7 @@ class Filters:
         return (
             (not self.doc_ids or meta["doc_id"] in self.doc_ids)
             and (not self.issuer or self.issuer in meta.get("issuer", ""))
-            and (not self.region or meta.get("region", "") == self.region)
+            and (not self.region or within(meta.get("region", ""), self.region))  # 江西省 holds 江西省南昌市
             and (not self.date_from or (signed and signed >= self.date_from))
             and (not self.date_to or (signed and signed <= self.date_to))
             and (not self.current_only or meta.get("status", IN_FORCE) in (IN_FORCE, AMENDED))

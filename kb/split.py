@@ -22,6 +22,10 @@ _MARKERS: tuple[tuple[int, re.Pattern[str]], ...] = (
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
 _SOFT_BREAK = re.compile(r"(?<=[，、：,:])")
 HEADING_MAX = 30
+# A document of at most this many chunks' worth of text is short: all its sections are small, and merged they would
+# leave it no sections at all. (A long document's few small sections still share chunks, as the ranker and the
+# answer gate were fitted on.)
+SHORT_DOC = 5
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ def split(doc: SourceDoc, meta: DocMeta, size: int = 300, overlap: int = 60) -> 
     sections = _split_head(_sections(lines, headings), lines, text)
     heading_spans = {lines[i] for i, h in headings.items() if h.bare}
     pieces: list[tuple[int, int, str]] = []
-    sections = _merge_small(_merge_headings(sections, lines, heading_spans), size)
+    sections = _merge_small(_merge_headings(sections, lines, heading_spans), size, short=len(text) <= SHORT_DOC * size)
     for start, end, path in sections:
         pieces.extend((s, e, path) for s, e in _pack(text, start, end, size, overlap))
     return [
@@ -108,7 +112,9 @@ def _headings(lines: list[str]) -> list[_Heading]:
             m = pattern.match(line)
             if m:
                 title = _heading_title(line)
-                bare = line.rstrip("。；;：: ") == title and (level != 3 or len(title) <= 8)  # 第一条 carries its text
+                core = line.rstrip("。；;：: ")
+                # 第一条 carries its text, and so does 「三、清明节：4月5日放假」
+                bare = core == title and (level != 3 or len(title) <= 8) and not re.search(r"[：:]", core)
                 candidates.append(_Heading(i, level, _number(m["n"]), title, bare))
                 break
     accepted: list[_Heading] = []
@@ -212,10 +218,19 @@ def _common_path(a: str, b: str) -> str:
     return SECTION_SEP.join(shared)
 
 
-def _merge_small(sections: list[tuple[int, int, str]], size: int) -> list[tuple[int, int, str]]:
+def _main(path: str) -> bool:
+    """A path under a main heading (第X章, 一、, （一）, 第X条): a short document's sections, which merging must not
+    lose; items (1. 2.) with no heading above them may share a chunk unnamed."""
+    top = path.split(SECTION_SEP, 1)[0]
+    return any(pattern.match(top) for level, pattern in _MARKERS if level <= 3)
+
+
+def _merge_small(sections: list[tuple[int, int, str]], size: int, short: bool) -> list[tuple[int, int, str]]:
     """Short neighbouring sections (a few lines each) share a chunk; the chunk keeps the path they have in common.
 
-    The document head stays on its own, and a section is never merged into one that is already half full.
+    The document head stays on its own, a section is never merged into one that is already half full, and in a
+    `short` document sections of different main headings stay apart (merged, 一、 and 二、 would leave their chunk no
+    section at all).
     """
     merged: list[tuple[int, int, str]] = []
     head = sections[0] if sections and not sections[0][2] else None
@@ -223,8 +238,10 @@ def _merge_small(sections: list[tuple[int, int, str]], size: int) -> list[tuple[
         if merged and merged[-1] != head:
             prev_start, prev_end, prev_path = merged[-1]
             small = end - start < size // 2 and prev_end - prev_start < size // 2
-            if small and end - prev_start <= size:
-                merged[-1] = (prev_start, end, _common_path(prev_path, path))
+            common = _common_path(prev_path, path)
+            apart = short and not common and (_main(prev_path) or _main(path))
+            if small and end - prev_start <= size and not apart:
+                merged[-1] = (prev_start, end, common)
                 continue
         merged.append((start, end, path))
     return merged

@@ -26,6 +26,9 @@ class SourceDoc:
     format: str
     pages: tuple[Page, ...] = ()
     title_hint: str | None = None
+    # What the page states about itself in its own structure (a policy library's metadata table, kb/fields.py):
+    # (field, value) pairs, field one of kb.fields.LABELS; meta prefers them to what it reads off the text.
+    fields: tuple[tuple[str, str], ...] = ()
 
     def page_at(self, offset: int) -> int | None:
         """The page number holding character `offset`, or None for paginated-less sources."""
@@ -47,7 +50,8 @@ class DocMeta:
     published: str = ""
     source: str = ""
     kind: str = ""
-    region: str = ""
+    region: str = ""  # 国家, a province (江西省) or a province and one of its cities (江西省南昌市)
+    topic: str = ""  # 主题分类, when the page's metadata table gives one
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -104,7 +108,7 @@ class Chunk:
             doc_id=str(md["doc_id"]),
             **{
                 k: str(md.get(k, ""))
-                for k in ("title", "doc_no", "issuer", "signed", "published", "source", "kind", "region")
+                for k in ("title", "doc_no", "issuer", "signed", "published", "source", "kind", "region", "topic")
             },
         )
         page = int(md.get("page", -1))

@@ -81,6 +81,9 @@ def test_no_doc_no(raw: str) -> None:
         ("2020-3-26", "2020-03-26"),
         ("2020/03/26", "2020-03-26"),
         ("2020.3.26", "2020-03-26"),
+        ("二〇〇六年十月十八日", "2006-10-18"),
+        ("二〇二〇年三月二十六日", "2020-03-26"),
+        ("二〇一九年十二月三十一日", "2019-12-31"),
         ("2020年13月1日", ""),
         ("2020年0月1日", ""),
         ("无日期", ""),
@@ -117,6 +120,12 @@ def test_a_useful_title_hint_picks_the_title_line() -> None:
     text = "索引号：000014349/2024-00001\n国务院关于测试工作的通知\n国发〔2024〕5号\n各省人民政府：\n正文。\n"
     meta = meta_of(text, title_hint="国务院关于测试工作的通知_中国政府网", fmt="html")
     assert meta.title == "国务院关于测试工作的通知"
+
+
+def test_a_policy_library_page_title_loses_its_column_name() -> None:
+    text = "国务院办公厅关于2019年\n部分节假日安排的通知\n国办发明电〔2018〕15号\n各省人民政府：\n正文。\n"
+    meta = meta_of(text, title_hint="国务院办公厅关于2019年部分节假日安排的通知_政府信息公开专栏", fmt="html")
+    assert meta.title == "国务院办公厅关于2019年部分节假日安排的通知"
 
 
 def test_without_a_title_line_the_first_sentence_is_used() -> None:
