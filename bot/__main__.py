@@ -16,9 +16,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from starlette.middleware import Middleware
 
 from kb import IndexMismatch, IndexMissing, KBError, Settings
+from kb.corpus import MAX_UPLOAD_FILES
 from kb.service import KnowledgeBase
 from kb.serving import IngestService
 
+from .access import Access
 from .app import CSS, build_app
 from .body_limit import BodyLimit
 from .errors import HANDLERS
@@ -43,13 +45,22 @@ def give_back_freed_memory() -> None:
     libc.mallopt(m_trim_threshold, 128 * 1024)
 
 
-def parse_auth(value: str | None) -> tuple[str, str] | None:
+def parse_auth(value: str | None, name: str = "KB_AUTH") -> tuple[str, str] | None:
     if not value:
         return None
     user, sep, password = value.partition(":")
     if not sep or not user or not password:
-        raise SystemExit("KB_AUTH must look like user:password")
+        raise SystemExit(f"{name} must look like user:password")
     return user, password
+
+
+def body_limits(settings: Settings, access: Access | None) -> dict:
+    """The request size limits; uploads only from a logged-in maintainer, MAX_UPLOAD_FILES at the file limit."""
+    limits = {"max_bytes": settings.max_request_kb * 1024}
+    if access is not None:
+        limits["may_upload"] = access.may_upload
+        limits["max_upload_bytes"] = int((MAX_UPLOAD_FILES * settings.max_file_mb + 1) * 1024 * 1024)
+    return limits
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     give_back_freed_memory()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     auth = parse_auth(os.environ.get("KB_AUTH"))
+    admin = parse_auth(os.environ.get("KB_ADMIN"), "KB_ADMIN")  # the 管理 page's own login
     try:
         settings = Settings.from_env(data_dir=args.data_dir)
     except KBError as exc:
@@ -78,10 +90,17 @@ def main(argv: list[str] | None = None) -> int:
     except (IndexMissing, IndexMismatch) as exc:
         reason = str(exc)
         log.warning("starting without an index: %s", exc)
+    ingests = access = None
     if kb is not None:  # while serving, ingests of this (embedded) data directory run here: kb/serving.py
         ingests = IngestService(settings, embedder, after=lambda _report: kb.retriever.refresh(force=True))
-        ingests.start()
-    app = build_app(kb, reason)
+        if not ingests.start():
+            ingests = None
+    if admin and ingests is None:
+        log.warning("KB_ADMIN is set but this app does not run the ingests of its data directory (no index, a Chroma "
+                    "server, or another app serves it): no 管理 page; ingest with `python ingest.py`")  # fmt: skip
+    elif admin:
+        access = Access(*admin)
+    app = build_app(kb, reason, ingests, access)
     # api_open=False: Gradio otherwise also serves every event directly (POST /gradio_api/run/<name>), past the queue
     # and its limits, on as many threads as there are requests.
     app.queue(default_concurrency_limit=4, max_size=64, api_open=False)
@@ -98,9 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         # Gradio keeps a copy of every component per session, one session per API call too: cap them, dropping the
         # least recently used (measured in evals/bench_load.py; the chat state of a session idle that long is lost).
         state_session_capacity=settings.web_sessions,
+        max_file_size=int(settings.max_file_mb * 1024 * 1024) if access else None,
         # Every input is bounded in kb.limits; the body limit stops a huge request before anything parses it.
         app_kwargs={
-            "middleware": [Middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)],
+            "middleware": [Middleware(BodyLimit, **body_limits(settings, access))],
             "exception_handlers": HANDLERS,  # Chinese, and nothing echoed back
         },
     )

@@ -8,8 +8,11 @@ from __future__ import annotations
 import gradio as gr
 
 from kb.service import KnowledgeBase, answer_json
+from kb.serving import IngestService
 
 from . import render
+from .access import Access
+from .tabs.admin import Admin
 from .tabs.cards import Cards
 from .tabs.chat import Chat
 from .tabs.eligible import Eligible
@@ -42,22 +45,39 @@ CSS = """
 .kb-card-foot {font-size: .85em; margin-top: .2em;}
 .kb-doc p {text-indent: 2em; margin: .4em 0; line-height: 1.8;}
 .kb-scroll {max-height: 75vh; overflow-y: auto; position: relative; padding-right: .5em;}
+.kb-admin-results {border-collapse: collapse; width: 100%; font-size: .92em; border: none !important;}
+.kb-admin-results tr, .kb-admin-results th, .kb-admin-results td {border: none !important;}
+.kb-admin-results th, .kb-admin-results td {text-align: left; padding: .3em .5em; vertical-align: top;
+  border-bottom: 1px solid #e5e5e5 !important;}
+.kb-admin-results th {color: #666; font-weight: normal;}
+.kb-admin-results td:first-child {overflow-wrap: anywhere; width: 30%;}
+.kb-admin-results td:nth-child(2) {white-space: nowrap; width: 3.5em;}
+.kb-admin-added b, .kb-admin-updated b {color: #237804;} .kb-admin-failed b {color: #a8071a;}
+.kb-admin-duplicate b {color: #ad6800;} .kb-admin-unchanged b {color: #666;}
+.kb-admin-ok {border-left: 3px solid #52c41a; padding: .3em .7em; background: rgba(82,196,26,.06);}
 @media (max-width: 640px) { .kb-doc p {text-indent: 0;} .kb-scroll {max-height: 60vh;} }
 """
 
 
-def build_app(kb: KnowledgeBase | None, missing_reason: str = "") -> gr.Blocks:
-    """The whole app; with no index it is a single page that says how to build one."""
+def build_app(
+    kb: KnowledgeBase | None,
+    missing_reason: str = "",
+    ingests: IngestService | None = None,
+    access: Access | None = None,
+) -> gr.Blocks:
+    """The whole app; with no index it is a single page that says how to build one. The 管理 tab is there when
+    both the ingests of this data directory and a maintainer's login (KB_ADMIN) are given."""
     with gr.Blocks(title="政策知识库问答") as app:
         gr.Markdown(f"# 政策知识库问答\n{INTRO}")
         if kb is None:
             gr.HTML(render.missing_index_page(missing_reason), elem_id="kb-missing")
             return app
-        _build(app, kb)
+        _build(app, kb, ingests, access)
     return app
 
 
-def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
+def _build(app: gr.Blocks, kb: KnowledgeBase, ingests: IngestService | None, access: Access | None) -> None:
+    admin = None
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=340), gr.Tabs():
             with gr.Tab("咨询", id="chat"):
@@ -70,6 +90,9 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
                 cards = Cards(kb, kb.status_of)
             with gr.Tab("文件库", id="docs"):
                 library = Library(kb)
+            if ingests is not None and access is not None:
+                with gr.Tab("管理", id="admin"):
+                    admin = Admin(kb, ingests, access)
         with gr.Column(scale=2, min_width=300):
             viewer = Viewer(kb)
 
@@ -80,7 +103,7 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
     library.table.select(open_row, None, viewer.html)
     seen = gr.State("")  # the index version this page shows
     app.load(lambda: (kb.version(), library.rows(), cards.all_cards()), None, [seen, library.table, cards.out])
-    _follow_ingests(kb, seen, lookup, cards, library)
+    _follow_ingests(kb, seen, lookup, cards, library, admin)
 
     def ask(question: str) -> dict:
         """Ask the knowledge base; returns the JSON answer (question, answer, refused, citations, timings_ms)."""
@@ -89,21 +112,30 @@ def _build(app: gr.Blocks, kb: KnowledgeBase) -> None:
     gr.api(ask, api_name="ask")
 
 
-def _follow_ingests(kb: KnowledgeBase, seen: gr.State, lookup: Lookup, cards: Cards, library: Library) -> None:
-    """An open page picks up a committed ingest within LIVE_SECONDS: the 文件库 table, the 检索 filter lists and the
-    措施卡片 (answers and searches use the new index at once: each query checks the index version first)."""
+def _follow_ingests(
+    kb: KnowledgeBase, seen: gr.State, lookup: Lookup, cards: Cards, library: Library, admin: Admin | None
+) -> None:
+    """An open page picks up a committed ingest within LIVE_SECONDS: the 文件库 table, the 检索 filter lists, the
+    措施卡片 and, logged in, the 管理 table (answers and searches use the new index at once: each query checks the
+    index version first)."""
     outputs = [seen, library.table, *lookup.filters, cards.who, cards.out]
+    inputs = [seen, *cards.inputs]
+    if admin is not None:
+        outputs += [admin.table, admin.doc]
+        inputs.append(admin.session)
 
-    def tick(shown: str, *card_inputs):  # type: ignore[no-untyped-def]
+    def tick(shown: str, *rest):  # type: ignore[no-untyped-def]
         now = kb.version()
         if now == shown:
             return [gr.skip()] * len(outputs)
         docs = kb.documents()
-        return [now, library.rows(docs), *lookup.choice_updates(docs), *cards.after_ingest(*card_inputs)]
+        card_inputs = rest[: len(cards.inputs)]
+        updates = [now, library.rows(docs), *lookup.choice_updates(docs), *cards.after_ingest(*card_inputs)]
+        return updates + (admin.after_ingest(rest[-1], docs) if admin is not None else [])
 
     gr.Timer(LIVE_SECONDS).tick(
         tick,
-        [seen, *cards.inputs],
+        inputs,
         outputs,
         preprocess=False,
         show_progress="hidden",

@@ -20,7 +20,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# Gradio's routes that store what is sent as files (forever: the app sets no cache expiry); the app takes no files.
+# Gradio's routes that store what is sent as files (forever: the app sets no cache expiry). The app takes files only
+# from a logged-in maintainer of the 管理 page (bot/access.py), through the first.
 FILE_ROUTES = ("/upload", "/process_recording")
 BYTES_PER_VALUE = 128  # 256 KB → at most 2,048 values; 30 turns of chat history are about 500
 
@@ -47,22 +48,36 @@ def _is_utf8(body: bytes) -> bool:
 class BodyLimit:
     """A body over `max_bytes` (declared or streamed), or a non-form body with more JSON values than one value per
     BYTES_PER_VALUE bytes of the limit, gets 413 with a Chinese message; one that is not UTF-8, 400; the file upload
-    routes, 403."""
+    routes, 403 — except an upload whose Cookie header `may_upload` accepts, which may declare up to
+    `max_upload_bytes` and is passed on unread (Gradio writes it to disk as it arrives)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        may_upload: Callable[[bytes], bool] | None = None,
+        max_upload_bytes: int = 0,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_values = max(64, max_bytes // BYTES_PER_VALUE)
+        self.may_upload = may_upload
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["method"] == "POST" and scope["path"].rstrip("/").endswith(FILE_ROUTES):
-            await self._refuse(send, "本服务不接收上传的文件。", 403)
-            return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
+        if scope["method"] == "POST" and scope["path"].rstrip("/").endswith(FILE_ROUTES):
+            if not (scope["path"].rstrip("/").endswith("/upload") and self._upload_allowed(headers)):
+                await self._refuse(send, "本服务不接收上传的文件。", 403)
+            elif length is None or not length.isdigit() or int(length) > self.max_upload_bytes:
+                await self._refuse(send, f"上传内容过大（一次上限 {self.max_upload_bytes // 1024 // 1024} MB）。")
+            else:
+                await self.app(scope, receive, send)  # the server stops a body at its declared length
+            return
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             await self._refuse(send, f"请求内容过大（上限 {self.max_bytes // 1024} KB）。")
             return
@@ -95,6 +110,9 @@ class BodyLimit:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+    def _upload_allowed(self, headers: dict[bytes, bytes]) -> bool:
+        return self.may_upload is not None and self.may_upload(headers.get(b"cookie", b""))
 
     async def _refuse(self, send: Send, text: str, status: int = 413) -> None:
         body = json.dumps({"error": text}, ensure_ascii=False).encode("utf-8")
