@@ -22,6 +22,8 @@ from kb.ingest import ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
+# Read at import: the autouse fixture in conftest clears every KB_* variable before a test runs.
+SCREENSHOTS = os.environ.get("KB_SCREENSHOTS", "")
 
 
 @pytest.fixture(scope="module")
@@ -292,7 +294,7 @@ def test_document_text_and_user_input_are_shown_as_text(page):
 def test_screenshots_for_the_readme(browser, app, tmp_path):
     """Desktop and phone-width screenshots of a real answer and of 我能申请吗. The suite writes them to a temporary
     folder; `make screenshots` runs this test with KB_SCREENSHOTS=docs to refresh the README's images."""
-    docs = Path(os.environ.get("KB_SCREENSHOTS") or tmp_path)
+    docs = Path(SCREENSHOTS or tmp_path)
     docs.mkdir(parents=True, exist_ok=True)
     for width, name in ((1280, "screenshot-desktop.png"), (390, "screenshot-mobile.png")):
         context = browser.new_context(viewport={"width": width, "height": 900})
