@@ -15,6 +15,13 @@ MAX_ANSWER_CHARS = 300
 # How much a sentence's retrieval rank counts against how much of the question it covers (see evals/RESULTS.md).
 PRIOR_WEIGHT = 0.7
 MAX_QUOTE_CHARS = 150
+# Sentences quoted for the question as a whole (a question of several parts may add more); a further quote scores
+# at least NEXT_QUOTE_RATIO of the best one and covers at least NEXT_QUOTE_COVERAGE of the question. Chosen by
+# `python -m evals.fit_quotes` (evals/RESULTS.md): in users' own words the clause asked about is often the second or
+# third best sentence and shares few of the question's words, so no coverage floor.
+MAX_QUOTES = 3
+NEXT_QUOTE_RATIO = 0.75
+NEXT_QUOTE_COVERAGE = 0.0
 # The head of a hedged answer: the library has passages close to the question, none that answers it directly.
 CLOSEST_HEAD = "知识库中没有直接回答这个问题的条文；最接近的是"
 REFUSAL = "抱歉，知识库中没有找到能回答这个问题的政策条文，无法给出可靠答复。"
@@ -203,9 +210,9 @@ def compose(
     quotes: list[tuple[int, str, Hit]] = []  # (citation number, quote, hit)
     best = sentences[0].score if sentences else 0.0
     for candidate in sentences:
-        if len(quotes) == 2 or candidate.score < 0.75 * best:
+        if len(quotes) == MAX_QUOTES or candidate.score < NEXT_QUOTE_RATIO * best:
             break
-        if quotes and candidate.coverage < 0.3:
+        if quotes and candidate.coverage < NEXT_QUOTE_COVERAGE:
             continue
         if any(candidate.text in q or q.strip("…") in candidate.text for _n, q, _h in quotes):
             continue
