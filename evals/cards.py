@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.cards import Card
+from kb.eligibility import MET
 from kb.service import KnowledgeBase
 
 HERE = Path(__file__).resolve().parent
@@ -120,16 +121,42 @@ ELIGIBILITY = HERE / "eligibility-expected.jsonl"
 
 
 def score_eligibility(kb: KnowledgeBase, path: Path = ELIGIBILITY) -> list[str]:
-    """我能申请吗 on hand-judged situations: measures that must be listed, measures that must not be."""
+    """我能申请吗 on hand-judged situations: measures that must be listed, measures that must not be, measures that
+    must lead the list (`first`: all of them within the first len(first) places), and measures whose plan or window
+    has ended (`stale`: if listed, never marked ✓ 有效性)."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    lines = ["| situation | listed | must list: found | must not list: listed anyway |", "|---|---|---|---|"]
-    found = wanted = wrong = 0
+    lines = [
+        "| situation | listed | must list: found | must not list: listed anyway | must lead: in the first places "
+        "| ended, yet ✓ 有效性 |",
+        "|---|---|---|---|---|---|",
+    ]
+    found = wanted = wrong = leading = leads = stale = 0
     for row in rows:
         answer = kb.ask(row["question"], log_unanswered=False)
-        listed = [(m.card.doc_no, kb.card_text(m.card)) for m in answer.matches]
-        hits = sum(any(no == d and a in t for d, t in listed) for no, a in row["include"])
-        bad = [f"{no} {a}".strip() for no, a in row["exclude"] if any(no == d and a in t for d, t in listed)]
+        listed = [(m.card.doc_no, kb.card_text(m.card), m) for m in answer.matches]
+
+        def at(no: str, anchor: str) -> list[int]:
+            return [i for i, (d, t, _m) in enumerate(listed) if no == d and anchor in t]
+
+        hits = sum(bool(at(no, a)) for no, a in row["include"])
+        bad = [f"{no} {a}".strip() for no, a in row["exclude"] if at(no, a)]
+        first = row.get("first", [])
+        ahead = sum(any(i < len(first) for i in at(no, a)) for no, a in first)
+        current = [
+            f"{no} {a}"
+            for no, a in row.get("stale", [])
+            for i in at(no, a)
+            if any(c.label == "有效性" and c.state == MET for c in listed[i][2].conditions)
+        ]
         found, wanted, wrong = found + hits, wanted + len(row["include"]), wrong + len(bad)
-        lines.append(f"| {row['question']} | {len(listed)} | {hits}/{len(row['include'])} | {'、'.join(bad) or '0'} |")
-    lines += ["", f"Must-list measures found: {found}/{wanted}; must-not-list measures listed: {wrong}."]
+        leading, leads, stale = leading + ahead, leads + len(first), stale + len(current)
+        lines.append(
+            f"| {row['question']} | {len(listed)} | {hits}/{len(row['include'])} | {'、'.join(bad) or '0'} "
+            f"| {f'{ahead}/{len(first)}' if first else '—'} | {'、'.join(current) or '0'} |"
+        )
+    lines += [
+        "",
+        f"{len(rows)} situations. Must-list measures found: {found}/{wanted}; must-not-list measures listed: {wrong}; "
+        f"must-lead measures in the first places: {leading}/{leads}; ended measures marked ✓ 有效性: {stale}.",
+    ]
     return lines
