@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from kb.cards import Card
-from kb.eligibility import MET
+from kb.eligibility import MET, Match
 from kb.service import KnowledgeBase
 
 HERE = Path(__file__).resolve().parent
@@ -120,6 +121,11 @@ def errors(result: dict) -> list[str]:
 ELIGIBILITY = HERE / "eligibility-expected.jsonl"
 
 
+def _places(listed: list[tuple[str, str, Match]], no: str, anchor: str) -> list[int]:
+    """Where in the list the measure of document `no` whose paragraph holds `anchor` stands (0-based)."""
+    return [i for i, (d, text, _m) in enumerate(listed) if no == d and anchor in text]
+
+
 def score_eligibility(kb: KnowledgeBase, path: Path = ELIGIBILITY) -> list[str]:
     """我能申请吗 on hand-judged situations: measures that must be listed, measures that must not be, measures that
     must lead the list (`first`: all of them within the first len(first) places), and measures whose plan or window
@@ -134,10 +140,7 @@ def score_eligibility(kb: KnowledgeBase, path: Path = ELIGIBILITY) -> list[str]:
     for row in rows:
         answer = kb.ask(row["question"], log_unanswered=False)
         listed = [(m.card.doc_no, kb.card_text(m.card), m) for m in answer.matches]
-
-        def at(no: str, anchor: str) -> list[int]:
-            return [i for i, (d, t, _m) in enumerate(listed) if no == d and anchor in t]
-
+        at = partial(_places, listed)
         hits = sum(bool(at(no, a)) for no, a in row["include"])
         bad = [f"{no} {a}".strip() for no, a in row["exclude"] if at(no, a)]
         first = row.get("first", [])
