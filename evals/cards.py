@@ -119,6 +119,7 @@ def errors(result: dict) -> list[str]:
 
 
 ELIGIBILITY = HERE / "eligibility-expected.jsonl"
+ELIGIBILITY_HELDOUT = HERE / "eligibility-heldout.jsonl"
 
 
 def _places(listed: list[tuple[str, str, Match]], no: str, anchor: str) -> list[int]:

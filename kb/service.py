@@ -174,7 +174,8 @@ class KnowledgeBase:
         return answer
 
     def cards(self, text: str = "", who: str = "", kind: str = "", current_only: bool = False) -> list[Card]:
-        """Support-measure cards, filtered by words in the measure, a beneficiary group, a kind of support."""
+        """Support-measure cards, filtered by words (each understood as the chat understands it:
+        `eligibility.speaks_of`, so 托育 finds the 婴幼儿照护 measures), a beneficiary group, a kind of support."""
         self.retriever.refresh()
         out = []
         words = cut(text, MAX_TERMS_CHARS)[0].split()
@@ -186,8 +187,8 @@ class KnowledgeBase:
             if current_only and not self.retriever.validity_of(card.doc_id).in_force:
                 continue
             if words:
-                haystack = f"{card.title}{card.doc_no}{card.name}{self.card_text(card)}"
-                if not all(w in haystack for w in words):
+                written = f"{card.title}{card.doc_no}{card.name}{self.card_text(card)}"
+                if not all(elig.speaks_of(card, written, w) for w in words):
                     continue
             out.append(card)
         return out
