@@ -34,7 +34,9 @@ class Eligible:
             region = gr.Dropdown(list(PROVINCES), value=None, label="所在省份", elem_id="kb-e-region")
             firm = gr.Radio(list(elig.FIRMS), value=None, label="经营主体", elem_id="kb-e-firm")
             hiring = gr.Radio(list(HIRING_CHOICES), value="不确定", label="是否招用员工", elem_id="kb-e-hiring")
-        wants = gr.CheckboxGroup(list(elig.WANT_WORDS), label="想了解的支持方式（可多选）", elem_id="kb-e-wants")
+        wants = gr.CheckboxGroup(
+            list(elig.WANT_WORDS), value=[], label="想了解的支持方式（可多选）", elem_id="kb-e-wants"
+        )
         go = gr.Button("查看可申请的措施", variant="primary", elem_id="kb-e-go")
         copy = gr.Textbox(label="可复制的答复（含出处）", lines=4, buttons=["copy"], elem_id="kb-e-copy")
         out = gr.HTML(elem_id="kb-e-result")
