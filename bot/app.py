@@ -43,6 +43,11 @@ CSS = """
 .kb-met b {color: #237804;} .kb-notmet b {color: #a8071a;} .kb-unknown b {color: #ad6800;}
 .kb-asks {background: #fffbe6; border-left: 3px solid #faad14; padding: .4em .7em; margin: .5em 0;}
 .kb-card-foot {font-size: .85em; margin-top: .2em;}
+.kb-doccard {border: 1px solid #e3c2c7; border-radius: 6px; padding: .6em .9em; margin: .3em 0;}
+.kb-doccard, #kb-results {overflow-wrap: anywhere;}
+.kb-doccard summary {cursor: pointer; color: #555; margin-top: .3em;}
+.kb-plain {margin: .2em 0 .2em 1.4em; padding: 0; font-size: .92em;}
+.kb-ok {background: #e6f4ea; color: #237804;}
 .kb-doc p {text-indent: 2em; margin: .4em 0; line-height: 1.8;}
 .kb-scroll {max-height: 75vh; overflow-y: auto; position: relative; padding-right: .5em;}
 .kb-admin-results {border-collapse: collapse; width: 100%; font-size: .92em; border: none !important;}

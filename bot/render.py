@@ -7,6 +7,7 @@ import re
 import string
 from urllib.parse import quote
 
+from kb.lookup import DocumentCard
 from kb.types import Answer, Hit
 
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
@@ -179,10 +180,61 @@ def _mark_terms(text: str, terms: list[str]) -> str:
     return marked.replace("\n", "<br>")
 
 
-def lookup_results(hits: list[Hit], terms: list[str]) -> str:
+def _place_link(doc_id: str, start: int, end: int, label: str) -> str:
+    return f'<a class="kb-open" href="{open_href(doc_id, start, end)}">{esc(label)}</a>'
+
+
+def _folded(label: str, items: list[str], tag: str = "ul") -> str:
+    if not items:
+        return ""
+    inner = "".join(f"<li>{item}</li>" for item in items)
+    return f'<details open><summary>{label}（{len(items)}）</summary><{tag} class="kb-plain">{inner}</{tag}></details>'
+
+
+def document_card(card: DocumentCard) -> str:
+    """The 检索 card of the document a 文号 or a title names: its facts and status, 主送, its sections and its
+    measures, each section and measure a link that opens the document there."""
+    current = card.status == "现行"
+    badge = f'<span class="kb-badge{" kb-ok" if current else ""}">{esc(card.status)}</span>'
+    facts = [
+        ("文号", card.doc_no),
+        ("发文机关", card.issuer),
+        ("成文日期", cn_date(card.signed)),
+        ("发布日期", cn_date(card.published)),
+        ("状态说明", "" if current else card.status_reason),
+        ("地区", "" if card.region == "国家" else card.region),
+        ("主送", card.addressees or "文件开头未列主送机关"),
+    ]
+    rows = "".join(
+        f'<div class="kb-card-row"><span class="kb-card-label">{label}</span>{esc(value)}</div>'
+        for label, value in facts
+        if value
+    )
+    sections = [_place_link(card.doc_id, s.start, s.start + len(s.title), s.title) for s in card.sections]
+    measures = [
+        _place_link(card.doc_id, m.start, m.end, m.name)
+        + (f'<span class="kb-src-meta"> · {esc("、".join(m.values("kinds")))}</span>' if m.kinds else "")
+        for m in card.measures
+    ]
+    return (
+        f'<div class="kb-doccard"><div class="kb-card-head"><b>《{esc(card.title)}》</b> {badge}</div>{rows}'
+        f"{_folded('章节', sections, 'ol')}{_folded('主要措施', measures)}"
+        f'<div class="kb-card-foot">{open_link(card.head, "查看原文")}</div></div>'
+    )
+
+
+def lookup_results(hits: list[Hit], terms: list[str], card: DocumentCard | None = None, searched: str = "") -> str:
+    """The passages of a lookup, ranked, with the words searched for marked; under a document's card, a line says
+    which document and which words they are ranked for (or how to search inside the document)."""
+    if card is not None and not searched:
+        example = esc(card.doc_no or f"《{card.title}》")
+        return (
+            f'<div class="kb-empty">在文号或标题后加上关键词（如「{example} 补贴」），可查看本文件中的相关条文。</div>'
+        )
+    head = f'<div class="kb-src-meta">本文件中与「{esc(searched)}」最相关的条文：</div>' if card is not None else ""
     if not hits:
-        return '<div class="kb-empty">没有找到匹配的条文。可以换个关键词，或去掉筛选条件再试。</div>'
-    cards = []
+        return head + '<div class="kb-empty">没有找到匹配的条文。可以换个关键词，或去掉筛选条件再试。</div>'
+    cards = [head]
     for n, hit in enumerate(hits, start=1):
         meta = hit.chunk.meta
         number = f"（{esc(meta.doc_no)}）" if meta.doc_no else ""

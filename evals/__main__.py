@@ -248,6 +248,11 @@ def evaluate_cards(settings: Settings) -> list[str]:
         "",
         *cards_eval.score_eligibility(kb),
         "",
+        "The same, on situations written after the ranking rules were (evals/eligibility-heldout.jsonl; nothing was",
+        "changed to fit them):",
+        "",
+        *cards_eval.score_eligibility(kb, cards_eval.ELIGIBILITY_HELDOUT),
+        "",
     ]
     for path in sorted(HERE.glob("cards-heldout-*.jsonl")):
         rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from kb.cards import Card
+from kb.eligibility import MET, Match
 from kb.service import KnowledgeBase
 
 HERE = Path(__file__).resolve().parent
@@ -117,19 +119,48 @@ def errors(result: dict) -> list[str]:
 
 
 ELIGIBILITY = HERE / "eligibility-expected.jsonl"
+ELIGIBILITY_HELDOUT = HERE / "eligibility-heldout.jsonl"
+
+
+def _places(listed: list[tuple[str, str, Match]], no: str, anchor: str) -> list[int]:
+    """Where in the list the measure of document `no` whose paragraph holds `anchor` stands (0-based)."""
+    return [i for i, (d, text, _m) in enumerate(listed) if no == d and anchor in text]
 
 
 def score_eligibility(kb: KnowledgeBase, path: Path = ELIGIBILITY) -> list[str]:
-    """我能申请吗 on hand-judged situations: measures that must be listed, measures that must not be."""
+    """我能申请吗 on hand-judged situations: measures that must be listed, measures that must not be, measures that
+    must lead the list (`first`: all of them within the first len(first) places), and measures whose plan or window
+    has ended (`stale`: if listed, never marked ✓ 有效性)."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    lines = ["| situation | listed | must list: found | must not list: listed anyway |", "|---|---|---|---|"]
-    found = wanted = wrong = 0
+    lines = [
+        "| situation | listed | must list: found | must not list: listed anyway | must lead: in the first places "
+        "| ended, yet ✓ 有效性 |",
+        "|---|---|---|---|---|---|",
+    ]
+    found = wanted = wrong = leading = leads = stale = 0
     for row in rows:
         answer = kb.ask(row["question"], log_unanswered=False)
-        listed = [(m.card.doc_no, kb.card_text(m.card)) for m in answer.matches]
-        hits = sum(any(no == d and a in t for d, t in listed) for no, a in row["include"])
-        bad = [f"{no} {a}".strip() for no, a in row["exclude"] if any(no == d and a in t for d, t in listed)]
+        listed = [(m.card.doc_no, kb.card_text(m.card), m) for m in answer.matches]
+        at = partial(_places, listed)
+        hits = sum(bool(at(no, a)) for no, a in row["include"])
+        bad = [f"{no} {a}".strip() for no, a in row["exclude"] if at(no, a)]
+        first = row.get("first", [])
+        ahead = sum(any(i < len(first) for i in at(no, a)) for no, a in first)
+        current = [
+            f"{no} {a}"
+            for no, a in row.get("stale", [])
+            for i in at(no, a)
+            if any(c.label == "有效性" and c.state == MET for c in listed[i][2].conditions)
+        ]
         found, wanted, wrong = found + hits, wanted + len(row["include"]), wrong + len(bad)
-        lines.append(f"| {row['question']} | {len(listed)} | {hits}/{len(row['include'])} | {'、'.join(bad) or '0'} |")
-    lines += ["", f"Must-list measures found: {found}/{wanted}; must-not-list measures listed: {wrong}."]
+        leading, leads, stale = leading + ahead, leads + len(first), stale + len(current)
+        lines.append(
+            f"| {row['question']} | {len(listed)} | {hits}/{len(row['include'])} | {'、'.join(bad) or '0'} "
+            f"| {f'{ahead}/{len(first)}' if first else '—'} | {'、'.join(current) or '0'} |"
+        )
+    lines += [
+        "",
+        f"{len(rows)} situations. Must-list measures found: {found}/{wanted}; must-not-list measures listed: {wrong}; "
+        f"must-lead measures in the first places: {leading}/{leads}; ended measures marked ✓ 有效性: {stale}.",
+    ]
     return lines

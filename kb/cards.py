@@ -13,11 +13,11 @@ import bisect
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from .pipeline import VERSIONS
 from .types import Chunk, DocMeta
-from .validity import WINDOW_RANGE
+from .validity import PLAN_TAIL, WINDOW_RANGE
 
 CARD_RULES = f"cards-{VERSIONS['cards']}"  # bump the version when the rules change: the next ingest rebuilds cards
 
@@ -92,7 +92,7 @@ AMOUNT = re.compile(_NUMBER + r"\s*(?:万亿|亿|万|千)?元(?:及以下|以上
 RATIO = re.compile(_NUMBER + r"\s*(?:%|％|‰|个百分点)(?:以上|以下)?|百分之[" + _CN + r"百点]+|" + _NUMBER + r"倍(?!数)")
 WINDOW = re.compile(
     r"\d{4}年\d{1,2}月\d{1,2}日(?:起)?至(?:\d{4}年)?\d{1,2}月\d{1,2}日"
-    r"|(?:从|自)\d{4}年\d{1,2}月\d{1,2}日起|\d{4}年(?:底|末)?前|有效期(?:至|为)[^，。；]{1,20}"
+    r"|(?:从|自)\d{4}年\d{1,2}月\d{1,2}日起(?:" + PLAN_TAIL + r")?|\d{4}年(?:底|末)?前|有效期(?:至|为)[^，。；]{1,20}"
 )
 DEPARTMENTS = re.compile(r"（([^（）]{2,120}?)(?:等有关部门(?:和单位)?)?(?:按职责分工)?负责[^（）]{0,40}）")
 CONDITION = re.compile(
@@ -123,6 +123,17 @@ _NOT_HEADING = re.compile(r"\d{1,2}:\d{2}|记者|电话|来源|责任单位|[：
 # Parts of a circular that set out aims, duties and oversight, not measures.
 ADMIN_PARTS = re.compile(r"总体要求|指导思想|基本原则|组织实施|组织领导|保障措施|各方责任|监管|考核|督导")
 HIRING = re.compile(r"新招用|招用|吸纳(?:就业|劳动者)|带动就业")
+# Who a clause gives to: 「对/为/向 X 给予/予以/提供…」. X ending in an institution, a fund, a line of business, a bank
+# or a local government (and no applicant's group) gives to them, not to a person or a firm applying.
+_GIVEN_TO = re.compile(r"(?:对|为|向)([^，。；]{1,80}?)(?:给予|予以|提供|注资|进行资金|发放)")
+_INSTITUTION_END = re.compile(
+    r"(?:地方|地方政府|各地|银行|金融机构|业务|基金|机构|单位|院校|学校|孵化基地|载体)(?:等)?$"
+)
+_APPLICANT_END = re.compile("(?:" + "|".join([*PERSON_GROUPS.values(), *FIRM_GROUPS.values()]) + r")(?:等)?$")
+# Fees, rates or thresholds lowered for someone: relief, whoever the clause tells to grant it.
+_RELIEF = re.compile(r"(?:降低|下调|调降|减少)[^，。；]{0,12}(?:费率|利率|费用|成本|门槛)|免收|减收|免征|减征|减半")
+# 「按照…有关规定执行」: a kind of support named in a reference to another rule is not given here.
+_REFERENCE = re.compile(r"(?:按照|参照|依照)[^，。；]{0,40}?(?:规定|政策|办法)执行")
 _ITEM = re.compile(rf"^\s*(?:（[{_CN}]+）|\([{_CN}]+\)|\d+[.．、]|[{_CN}]+、)\s*")
 _HEADING = re.compile(rf"^\s*[{_CN}]+、\S{{2,20}}$")
 _SENTENCE_END = "。；"
@@ -161,6 +172,9 @@ class Card:
     hiring: tuple[Span, ...] = ()  # where the measure asks the applicant to take on employees
     fields: tuple[str, ...] = field(default=())  # 领域 the measure is limited to (empty: any field)
     dated: bool = False  # every sentence that gives support carries a dated window: the measure lapses with them
+    # Every clause that gives support gives it to institutions, funds, banks or local governments, or only cites
+    # another rule: the groups it names are served through them, and nobody applies for it.
+    institutional: bool = False
 
     def values(self, name: str) -> list[str]:
         return [s.value for s in getattr(self, name)]
@@ -245,6 +259,7 @@ def _card(
     first = re.split(r"[。；]", head, maxsplit=1)[0]
     name = first if len(first) <= 30 else (section or first[:30] + "…")
     conditions = [s for s in spans(CONDITION) if s.value not in {w.text for w in who}]
+    sentences = head[len(first) + 1 :] if item and name == first else body  # an item's title is no sentence
     return Card(
         id=f"{meta.doc_id}#{n}",
         doc_id=meta.doc_id,
@@ -261,11 +276,12 @@ def _card(
         amounts=tuple(amounts),
         ratios=tuple(ratios),
         conditions=tuple(conditions),
-        window=tuple(spans(WINDOW)),
+        window=tuple(replace(s, value=re.sub(PLAN_TAIL + "$", "", s.text)) for s in spans(WINDOW)),
         departments=tuple(_departments(body, start, chunks)),
         fields=scope,
         hiring=tuple(spans(HIRING, "吸纳就业")[:1]),
-        dated=_dated(head[len(first) + 1 :] if item and name == first else body),  # an item's title is no sentence
+        dated=_dated(sentences),
+        institutional=_institutional(sentences),
     )
 
 
@@ -311,6 +327,21 @@ def _actor(text: str, span: Span) -> bool:
 def _dated(body: str) -> bool:
     giving = [s for s in re.split(r"(?<=[。；])", body) if any(re.search(p, s) for p in KINDS.values())]
     return bool(giving) and all(WINDOW_RANGE.search(s) for s in giving)
+
+
+def _institutional(body: str) -> bool:
+    """Every clause that gives a kind of support (or relief) names an institution (or a local government) as the
+    one given to, or cites another rule; a clause whose recipient is unclear counts as giving to applicants."""
+    verdicts = []
+    for clause in re.split(r"[，。；]", body):
+        gives = any(re.search(p, clause) for p in KINDS.values()) or _RELIEF.search(clause)
+        if not gives or _NEGATED.search(clause):
+            continue
+        given = _GIVEN_TO.search(clause)
+        recipient = given[1].rstrip("的") if given else ""
+        referred = bool(_REFERENCE.search(clause))
+        verdicts.append(referred or (not _APPLICANT_END.search(recipient) and bool(_INSTITUTION_END.search(recipient))))
+    return bool(verdicts) and all(verdicts)
 
 
 def _first_each(found: dict[str, list[Span]]) -> list[Span]:

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .cards import FIRM_GROUPS, INSTITUTION_GROUPS, PERSON_GROUPS, SECTORS, Card, Span
+from .query import expand
 from .region import PROVINCES, short_name, within
-from .validity import Validity, passed_windows
+from .validity import Validity, window_ends
 
 MET, NOT_MET, UNKNOWN = "满足", "不满足", "待确认"
 FIRMS = ("小微企业", "个体工商户", "中型企业", "大型企业", "尚未创办")
@@ -28,11 +29,12 @@ IDENTITY_WORDS = {
     "高校毕业生": r"高校毕业生|大学毕业生|应届毕业生|大学生|毕业生|研究生",
     "退役军人": r"退役军人|退伍军人|转业军人|退伍",
     "农民工": r"农民工|返乡|进城务工|外出务工",
-    "失业人员": r"失业|下岗|没有工作|没工作",
+    "失业人员": r"失业(?!保险)|下岗|没有工作|没工作",
     "就业困难人员": r"就业困难|零就业家庭",
     "青年": r"青年|年轻人",
     "残疾人": r"残疾",
     "企业职工": r"职工|上班族|是[^，。！？]{0,6}员工",
+    "婴幼儿家庭": r"宝妈|宝爸|全职妈妈|全职爸爸|家有婴幼儿",
 }
 _FIRM_WORDS = {
     "小微企业": r"小微企业|小企业|微型企业|小公司",
@@ -48,13 +50,25 @@ _FIELD_WORDS = {
     "家电回收": r"家电回收|旧家电|废旧家电",
     "职业教育": r"职业教育|职业培训学校|职业院校",
 }
+# What support the person asks about → kb.cards.KINDS keys (「有没有培训补贴」 → 培训, 补贴).
+WANT_WORDS = {
+    "贷款": r"贷款|借款|贷多少|能贷",
+    "补贴": r"补贴|补助|资助",
+    "奖补": r"奖补|奖励",
+    "减免": r"减免|优惠|降费|免费",
+    "税收": r"税",
+    "担保": r"担保",
+    "培训": r"培训|考证|证书|学技术|学手艺|学做",
+    "场地": r"场地|房租|租金|店面|用地",
+    "见习": r"见习|实习",
+}
 _SELF = re.compile(r"我|本人|俺|咱|我们|我家|自己")
 _WANTS = re.compile(r"支持|政策|补贴|扶持|帮助|优惠|贷款|能申请|可以申请|能享受|可以享受|能不能|符合|资格|申请什么")
 _HIRING_YES = re.compile(r"招人|招聘|招用|招员工|雇人|雇用|带动就业|吸纳就业|招\d+|招几个")
 _HIRING_NO = re.compile(r"不[^，。！？]{0,3}(?:招|雇)|没有员工|一个人干|自己干")
 _ASKS = re.compile(r"[？?]|什么|吗|哪些|怎么|如何|多少|是否")
 _STARTING = re.compile(
-    r"创业|开一家|开个|开家|想做|想开|打算做|打算开|准备做|准备开|办一家|办个|回乡|返乡|开店|做生意|办厂"
+    r"创业|开一家|开个|开家|想做|想开|打算做|打算开|准备做|准备开|办一家|办个|回乡|返乡|开店|做[^，。！？]{0,8}生意|办厂"
 )
 
 
@@ -68,6 +82,7 @@ class Profile:
     firm: str = ""  # one of FIRMS
     hiring: bool | None = None
     starting: bool = False  # starting a business (创业)
+    wants: tuple[str, ...] = ()  # kinds of support asked about (kb.cards.KINDS keys)
 
     def __bool__(self) -> bool:
         return bool(self.identities or self.field or self.region or self.firm or self.hiring is not None)
@@ -80,6 +95,7 @@ class Profile:
             f"主体：{self.firm}" if self.firm else "",
             "" if self.hiring is None else ("会招用员工" if self.hiring else "不招用员工"),
             "创业" if self.starting and not self.firm else "",
+            "想了解：" + "、".join(self.wants) if self.wants else "",
         ]
         return "；".join(p for p in parts if p) or "未说明"
 
@@ -128,7 +144,25 @@ def profile_in(text: str) -> Profile:
     hiring = False if _HIRING_NO.search(text) else True if _HIRING_YES.search(text) else None
     if identities == ("企业职工",) and (firm or _STARTING.search(text)):
         identities = ()  # 「我们公司的员工」 describes the firm, not the asker
-    return Profile(identities, field_, region, firm, hiring, bool(_STARTING.search(text)) or bool(firm))
+    wants = tuple(k for k, p in WANT_WORDS.items() if re.search(p, text))
+    return Profile(identities, field_, region, firm, hiring, bool(_STARTING.search(text)) or bool(firm), wants)
+
+
+def speaks_of(card: Card, written: str, word: str) -> bool:
+    """Whether a measure (`written`: its document's title, its 文号 and its text) speaks of `word` as the chat
+    understands the word: as written; as a policy term the chat searches for it (kb/synonyms.txt: 带娃 → 婴幼儿); as
+    a field (托育, 托儿所 → the measures of a document about 托育, and 婴幼儿照护, 托班); or as a group it names
+    (退伍 → 退役军人)."""
+    for form in (word, *expand(word)[len(word) :].split()):
+        if form in written:
+            return True
+        fields = [f for f, p in _FIELD_WORDS.items() if re.search(p, form)]
+        if any(f in card.fields or re.search(SECTORS[f], written) for f in fields):
+            return True
+        groups = [g for g, p in (*IDENTITY_WORDS.items(), *_FIRM_WORDS.items()) if re.search(p, form)]
+        if any(g in card.values("who") for g in groups):
+            return True
+    return False
 
 
 def is_reply(text: str) -> bool:
@@ -145,6 +179,7 @@ def merge(earlier: Profile, later: Profile) -> Profile:
         later.firm or earlier.firm,
         earlier.hiring if later.hiring is None else later.hiring,
         earlier.starting or later.starting,
+        tuple(dict.fromkeys(earlier.wants + later.wants)),
     )
 
 
@@ -159,21 +194,31 @@ def region_of(text: str) -> str:
 def match(
     cards: Sequence[Card], profile: Profile, validity_of: Callable[[str], Validity], today: date | None = None
 ) -> list[Match]:
-    """The measures open to this person (none of their conditions failed), best supported first."""
+    """The measures open to this person (none of their conditions failed), those addressed to them most closely
+    first (see `addressed`)."""
     today = today or date.today()
-    out = []
-    for card in cards:
+    found = []
+    for order, card in enumerate(cards):
         groups = [s.value for s in card.who]
-        if groups and all(g in INSTITUTION_GROUPS for g in groups):
-            continue  # for guarantee funds, schools, incubators: nobody applies as one
+        if card.institutional or (groups and all(g in INSTITUTION_GROUPS for g in groups)):
+            continue  # for guarantee funds, banks, local governments, schools: nobody applies as one
         m = Match(card, conditions(card, profile, validity_of(card.doc_id), today))
-        relevant = any(c.state == MET and c.label == "支持对象" for c in m.conditions) or (
-            bool(profile.field) and profile.field in card.fields
-        )
+        closeness = _who_of(card, profile)[1]
+        relevant = closeness > 0 or (bool(profile.field) and profile.field in card.fields)
         if relevant and not m.failed:
-            out.append(m)
-    out.sort(key=lambda m: (-_who_met(m, profile), -m.met, len(m.unknown), m.card.id))
-    return out
+            found.append((-addressed(card, profile), -m.met, len(m.unknown), order, m))
+    return [m for *_key, m in sorted(found, key=lambda f: f[:4])]
+
+
+def addressed(card: Card, p: Profile) -> float:
+    """How closely a measure is addressed to this person: a point for each thing they stated that the measure is
+    written for — their own group (half for a group that takes them in, such as 创业者, or one they may belong to),
+    their field (shared among the fields a field-bound document names), their province (for a provincial measure),
+    and each kind of support they asked about."""
+    field_share = 1 / len(card.fields) if p.field and p.field in card.fields else 0.0
+    regional = card.region not in ("", "国家") and card.region == p.region
+    wanted = sum(k in card.values("kinds") for k in p.wants)
+    return _who_of(card, p)[1] + field_share + float(regional) + wanted
 
 
 def conditions(card: Card, profile: Profile, validity: Validity, today: date) -> tuple[Condition, ...]:
@@ -189,34 +234,52 @@ def conditions(card: Card, profile: Profile, validity: Validity, today: date) ->
     )
 
 
-def _who_met(m: Match, p: Profile) -> int:
-    """2 when the measure names the person's own group (退役军人), 1 for a broader one (创业者), 0 otherwise."""
-    for c in m.conditions:
-        if c.label == "支持对象" and c.state == MET:
-            named = c.span is not None and (c.span.value in p.identities or c.span.value == p.firm)
-            return 2 if named else 1
-    return 0
+# Firm groups that are a standing a business has or may earn (参保企业, 示范项目, 产教融合型企业), not its size: they do
+# not rule a firm or a new business out, it has to check.
+STANDINGS = frozenset(FIRM_GROUPS) - {"小微企业", "中小企业", "个体工商户", "三农主体"}
+# What a new business in a field-bound measure's own field is (a new 托育 business is a 托育机构).
+_IN_FIELD = frozenset({"社会力量", "托育机构"})
+# Firms often served under a group the measure names, which the person should confirm (个体工商户 as 小微企业).
+_NEAR = {"个体工商户": frozenset({"小微企业"})}
 
 
 def _who(card: Card, p: Profile) -> Condition:
+    return _who_of(card, p)[0]
+
+
+def _who_of(card: Card, p: Profile) -> tuple[Condition, float]:
+    """The 支持对象 condition, and how closely the groups named take the person in: 1 for their own group, 0.5 for a
+    group that takes them in (创业者, 中小企业) or one they may belong to (to be confirmed), 0 otherwise."""
+    in_field = bool(card.fields) and p.field in card.fields
+    takes_in: tuple[Condition, float] | None = None
+    maybe: tuple[Condition, float] | None = None
     for span in card.who:
         g = span.value
-        hit = (
-            g in p.identities
-            or g == p.firm
-            or (g == "中小企业" and p.firm in ("小微企业", "个体工商户", "中型企业"))
+        if g in p.identities or g == p.firm:
+            return Condition("支持对象", MET, f"措施对象包括「{span.text}」", span), 1.0
+        broad = (
+            (g == "中小企业" and p.firm in ("小微企业", "个体工商户", "中型企业"))
             or (g == "创业者" and p.starting)
-            or (g in ("社会力量", "托育机构") and p.starting and bool(card.fields) and p.field in card.fields)
+            or (g in _IN_FIELD and p.starting and in_field)
         )
-        if hit:
-            return Condition("支持对象", MET, f"措施对象包括「{span.text}」", span)
+        if broad and takes_in is None:
+            takes_in = Condition("支持对象", MET, f"措施对象包括「{span.text}」", span), 0.5
+        elif maybe is None and g in _NEAR.get(p.firm, ()):
+            detail = f"措施对象为「{span.text}」，{p.firm}是否同样适用请向主管部门确认"
+            maybe = Condition("支持对象", UNKNOWN, detail, span), 0.5
+        elif maybe is None and g in STANDINGS and p.starting:
+            detail = f"措施对象为「{span.text}」，请确认您的企业或项目是否属于"
+            maybe = Condition("支持对象", UNKNOWN, detail, span), 0.5 if in_field else 0.0
+    chosen = takes_in or maybe
+    if chosen is not None:
+        return chosen
     named = [s for s in card.who if s.value in PERSON_GROUPS or s.value in FIRM_GROUPS]
     if not named:
-        return Condition("支持对象", UNKNOWN, "措施未写明对象", None)
+        return Condition("支持对象", UNKNOWN, "措施未写明对象", None), 0.0
     listing = "、".join(dict.fromkeys(s.text for s in named))
     if p.identities or p.firm:
-        return Condition("支持对象", NOT_MET, f"措施对象为{listing}", named[0])
-    return Condition("支持对象", UNKNOWN, f"措施对象为{listing}", named[0])
+        return Condition("支持对象", NOT_MET, f"措施对象为{listing}", named[0]), 0.0
+    return Condition("支持对象", UNKNOWN, f"措施对象为{listing}", named[0]), 0.0
 
 
 def _field(card: Card, p: Profile) -> Condition:
@@ -258,13 +321,19 @@ def _hiring(card: Card, p: Profile) -> list[Condition]:
 def _validity(card: Card, validity: Validity, today: date) -> Condition:
     if not validity.in_force:
         return Condition("有效性", NOT_MET, f"文件{validity.status}：{validity.reason}")
-    passed = [s for s in card.window if passed_windows(s.text, today)]
-    if passed and card.dated and len(passed) == len(card.window):
-        return Condition("有效性", NOT_MET, f"措施期限「{passed[0].text}」已过", passed[0])
-    if passed:
-        detail = f"文件{validity.status}，但其中「{passed[0].text}」期间的措施已过期，其余部分请向主管部门确认"
-        return Condition("有效性", UNKNOWN, detail, passed[0])
+    ended = [(s, end) for s in card.window for _text, end in window_ends(s.text) if end < today]
+    if ended and card.dated and len({s for s, _end in ended}) == len(card.window):
+        span, end = ended[0]
+        return Condition("有效性", NOT_MET, f"措施期限「{span.text}」已于{_cn(end)}结束", span)
+    if ended:
+        span, end = ended[0]
+        detail = f"文件{validity.status}，但其中「{span.text}」的措施已于{_cn(end)}结束，其余部分请向主管部门确认"
+        return Condition("有效性", UNKNOWN, detail, span)
     return Condition("有效性", MET, f"文件{validity.status}")
+
+
+def _cn(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _terms(card: Card) -> list[Condition]:

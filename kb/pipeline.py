@@ -19,7 +19,7 @@ VERSIONS = MappingProxyType(
         "clean": 1,  # kb/clean.py: web-page and PDF noise removed, lines joined, punctuation normalised
         "meta": 2,  # kb/meta.py: title, 文号, issuer, dates, region, doc_id (2: the table first, 国令, cities, topic)
         "split": 3,  # kb/split.py: sections and chunks (2: chunks overlap; 3: short documents keep their sections)
-        "cards": 5,  # kb/cards.py: support-measure cards (stored as CARD_RULES "cards-N")
+        "cards": 6,  # kb/cards.py: support-measure cards (stored as CARD_RULES "cards-N"; 6: institutional, plans)
         "store": 2,  # kb/store.py and kb/types.py: the record layout of a stored chunk (2: topic)
     }
 )

@@ -16,11 +16,13 @@ from . import answer as answer_mod
 from . import eligibility as elig
 from . import judge as judge_mod
 from . import llm as llm_mod
+from . import lookup as lookup_mod
 from .cards import Card
 from .config import Settings
 from .embed import Embedder
 from .judge import ANSWERED, CLOSEST, REFUSED, Gate, Judgement, load_gate
 from .limits import MAX_HISTORY_TURNS, MAX_K, MAX_TERMS_CHARS, cut
+from .lookup import DocumentCard, Lookup
 from .query import TRUNCATED_NOTICE, Query, Turn, clean_question, is_empty, normalise_question, rewrite
 from .rank import Ranker
 from .retrieve import Filters, Retrieval, Retriever
@@ -174,7 +176,8 @@ class KnowledgeBase:
         return answer
 
     def cards(self, text: str = "", who: str = "", kind: str = "", current_only: bool = False) -> list[Card]:
-        """Support-measure cards, filtered by words in the measure, a beneficiary group, a kind of support."""
+        """Support-measure cards, filtered by words (each understood as the chat understands it:
+        `eligibility.speaks_of`, so 托育 finds the 婴幼儿照护 measures), a beneficiary group, a kind of support."""
         self.retriever.refresh()
         out = []
         words = cut(text, MAX_TERMS_CHARS)[0].split()
@@ -186,8 +189,8 @@ class KnowledgeBase:
             if current_only and not self.retriever.validity_of(card.doc_id).in_force:
                 continue
             if words:
-                haystack = f"{card.title}{card.doc_no}{card.name}{self.card_text(card)}"
-                if not all(w in haystack for w in words):
+                written = f"{card.title}{card.doc_no}{card.name}{self.card_text(card)}"
+                if not all(elig.speaks_of(card, written, w) for w in words):
                     continue
             out.append(card)
         return out
@@ -364,6 +367,61 @@ class KnowledgeBase:
             return []
         k = max(1, min(int(k), MAX_K))
         return self.retriever.retrieve(rewrite(text), k=k, filters=filters).hits[:k]
+
+    def lookup(self, text: str, k: int = 10, filters: Filters | None = None) -> Lookup:
+        """检索 for hotline staff, with at most one retrieval. When the words name a document (its 文号 or its title),
+        its card (facts, status, 主送, sections, measures) and a citable summary to copy, then its passages ranked for
+        the other words typed (none when nothing else was typed: the card's sections and measures lead into the
+        text); otherwise the passages ranked for the words, and the extractive answer they give (composed from the
+        same retrieval) to copy.
+
+        The query is cleaned and cut like a question (`clean_question`), and `k` bounded by MAX_K.
+        """
+        text, was_cut = clean_question(text)
+        k = max(1, min(int(k), MAX_K))
+        if is_empty(text):
+            return Lookup(text, "", None, [], Answer(text, "", refused=True, kind=EMPTY), cut=was_cut)
+        self.retriever.refresh()
+        docs = {doc_id: d["meta"] for doc_id, d in self.retriever.manifest.docs.items()}
+        named = lookup_mod.named_document(text, docs)
+        card = self.document_card(named[0]) if named else None
+        if named is None or card is None:
+            query = rewrite(text)
+            retrieval = self.retriever.retrieve(query, k=k, filters=filters)
+            answer = self._copyable(text, query, retrieval)
+            return Lookup(text, query.text, None, retrieval.hits[:k], answer, self.terms_of(text), was_cut)
+        summary = lookup_mod.summary(card)
+        if is_empty(named[1]):
+            return Lookup(text, "", card, [], summary, cut=was_cut)
+        searched = normalise_question(named[1])
+        query = Query(original=text, text=searched, doc_nos=(card.doc_id,))  # pinned to the document
+        hits = self.retriever.retrieve(query, k=k, filters=filters).hits[:k]
+        return Lookup(text, searched, card, hits, summary, self.terms_of(named[1]), was_cut)
+
+    def document_card(self, doc_id: str) -> DocumentCard | None:
+        """A stored document's card (kb/lookup.py), or None when it is not listed."""
+        chunks = self.retriever.store.lexical.chunks_of(doc_id)
+        if doc_id not in self.retriever.manifest.docs or not chunks:
+            return None
+        validity = self.retriever.validity_of(doc_id)
+        measures = [c for c in self.retriever.cards if c.doc_id == doc_id]
+        text = self.document_text(doc_id) or ""
+        return lookup_mod.document_card(Hit(chunks[0], 1.0), text, measures, validity.status, validity.reason)
+
+    def _copyable(self, question: str, query: Query, retrieval: Retrieval) -> Answer:
+        """The extractive answer `ask` would give (its default k), composed from a lookup's own retrieval: every
+        sentence quoted from a cited passage, so it can be read out and checked."""
+        k = 5
+        view = replace(
+            retrieval,  # `retrieve` presents 3k hits: the first 3k of a longer list are the same ones
+            hits=retrieval.hits[: 3 * k],
+            fused=None if retrieval.fused is None else retrieval.fused[: 3 * k],
+        )
+        answer = self._extractive(question, route(question), query, view, k)
+        if not answer.refused:
+            answer.text += self.validity_notes(answer.text, answer.citations)
+        answer.searched = query.text
+        return answer
 
     def documents(self) -> list[dict[str, Any]]:
         """The stored documents (see `kb.list_documents`) with their status as of today (`status`, `status_reason`),

@@ -39,6 +39,10 @@ _START = re.compile(r"自" + _DATE + r"起(?:施行|实施|执行|生效)")
 _UNTIL_EVENT = re.compile(r"有效期(?:至|到)([^，。；]{2,30}?(?:解除|结束|终止)[^，。；]{0,10})")
 # A dated window 「2019年1月1日至12月31日」 (also used by kb/cards.py).
 WINDOW_RANGE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日(?:起)?至(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日")
+# A time-limited plan: a start and a duration 「从2019年1月1日起，实施三年百万青年见习计划」 (also used by kb/cards.py).
+_LEAD = r"[，,]?(?:实施|开展|启动|执行|组织实施)?(?:为期)?"
+PLAN_TAIL = _LEAD + r"(?:\d+|[一二两三四五六七八九十]+)(?:年|个月)(?![\d以级])"  # the duration after the start
+PLAN = re.compile(r"(?:从|自)(\d{4})年(?:(\d{1,2})月)?(?:(\d{1,2})日)?起" + _LEAD + _NUM + r"(年|个月)(?![\d以级])")
 _REPEAL = re.compile(r"(?:同时|予以|即行|一并)?废止|停止执行|不再执行")
 _DECLARED = re.compile(r"\[有效性\]\s*(有效|失效|废止)")
 _AMEND = re.compile(r"修改为|修订为|作如下修改|予以修订")
@@ -199,15 +203,26 @@ def assess_stored(manifest: Manifest, today: date) -> dict[str, Validity]:
     return assess(docs, overrides, today)
 
 
-def passed_windows(text: str, today: date) -> list[str]:
-    """Dated windows in a passage that have already ended (「2019年1月1日至12月31日」)."""
-    passed = []
+def window_ends(text: str) -> list[tuple[str, date]]:
+    """Each dated window of a passage with its last day: ranges (「2019年1月1日至12月31日」) and time-limited plans
+    (「从2019年1月1日起，实施三年」 → 2021-12-31)."""
+    found = []
     for match in WINDOW_RANGE.finditer(text):
-        year = int(match[4] or match[1])
         try:
-            end = date(year, int(match[5]), int(match[6]))
+            found.append((match[0], date(int(match[4] or match[1]), int(match[5]), int(match[6]))))
         except ValueError:
             continue
-        if end < today:
-            passed.append(match[0])
-    return passed
+    for match in PLAN.finditer(text):
+        amount = _number(match[4])
+        try:
+            start = date(int(match[1]), int(match[2] or 1), int(match[3] or 1))
+        except ValueError:
+            continue
+        if amount:
+            found.append((match[0], date.fromordinal(_add(start, amount, match[5]).toordinal() - 1)))
+    return found
+
+
+def passed_windows(text: str, today: date) -> list[str]:
+    """Dated windows and time-limited plans in a passage that have already ended."""
+    return [window for window, end in window_ends(text) if end < today]

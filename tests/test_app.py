@@ -187,6 +187,25 @@ def test_can_i_apply_form_matches_the_stated_situation(page):
     assert "[1]" in copy and "\n[1]《" in copy
 
 
+def test_can_i_apply_form_puts_the_measures_of_the_persons_region_and_field_first(page):
+    page.get_by_role("tab", name="我能申请吗").click()
+    page.locator("#kb-e-who").get_by_label("退役军人").check()
+    page.locator("#kb-e-field input").click()
+    page.get_by_role("option", name="托育").click()
+    page.locator("#kb-e-region input").fill("江西")
+    page.get_by_role("option", name="江西省").click()
+    page.locator("#kb-e-firm").get_by_label("小微企业").check()
+    page.locator("#kb-e-hiring").get_by_label("会", exact=True).check()
+    page.locator("#kb-e-go").click()
+    page.wait_for_selector("#kb-e-result .kb-card", timeout=30_000)
+    result = page.locator("#kb-e-result")
+    assert "江西省" in result.locator(".kb-profile").inner_text()
+    sources = result.locator(".kb-card > .kb-src-meta").all_inner_texts()
+    assert len(sources) > 3 and all("赣府厅发〔2020〕6号" in s for s in sources[:3]), sources
+    names = result.locator(".kb-card-head").all_inner_texts()
+    assert not any("明确支持范围" in n or "加大奖补支持力度" in n for n in names)  # guarantee institutions' support
+
+
 def test_measure_cards_can_be_browsed_filtered_and_opened_at_their_source(page):
     page.get_by_role("tab", name="措施卡片").click()
     cards = page.locator("#kb-cards")
@@ -200,6 +219,12 @@ def test_measure_cards_can_be_browsed_filtered_and_opened_at_their_source(page):
     card.locator("a.kb-val", has_text="最高不超过15万元").click()
     page.wait_for_selector("#kb-viewer mark", timeout=20_000)
     assert page.locator("#kb-viewer mark").first.inner_text() == "最高不超过15万元"
+    page.get_by_label("关键词").fill("托育")  # understood as the chat understands it: 婴幼儿照护 too
+    page.locator("#kb-c-go").click()
+    page.wait_for_function(
+        "() => document.querySelector('#kb-cards').innerText.includes('大力发展社区照护服务')", timeout=20_000
+    )
+    assert cards.locator(".kb-card").count() >= 5
 
 
 def test_follow_up_question_is_answered_in_context(page):
@@ -224,13 +249,59 @@ def test_lookup_finds_highlights_and_offers_a_copyable_answer(page):
     assert "[1]" in copy_text and "\n[1]《" in copy_text
 
 
-def test_lookup_by_doc_number(page):
-    page.get_by_role("tab", name="检索").click()
-    page.get_by_label("关键词或文号").fill("国发[2018]39号")
-    page.locator("#kb-search").click()
-    page.wait_for_selector("#kb-results .kb-src", timeout=30_000)
+def _look_up(pg, words: str) -> None:
+    pg.get_by_role("tab", name="检索").click()
+    pg.get_by_label("关键词或文号").fill(words)
+    pg.locator("#kb-search").click()
+
+
+def test_lookup_by_doc_number_shows_the_documents_card_first(page):
+    _look_up(page, "国发[2018]39号")
+    card = page.locator("#kb-doc-card .kb-doccard")
+    card.wait_for(timeout=30_000)
+    text = card.inner_text()
+    assert "国务院关于做好当前和今后一个时期促进就业工作的若干意见" in text and "国发〔2018〕39号" in text
+    assert card.locator(".kb-badge").inner_text() == "现行"
+    for fact in ("国务院", "2018年11月16日", "2018年12月5日", "各省、自治区、直辖市人民政府，国务院各部委、各直属机构"):
+        assert fact in text, fact
+    assert "四、及时开展下岗失业人员帮扶" in text and "落实失业保险待遇" in text  # its sections and measures
+    copy = page.locator("#kb-copy textarea").input_value()
+    assert copy.startswith("《国务院关于做好当前和今后一个时期促进就业工作的若干意见》（国发〔2018〕39号）")
+    assert "状态：现行" in copy and "主送：" in copy and "\n[1]《" in copy
+    assert "在文号或标题后加上关键词" in page.locator("#kb-results").inner_text()
+    card.locator("a.kb-open", has_text="四、及时开展下岗失业人员帮扶").click()  # a section opens the text there
+    page.wait_for_selector("#kb-viewer mark", timeout=20_000)
+    assert page.locator("#kb-viewer mark").first.inner_text() == "四、及时开展下岗失业人员帮扶"
+
+    # With other words: the same card, then the document's passages ranked for them, the words marked.
+    _look_up(page, "国发〔2018〕39号 失业保险")
+    page.wait_for_selector("#kb-results .kb-src mark", timeout=30_000)
     heads = page.locator("#kb-results .kb-src-head").all_inner_texts()
     assert heads and all("国发〔2018〕39号" in h for h in heads)
+    assert "落实失业保险待遇" in page.locator("#kb-results .kb-src").first.inner_text()
+    assert "失业保险" in page.locator("#kb-results mark").all_inner_texts()
+    assert page.locator("#kb-doc-card .kb-doccard").count() == 1
+
+
+def test_the_lookup_card_fits_a_phone(browser, app):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    pg = context.new_page()
+    pg.goto(app)
+    pg.wait_for_selector("#kb-question textarea", timeout=60_000)
+    _look_up(pg, "国发〔2018〕39号")
+    card = pg.locator("#kb-doc-card .kb-doccard")
+    card.wait_for(timeout=30_000)
+    box = card.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    # nothing inside reaches past the card or the screen: long titles and the 主送 line wrap
+    assert card.evaluate("e => e.scrollWidth <= e.clientWidth")
+    widest = pg.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('#kb-doc-card .kb-doccard *')]"
+        ".map(e => e.getBoundingClientRect().right))"
+    )
+    assert widest <= 390, widest
+    assert "状态：现行" in pg.locator("#kb-copy textarea").input_value()
+    context.close()
 
 
 def test_documents_show_their_status_and_the_lookup_can_keep_to_those_in_force(page):

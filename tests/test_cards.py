@@ -3,6 +3,7 @@ hand-checked expected file; and 我能申请吗 (kb/eligibility.py) on top of th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -248,3 +249,97 @@ def test_the_chat_answers_can_i_apply_with_cards_and_asks_for_what_is_unknown(co
     # An ordinary answer carries the cards of the measures it quotes.
     plain = kb.ask("个人创业担保贷款最多能贷多少？", log_unanswered=False)
     assert not plain.matches and any("15万元" in c.values("amounts") for c in plain.cards)
+
+
+GUARANTEE = """国务院办公厅关于融资担保支持小微企业的意见
+国办发〔2030〕2号
+一、主要措施
+（一）明确服务范围。各级融资担保机构要聚焦小微企业，其中小微企业认定标准按照中小企业划型标准有关规定执行，农户认定按照支持小微企业融资税收政策有关规定执行。
+（二）加大奖补力度。中央财政要对降低小微企业融资担保费率成效明显的地方予以奖补，有条件的地方可对担保费率不超过1%的担保业务给予担保费补贴。
+（三）降低担保费率。融资担保机构对小微企业收取的担保费率原则上不超过1%，并优先为小微企业提供担保增信。
+"""
+PLAN = """国务院关于促进就业的意见
+国发〔2030〕3号
+一、支持措施
+（一）扩大就业见习。从2019年1月1日起，实施三年百万青年见习计划；组织高校毕业生参加就业见习，按规定给予就业见习补贴。
+"""
+
+
+def test_a_measure_that_gives_only_to_institutions_or_local_governments_is_nobodys_benefit() -> None:
+    scope, rewards, fees = cards.extract(GUARANTEE, _meta("国办发〔2030〕2号"), [])
+    assert scope.institutional  # its only support is a reference to another rule
+    assert rewards.institutional  # the rewards go to local governments, the fee subsidy to the guarantee business
+    assert not fees.institutional  # the fee cap is the firm's
+    firm = elig.Profile(firm="小微企业", starting=True)
+    assert [m.card for m in elig.match([scope, rewards, fees], firm, lambda _d: IN_FORCE_NOW)] == [fees]
+    # Institutions told to lower the fees they charge: relief for the firms, not support for the institutions.
+    text = "一、主要措施\n各级融资担保机构要降低对小微企业收取的担保费率，各级财政部门对融资担保机构给予保费补贴。\n"
+    assert not cards.extract(text, _meta(), [])[0].institutional
+
+
+def test_a_time_limited_plan_ends_and_its_measure_is_no_longer_marked_current() -> None:
+    (card,) = cards.extract(PLAN, _meta("国发〔2030〕3号"), [])
+    (window,) = card.window
+    assert (window.value, window.text) == ("从2019年1月1日起", "从2019年1月1日起，实施三年")  # as compared; as shown
+    assert PLAN[window.start : window.end] == window.text
+    graduate = elig.Profile(identities=("高校毕业生",))
+    during = elig.conditions(card, graduate, IN_FORCE_NOW, date(2021, 6, 1))
+    after = elig.conditions(card, graduate, IN_FORCE_NOW, date(2026, 1, 1))
+    assert {c.label: c.state for c in during}["有效性"] == elig.MET
+    validity = next(c for c in after if c.label == "有效性")
+    assert validity.state == elig.UNKNOWN and "2021年12月31日" in validity.detail
+
+
+def test_measures_addressed_to_the_persons_own_field_region_and_wants_come_first() -> None:
+    national = _card(LOAN, "创业担保贷款")
+    (jiangxi,) = cards.extract(CIRCULAR_B, _meta("赣府发〔2023〕9号", "江西省"), [])
+    jiangxi = replace(jiangxi, fields=("托育",))
+    person = elig.Profile(identities=("退役军人",), field="托育", region="江西省", starting=True)
+    order = [m.card for m in elig.match([national, jiangxi], person, lambda _d: IN_FORCE_NOW)]
+    assert order == [jiangxi, national]  # 托育 and 江西 outweigh the person's group named in a national measure
+    assert elig.addressed(jiangxi, person) > elig.addressed(national, person)
+    asks_loans = replace(person, wants=("贷款",))  # 「有什么贷款支持？」: the measure that gives loans gains
+    assert elig.addressed(national, asks_loans) == elig.addressed(national, person) + 1
+    assert elig.addressed(jiangxi, asks_loans) == elig.addressed(jiangxi, person)
+
+
+def test_the_asker_is_read_with_everyday_words() -> None:
+    p = elig.parse_profile("我是企业职工，交了失业保险，想考个证书，能领补贴吗？")
+    assert p is not None and p.identities == ("企业职工",) and set(p.wants) == {"补贴", "培训"}  # 失业保险: no 失业
+    p = elig.parse_profile("我是江西的宝妈，想重新出来工作，有什么帮助？")
+    assert p is not None and p.identities == ("婴幼儿家庭",) and p.region == "江西省"
+    p = elig.parse_profile("我是退伍军人，想在江西做家电回收生意，有什么支持？")
+    assert p is not None and p.starting and p.field == "家电回收"
+
+
+def test_a_standing_or_a_near_group_is_to_be_confirmed_not_ruled_out() -> None:
+    demo = next(c for c in cards.extract(
+        "一、加强资源对接\n对带动就业效果明显的示范项目给予房租减免、财政补助等支持。\n",
+        replace(_meta(), title="关于家政服务领域示范项目的通知"), [],
+    ))  # fmt: skip
+    demo = replace(demo, fields=("家政",))
+    starter = elig.Profile(identities=("残疾人",), field="家政", starting=True)
+    who = elig._who(demo, starter)
+    assert who.state == elig.UNKNOWN and "示范项目" in who.detail
+    assert elig.match([demo], starter, lambda _d: IN_FORCE_NOW)  # in the person's field: listed, to be confirmed
+    guarantee = cards.extract(GUARANTEE, _meta("国办发〔2030〕2号"), [])[2]
+    sole = elig.Profile(firm="个体工商户", starting=True)
+    assert elig._who(guarantee, sole).state == elig.UNKNOWN
+    assert elig._who(guarantee, elig.Profile(identities=("退役军人",))).state == elig.NOT_MET
+
+
+def test_the_jiangxi_childcare_measures_lead_and_the_card_search_knows_the_chats_words(corpus_store, embedder):
+    kb = KnowledgeBase(corpus_store, embedder=embedder)
+    answer = kb.ask("我是退役军人，在江西开托育机构，是小微企业，会招人，有什么支持？", log_unanswered=False)
+    assert [m.card.doc_no for m in answer.matches[:3]] == ["赣府厅发〔2020〕6号"] * 3
+    names = {m.card.name for m in answer.matches}
+    assert not names & {"明确支持范围", "加大奖补支持力度"}  # what guarantee institutions and local governments get
+    graduate = kb.ask("我是应届大学毕业生，想在广东开一家养老服务公司，有什么扶持政策？", log_unanswered=False)
+    internship = next(m for m in graduate.matches if m.card.name == "扩大就业见习补贴范围")  # a 2019–2021 plan
+    assert {c.label: c.state for c in internship.conditions}["有效性"] != elig.MET
+
+    childcare = kb.cards("托育")
+    assert {"大力发展社区照护服务", "加强用地保障", "完善优惠措施"} <= {c.name for c in childcare}
+    assert any("托育" not in kb.card_text(c) for c in childcare)  # found by 婴幼儿照护, as the chat finds them
+    assert [c.id for c in kb.cards("带娃")] == [c.id for c in childcare]  # kb/synonyms.txt: 带娃 → 婴幼儿
+    assert [c.name for c in kb.cards("创业担保贷款")] == ["加大创业担保贷款贴息及奖补政策支持力度"]

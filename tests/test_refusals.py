@@ -39,7 +39,7 @@ def test_a_choice_the_list_does_not_offer_is_refused_in_chinese_without_echoing_
         with pytest.raises(Exception) as refused:  # gradio_client raises its own AppError
             client.predict(*args, api_name=api)
         assert f"「{label}」只能从列表中选择" in str(refused.value) and "某某机关" not in str(refused.value)
-    _, results = client.predict("家政", [], "国务院办公厅", None, None, False, api_name="/lookup")
+    _card, _copy, results = client.predict("家政", [], "国务院办公厅", None, None, False, api_name="/lookup")
     assert "国办发〔2024〕1号" in results
 
 

@@ -180,3 +180,53 @@ def test_near_duplicate_passages_are_collapsed(kb):
     hits = kb.search("建设项目用地预审与选址意见书", k=10)
     texts = [h.chunk.text for h in hits]
     assert len(texts) == len(set(texts))
+
+
+def _counting_retrievals(kb: KnowledgeBase, monkeypatch) -> list[str]:
+    calls: list[str] = []
+    retrieve = kb.retriever.retrieve
+
+    def counted(query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(query.text)
+        return retrieve(query, *args, **kwargs)
+
+    monkeypatch.setattr(kb.retriever, "retrieve", counted)
+    return calls
+
+
+def test_a_lookup_by_doc_number_gives_the_documents_card_then_its_passages_for_the_other_words(kb, monkeypatch):
+    calls = _counting_retrievals(kb, monkeypatch)
+    bare = kb.lookup("国发[2018]39号")
+    card = bare.document
+    assert card is not None and card.doc_no == "国发〔2018〕39号" and card.status == "现行"
+    assert (card.issuer, card.signed, card.published) == ("国务院", "2018-11-16", "2018-12-05")
+    assert card.addressees == "各省、自治区、直辖市人民政府，国务院各部委、各直属机构"
+    assert "四、及时开展下岗失业人员帮扶" in [s.title for s in card.sections]
+    assert "落实失业保险待遇" in [m.name for m in card.measures]
+    assert bare.hits == [] and calls == []  # nothing else typed: the card's sections and measures lead on
+    summary = bare.answer.text
+    assert summary.startswith("《国务院关于做好当前和今后一个时期促进就业工作的若干意见》（国发〔2018〕39号）")
+    assert "状态：现行" in summary and "主送：各省" in summary and "[1]" in summary
+    assert "文号：国发〔2018〕39号" in bare.answer.citations[0].chunk.text  # [1] is the document's head
+
+    found = kb.lookup("国发〔2018〕39号 失业保险")
+    assert len(calls) == 1 and calls[0] == "失业保险"  # one retrieval, for the other words
+    assert found.document is not None and found.searched == "失业保险" and "失业保险" in found.terms
+    assert {h.chunk.doc_id for h in found.hits} == {"国发〔2018〕39号"}
+    assert "落实失业保险待遇" in found.hits[0].chunk.text
+
+
+def test_a_lookup_by_title_or_keyword(kb, monkeypatch):
+    titled = kb.lookup("关于促进3岁以下婴幼儿照护服务发展的实施意见")
+    assert titled.document is not None and titled.document.doc_no == "赣府厅发〔2020〕6号"
+    assert titled.document.addressees == "各市、县（区）人民政府，省政府各部门"
+    quoted = kb.lookup("《国家职业教育改革实施方案》 校企合作")
+    assert quoted.document is not None and quoted.document.doc_no == "国发〔2019〕4号" and quoted.hits
+    calls = _counting_retrievals(kb, monkeypatch)
+    keyword = kb.lookup("创业担保贷款")  # part of no title: passages, and the answer they give to copy
+    assert len(calls) == 1 and keyword.document is None
+    assert "创业担保贷款" in keyword.hits[0].chunk.text and len(keyword.hits) <= 10
+    assert "15万元" in keyword.answer.text and keyword.answer.citations
+    assert keyword.answer.citations[0].chunk.id == kb.ask("创业担保贷款").citations[0].chunk.id  # as `ask` answers
+    assert kb.lookup("政府性融资担保").document is None  # a few words of a title are a keyword
+    assert kb.lookup("  ？ ").answer.kind == "empty"

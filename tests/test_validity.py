@@ -87,6 +87,12 @@ def test_status_yaml_overrides_and_bad_entries_are_skipped(caplog) -> None:
 def test_passed_windows_are_found_in_passages() -> None:
     text = "2019年1月1日至12月31日，对面临暂时性生产经营困难的企业……2025年1月1日至2027年12月31日，继续实施。"
     assert passed_windows(text, TODAY) == ["2019年1月1日至12月31日"]
+    # A time-limited plan: its start and its duration give its last day.
+    plans = "从2019年1月1日起，实施三年百万青年见习计划；自2024年7月1日起，开展为期6个月的专项行动。"
+    assert passed_windows(plans, date(2021, 12, 31)) == []
+    assert passed_windows(plans, date(2022, 1, 1)) == ["从2019年1月1日起，实施三年"]
+    assert "自2024年7月1日起，开展为期6个月" in passed_windows(plans, date(2025, 1, 1))
+    assert passed_windows("自2019年1月1日起，3年以上的企业", date(2030, 1, 1)) == []  # a length, not a duration
 
 
 @pytest.mark.slow

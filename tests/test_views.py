@@ -7,12 +7,14 @@ Pure functions over hand-built data (no index needed): the browser tests in test
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
 from bot import cards_view, render
 from kb.cards import Card, Span
 from kb.eligibility import MET, NOT_MET, UNKNOWN, Condition, Match
+from kb.lookup import DocumentCard, Section
 from kb.types import Answer, Chunk, DocMeta, Hit
 
 EVIL = '<script>alert(1)</script><img src=x onerror="alert(2)">'
@@ -108,3 +110,20 @@ def test_can_i_apply_escapes_conditions_and_their_details():
 def test_a_status_badge_is_escaped(status: str):
     html = cards_view.card_html(hostile_card(), status)
     assert not TAG.search(html) and "kb-badge" in html
+
+
+def test_the_lookup_card_of_a_document_escapes_every_fact():
+    hit = hostile_hit()
+    card = DocumentCard(
+        doc_id="d1", title=f"关于{EVIL}的通知", doc_no=f"国发〔2024〕1号{EVIL}", issuer=f"国务院{EVIL}",
+        signed="2024-01-05", published="2024-01-09", region=f"江西{EVIL}", status=f"已失效{EVIL}",
+        status_reason=f"有效期至2020年底{EVIL}", addressees=f"各省{EVIL}", head=hit,
+        sections=(Section(f"一、支持{EVIL}", 0, 10),), measures=(hostile_card(),),
+    )  # fmt: skip
+    html = render.document_card(card)
+    safe(html, "主送", "章节（1）", "主要措施（1）", "2024年1月5日", "查看原文")
+    assert html.count("&lt;script&gt;") >= 8  # title, 文号, issuer, region, status, reason, 主送, section, measure
+    current = render.document_card(replace(card, status="现行"))
+    assert "kb-ok" in current and "状态说明" not in current
+    safe(render.lookup_results([hit], ["创业"], card, f"补贴{EVIL}"), "本文件中与「补贴")
+    assert "在文号或标题后加上关键词" in render.lookup_results([], [], card, "")

@@ -34,10 +34,14 @@ class Eligible:
             region = gr.Dropdown(list(PROVINCES), value=None, label="所在省份", elem_id="kb-e-region")
             firm = gr.Radio(list(elig.FIRMS), value=None, label="经营主体", elem_id="kb-e-firm")
             hiring = gr.Radio(list(HIRING_CHOICES), value="不确定", label="是否招用员工", elem_id="kb-e-hiring")
+        wants = gr.CheckboxGroup(
+            list(elig.WANT_WORDS), value=[], label="想了解的支持方式（可多选）", elem_id="kb-e-wants"
+        )
         go = gr.Button("查看可申请的措施", variant="primary", elem_id="kb-e-go")
         copy = gr.Textbox(label="可复制的答复（含出处）", lines=4, buttons=["copy"], elem_id="kb-e-copy")
         out = gr.HTML(elem_id="kb-e-result")
-        go.click(self.eligible, [who, start, field, region, firm, hiring], [copy, out], preprocess=False)
+        inputs = [who, start, field, region, firm, hiring, wants]
+        go.click(self.eligible, inputs, [copy, out], preprocess=False)
 
     def eligible(
         self,
@@ -47,6 +51,7 @@ class Eligible:
         region: str | None,
         firm: str | None,
         hiring: str | None,
+        wants: list[str] | None = None,
     ) -> tuple[str, str]:
         firm = pick(firm, elig.FIRMS, "经营主体")
         profile = elig.Profile(
@@ -56,6 +61,7 @@ class Eligible:
             firm=firm,
             hiring=HIRING_CHOICES[pick(hiring, HIRING_CHOICES, "是否招用员工") or "不确定"],
             starting=bool(starting) or firm == "尚未创办",
+            wants=pick_all(wants, elig.WANT_WORDS, "支持方式"),
         )
         if not profile:
             return "", '<div class="kb-empty">请至少选择身份、领域、省份或经营主体中的一项。</div>'

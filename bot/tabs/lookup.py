@@ -1,4 +1,5 @@
-"""检索: keyword or 文号 lookup for hotline staff, with filters, highlighted passages and a copyable answer."""
+"""检索: keyword, 文号 or title lookup for hotline staff, with filters: a named document's card with a citable summary
+to copy, then the ranked passages with the words searched for marked (kb.service.KnowledgeBase.lookup)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import logging
 
 import gradio as gr
 
-from kb.query import TRUNCATED_NOTICE, clean_question
+from kb.query import TRUNCATED_NOTICE
 from kb.retrieve import Filters
+from kb.route import EMPTY
 from kb.service import KnowledgeBase
 
 from .. import render
@@ -25,7 +27,11 @@ class Lookup:
         docs = kb.documents()
         options = self.options(docs)
         with gr.Row():
-            terms = gr.Textbox(label="关键词或文号", placeholder="如：创业担保贷款 / 国发〔2018〕39号", scale=4)
+            terms = gr.Textbox(
+                label="关键词或文号",
+                placeholder="如：创业担保贷款 / 国发〔2018〕39号 / 国发〔2018〕39号 失业保险",
+                scale=4,
+            )
             search_btn = gr.Button("检索", variant="primary", scale=1, min_width=80, elem_id="kb-search")
         with gr.Row():
             self.f_doc = gr.Dropdown(options["docs"], label="文件", multiselect=True)
@@ -35,11 +41,12 @@ class Lookup:
             self.f_year = gr.Dropdown(options["years"], value=None, label="年份（不选为全部）")
             f_current = gr.Checkbox(value=False, label="只看现行", elem_id="kb-current-only")
         self.filters = [self.f_doc, self.f_issuer, self.f_region, self.f_year]
+        card = gr.HTML(elem_id="kb-doc-card")  # the document a 文号 or title names
         copy_box = gr.Textbox(label="可复制的答复（含出处）", lines=6, buttons=["copy"], elem_id="kb-copy")
         results = gr.HTML(elem_id="kb-results")
         inputs = [terms, *self.filters, f_current]
         for trigger in (search_btn.click, terms.submit):
-            trigger(self.lookup, inputs, [copy_box, results], preprocess=False)
+            trigger(self.lookup, inputs, [card, copy_box, results], preprocess=False)
 
     def lookup(
         self,
@@ -49,7 +56,7 @@ class Lookup:
         region: str | None,
         year: str | None,
         current_only: bool = False,
-    ) -> tuple[str, str]:
+    ) -> tuple[str, str, str]:
         options = self.options(self.kb.documents())  # as the index is now: an ingest may have added some
         year = pick(year, options["years"], "年份")
         filters = Filters(
@@ -60,18 +67,17 @@ class Lookup:
             date_from=f"{year}-01-01" if year else "",
             date_to=f"{year}-12-31" if year else "",
         )
-        query, was_cut = clean_question(query)
-        if not query.strip():
-            return "", '<div class="kb-empty">请输入关键词或文号。</div>'
         try:
-            hits = self.kb.search(query, k=10, filters=filters or None)
-            answer = self.kb.ask(query, filters=filters or None, log_unanswered=False)
+            found = self.kb.lookup(query, k=10, filters=filters or None)
         except Exception:
             log.exception("lookup failed")
-            return "", f'<div class="kb-empty">{SORRY}</div>'
-        tokens = self.kb.terms_of(query)
-        notice = TRUNCATED_NOTICE if was_cut else ""
-        return notice + render.plain_text(answer), render.lookup_results(hits, tokens)
+            return "", "", f'<div class="kb-empty">{SORRY}</div>'
+        if found.answer.kind == EMPTY:
+            return "", "", '<div class="kb-empty">请输入关键词或文号。</div>'
+        notice = TRUNCATED_NOTICE if found.cut else ""
+        card = render.document_card(found.document) if found.document is not None else ""
+        passages = render.lookup_results(found.hits, found.terms, found.document, found.searched)
+        return card, notice + render.plain_text(found.answer), passages
 
     @staticmethod
     def options(docs: list[dict]) -> dict[str, list]:
