@@ -65,7 +65,7 @@ CSS = """
 .kb-admin-added b, .kb-admin-updated b {color: #237804;} .kb-admin-failed b {color: #a8071a;}
 .kb-admin-duplicate b {color: #ad6800;} .kb-admin-unchanged b {color: #666;}
 .kb-admin-ok {border-left: 3px solid #52c41a; padding: .3em .7em; background: rgba(82,196,26,.06);}
-.kb-back {position: sticky; top: 0; z-index: 1; display: inline-block; background: var(--background-fill-primary);
+.kb-back {position: sticky; top: 0; z-index: 1; display: block; background: var(--background-fill-primary);
   padding: .2em .4em; font-size: .9em;}
 .kb-library {border-collapse: collapse; width: 100%; font-size: .88em; border: none !important; margin: 0 !important;}
 .kb-library tr, .kb-library th, .kb-library td {border: none !important;}

@@ -111,14 +111,14 @@ def chat_message(answer: Answer) -> str:
 
 
 def sources_block(answer: Answer) -> str:
-    """The cited passages, folded open, and the reminder that the original text prevails."""
+    """The cited passages, folded under the answer, and the reminder that the original text prevails."""
     if not answer.citations:
         return ""
     cards = "".join(source_card(n, hit, answer.text, answer.question) for n, hit in enumerate(answer.citations, 1))
     dates = sorted({h.chunk.meta.signed for h in answer.citations if h.chunk.meta.signed}, reverse=True)
     date_note = f"（文件日期：{'、'.join(cn_date(d) for d in dates[:3])}）" if dates else ""
     return (
-        f'<details class="kb-sources" open><summary>来源（{len(answer.citations)}）</summary>{cards}</details>'
+        f'<details class="kb-sources"><summary>来源（{len(answer.citations)}）</summary>{cards}</details>'
         f'<p class="kb-note">以政策原文为准{date_note}。</p>'
     )
 

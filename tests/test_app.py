@@ -125,6 +125,7 @@ def test_chat_shows_answer_sources_and_opens_the_passage(page):
     ask(page, "示范项目可以获得哪些政策支持？")
     chat = page.locator("#kb-chat")
     assert "[1]" in chat.inner_text()
+    page.locator("#kb-chat .kb-sources summary").last.click()  # the sources are folded under the answer
     first_source = page.locator("#kb-chat .kb-src").first
     assert "发改办高技〔2020〕244号" in first_source.inner_text()
     assert first_source.locator("mark").count() >= 1  # the answering sentence is highlighted
@@ -373,6 +374,7 @@ def test_screenshots_for_the_readme(browser, app, tmp_path):
         pg.goto(app)
         pg.wait_for_selector("#kb-question textarea", timeout=60_000)
         ask(pg, "我想开一家家政服务公司，有什么扶持政策？")
+        pg.locator("#kb-chat .kb-sources summary").last.click()
         pg.locator("#kb-chat a.kb-open").first.click()
         pg.wait_for_selector("#kb-viewer mark", timeout=20_000)
         time.sleep(0.8)
