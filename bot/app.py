@@ -29,13 +29,17 @@ CSS = """
 .gradio-container > .main.app {padding-left: clamp(8px, calc(100vw - 608px), 32px) !important;
   padding-right: clamp(8px, calc(100vw - 608px), 32px) !important;}
 .kb-answer {scroll-margin-top: .5em;}
+/* Contrast of at least 4.5:1 (WCAG AA): white on Gradio's orange-500 buttons is 2.8:1, its grey hints 1.9:1. */
+body:not(.dark) .gradio-container {--button-primary-background-fill: #c2410c; --button-primary-border-color: #c2410c;
+  --button-primary-background-fill-hover: #9a3412; --button-primary-border-color-hover: #9a3412;
+  --body-text-color-subdued: #6b6b75;}
 .kb-answer {line-height: 1.7;}
-.kb-sources summary {cursor: pointer; color: #555; margin-top: .4em;}
+.kb-sources summary {cursor: pointer; color: #3d3d3d; margin-top: .4em;}
 .kb-src {border-left: 3px solid #c8102e; padding: .3em .7em; margin: .5em 0; background: rgba(200,16,46,.04);}
-.kb-src-meta, .kb-doc-source {color: #666; font-size: .85em;}
+.kb-src-meta, .kb-doc-source {color: #444; font-size: .85em;}
 .kb-passage {margin: .3em 0; font-size: .92em;}
 .kb-passage mark, .kb-doc mark {background: #ffe58a; padding: 0 .1em;}
-.kb-note {color: #888; font-size: .8em;}
+.kb-note {color: #595959; font-size: .8em;}
 .kb-card {border: 1px solid #e3c2c7; border-radius: 6px; padding: .5em .8em; margin: .6em 0;}
 .kb-card-head {font-size: 1.02em; margin-bottom: .2em;}
 .kb-card-row {margin: .15em 0; font-size: .92em;}

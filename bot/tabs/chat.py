@@ -52,7 +52,7 @@ SHOW_QUESTION_JS = """() => setTimeout(() => {
 SHOW_ANSWER_JS = """() => setTimeout(() => {
   const all = document.querySelectorAll('#kb-chat .kb-answer, #kb-chat .kb-eligibility');
   const a = all[all.length - 1];
-  if (!a) return;
+  if (!a || Date.now() - (window.__kbOpenedAt || 0) < 2000) return;  // a 查看原文 was clicked meanwhile: stay there
   let box = a.parentElement;
   while (box && box.scrollHeight <= box.clientHeight) box = box.parentElement;
   if (box && box !== document.documentElement && box !== document.body) {

@@ -17,8 +17,13 @@ HINT = "点击回答或检索结果中的“查看原文”，在这里阅读整
 # When the document arrives the viewer scrolls to its highlight and, where the viewer is out of sight (a phone, where
 # it sits below the tabs), the page scrolls to it; 返回 goes back to the link that opened it.
 JS = """
-const bring = () => {
+const bring = (tries = 40) => {
   const box = element.querySelector('.kb-scroll');
+  // The new value may be drawn a moment after it is set: wait (up to 2 s) for the document the link asked for.
+  if ((!box || (window.__kbGo && box.dataset.open !== window.__kbWant)) && tries > 0) {
+    setTimeout(() => bring(tries - 1), 50);
+    return;
+  }
   if (!box) return;
   const m = box.querySelector('mark');
   const back = box.querySelector('.kb-back');
@@ -46,13 +51,14 @@ if (!window.__kbOpen) {
     if (!a) return;
     e.preventDefault(); e.stopPropagation();
     const parts = (a.getAttribute('href') || '').split('/');
-    window.__kbFrom = a; window.__kbGo = true;
+    window.__kbFrom = a; window.__kbGo = true; window.__kbOpenedAt = Date.now();
+    window.__kbWant = parts.slice(1, 4).join('/');
     const shown = element.querySelector('.kb-scroll');
-    if (shown && shown.dataset.open === parts.slice(1, 4).join('/')) { bring(); return; }  // already open there
+    if (shown && shown.dataset.open === window.__kbWant) { bring(); return; }  // already open there
     trigger('click', {doc: decodeURIComponent(parts[1] || ''), start: +parts[2], end: +parts[3]});
   }, true);
 }
-watch('value', bring);
+watch('value', () => bring());
 """
 
 
