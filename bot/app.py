@@ -23,14 +23,23 @@ from .tabs.viewer import Viewer
 LIVE_SECONDS = 3.0  # how often an open page checks whether an ingest changed the index
 INTRO = "双创带动就业、创业担保贷款、融资担保、职业培训、托育等政策的咨询与检索。每条回答都注明出处。"
 CSS = """
-.gradio-container {max-width: 1280px !important; margin: auto;}
+.gradio-container {max-width: 1280px !important; margin: auto; min-width: 0 !important;}
+/* Gradio pads the page 32px a side; on a phone (under ~640px) 8px. Outside a media query: Gradio scopes the rules
+   inside one to its .contain element, which the padded element wraps. */
+.gradio-container > .main.app {padding-left: clamp(8px, calc(100vw - 608px), 32px) !important;
+  padding-right: clamp(8px, calc(100vw - 608px), 32px) !important;}
+.kb-answer {scroll-margin-top: .5em;}
+/* Contrast of at least 4.5:1 (WCAG AA): white on Gradio's orange-500 buttons is 2.8:1, its grey hints 1.9:1. */
+body:not(.dark) .gradio-container {--button-primary-background-fill: #c2410c; --button-primary-border-color: #c2410c;
+  --button-primary-background-fill-hover: #9a3412; --button-primary-border-color-hover: #9a3412;
+  --body-text-color-subdued: #6b6b75;}
 .kb-answer {line-height: 1.7;}
-.kb-sources summary {cursor: pointer; color: #555; margin-top: .4em;}
+.kb-sources summary {cursor: pointer; color: #3d3d3d; margin-top: .4em;}
 .kb-src {border-left: 3px solid #c8102e; padding: .3em .7em; margin: .5em 0; background: rgba(200,16,46,.04);}
-.kb-src-meta, .kb-doc-source {color: #666; font-size: .85em;}
+.kb-src-meta, .kb-doc-source {color: #444; font-size: .85em;}
 .kb-passage {margin: .3em 0; font-size: .92em;}
 .kb-passage mark, .kb-doc mark {background: #ffe58a; padding: 0 .1em;}
-.kb-note {color: #888; font-size: .8em;}
+.kb-note {color: #595959; font-size: .8em;}
 .kb-card {border: 1px solid #e3c2c7; border-radius: 6px; padding: .5em .8em; margin: .6em 0;}
 .kb-card-head {font-size: 1.02em; margin-bottom: .2em;}
 .kb-card-row {margin: .15em 0; font-size: .92em;}
@@ -60,7 +69,29 @@ CSS = """
 .kb-admin-added b, .kb-admin-updated b {color: #237804;} .kb-admin-failed b {color: #a8071a;}
 .kb-admin-duplicate b {color: #ad6800;} .kb-admin-unchanged b {color: #666;}
 .kb-admin-ok {border-left: 3px solid #52c41a; padding: .3em .7em; background: rgba(82,196,26,.06);}
-@media (max-width: 640px) { .kb-doc p {text-indent: 0;} .kb-scroll {max-height: 60vh;} }
+.kb-back {position: sticky; top: 0; z-index: 1; display: block; background: var(--background-fill-primary);
+  padding: .2em .4em; font-size: .9em;}
+.kb-library {border-collapse: collapse; width: 100%; font-size: .88em; border: none !important; margin: 0 !important;}
+.kb-library tr, .kb-library th, .kb-library td {border: none !important;}
+.kb-library th, .kb-library td {text-align: left; padding: .35em .4em !important; vertical-align: top;
+  border-bottom: 1px solid #e5e5e5 !important; overflow-wrap: anywhere;}
+.kb-library th {color: #555; font-weight: normal; white-space: nowrap;}
+.kb-library td.kb-lib-title {min-width: 11em; overflow-wrap: normal;}
+.kb-library td.kb-lib-doc_no {white-space: nowrap;}
+.kb-library td.kb-lib-signed, .kb-library td.kb-lib-published {white-space: nowrap;}
+.kb-library td.kb-lib-ingested_at {min-width: 5.6em; overflow-wrap: normal;}
+.kb-library .kb-badge {white-space: nowrap;}
+@media (max-width: 640px) {
+  .kb-doc p {text-indent: 0;} .kb-scroll {max-height: 60vh;}
+  .kb-library thead {position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);}
+  .kb-library, .kb-library tbody, .kb-library tr, .kb-library td {display: block; width: auto;}
+  .kb-library tr {border: 1px solid #e3c2c7 !important; border-radius: 6px; padding: .4em .7em; margin: .5em 0;}
+  .kb-library td {border: none !important; padding: .1em 0 !important; min-width: 0 !important;}
+  .kb-library td:empty {display: none;}
+  .kb-library td::before {content: attr(data-label) "："; color: #666; display: inline-block; min-width: 5em;}
+  .kb-library td.kb-lib-title {font-weight: 600; font-size: 1.05em; margin-bottom: .2em;}
+  .kb-library td.kb-lib-title::before {content: none;}
+}
 """
 
 
@@ -84,7 +115,7 @@ def build_app(
 def _build(app: gr.Blocks, kb: KnowledgeBase, ingests: IngestService | None, access: Access | None) -> None:
     admin = None
     with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=340), gr.Tabs():
+        with gr.Column(scale=3, min_width=300), gr.Tabs(overflow_behavior="wrap"):
             with gr.Tab("咨询", id="chat"):
                 Chat(kb)
             with gr.Tab("检索", id="lookup"):
@@ -99,13 +130,8 @@ def _build(app: gr.Blocks, kb: KnowledgeBase, ingests: IngestService | None, acc
                 with gr.Tab("管理", id="admin"):
                     admin = Admin(kb, ingests, access)
         with gr.Column(scale=2, min_width=300):
-            viewer = Viewer(kb)
+            Viewer(kb)
 
-    def open_row(evt: gr.SelectData):  # type: ignore[no-untyped-def]
-        doc_id = library.row_doc(evt.index, evt.row_value)
-        return viewer.document(doc_id) if doc_id is not None else gr.skip()
-
-    library.table.select(open_row, None, viewer.html)
     seen = gr.State("")  # the index version this page shows
     app.load(lambda: (kb.version(), library.rows(), cards.all_cards()), None, [seen, library.table, cards.out])
     _follow_ingests(kb, seen, lookup, cards, library, admin)

@@ -18,7 +18,7 @@ def pick(value: object, options: Collection[str], label: str) -> str:
     if value is None or value == "":
         return ""
     if not isinstance(value, str) or value not in options:
-        raise gr.Error(f"「{label}」只能从列表中选择。")
+        raise gr.Error(f"「{label}」只能从列表中选择。", title="出错了")
     return value
 
 
@@ -27,7 +27,7 @@ def pick_all(values: object, options: Collection[str], label: str) -> tuple[str,
     if values is None:
         return ()
     if not isinstance(values, list):
-        raise gr.Error(f"「{label}」只能从列表中选择。")
+        raise gr.Error(f"「{label}」只能从列表中选择。", title="出错了")
     return tuple(pick(v, options, label) for v in values[: limits.MAX_CHOICES])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import string
+from datetime import datetime
 from urllib.parse import quote
 
 from kb.lookup import DocumentCard
@@ -110,14 +111,14 @@ def chat_message(answer: Answer) -> str:
 
 
 def sources_block(answer: Answer) -> str:
-    """The cited passages, folded open, and the reminder that the original text prevails."""
+    """The cited passages, folded under the answer, and the reminder that the original text prevails."""
     if not answer.citations:
         return ""
     cards = "".join(source_card(n, hit, answer.text, answer.question) for n, hit in enumerate(answer.citations, 1))
     dates = sorted({h.chunk.meta.signed for h in answer.citations if h.chunk.meta.signed}, reverse=True)
     date_note = f"（文件日期：{'、'.join(cn_date(d) for d in dates[:3])}）" if dates else ""
     return (
-        f'<details class="kb-sources" open><summary>来源（{len(answer.citations)}）</summary>{cards}</details>'
+        f'<details class="kb-sources"><summary>来源（{len(answer.citations)}）</summary>{cards}</details>'
         f'<p class="kb-note">以政策原文为准{date_note}。</p>'
     )
 
@@ -161,9 +162,53 @@ def document_view(meta: dict, text: str, start: int | None = None, end: int | No
         if part
     )
     return (
-        f'<div class="kb-scroll"><article class="kb-doc"><h3>{esc(meta.get("title", ""))}</h3>'
+        f'<div class="kb-scroll" tabindex="-1" data-open="{quote(meta.get("doc_id", ""), safe="")}/{start}/{end}">'
+        '<a class="kb-back" href="#kb-back">← 返回刚才的位置</a>'
+        f'<article class="kb-doc"><h3>{esc(meta.get("title", ""))}</h3>'
         f'<div class="kb-src-meta">{facts}</div>'
         f'<div class="kb-doc-source">来源文件：{esc(meta.get("source", ""))}</div>{paragraphs}</article></div>'
+    )
+
+
+LIBRARY_COLUMNS = (
+    ("title", "标题"), ("status", "状态"), ("doc_no", "文号"), ("issuer", "发文机关"), ("signed", "成文日期"),
+    ("published", "发布日期"), ("region", "地区"), ("chunks", "条文块数"), ("ingested_at", "入库时间"),
+)  # fmt: skip
+
+
+def local_time(iso: str) -> str:
+    """An ISO timestamp as 2026-11-29 14:05 in the server's time zone; anything else as it is."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return iso or ""
+    return (moment.astimezone() if moment.tzinfo else moment).strftime("%Y-%m-%d %H:%M")
+
+
+def library_table(docs: list[dict]) -> str:
+    """文件库: one row per document, its title a link that opens it; on a phone each row shows as a card whose
+    cells carry their column's name (data-label, see the app's CSS)."""
+    if not docs:
+        return '<div class="kb-empty">知识库中还没有文件。</div>'
+    head = "".join(f'<th role="columnheader" class="kb-lib-{k}">{label}</th>' for k, label in LIBRARY_COLUMNS)
+    rows = []
+    for d in docs:
+        cells = []
+        for key, label in LIBRARY_COLUMNS:
+            value = str(d.get(key, "") if d.get(key) is not None else "")
+            if key == "title":
+                inner = f'<a class="kb-open" href="{open_href(d["doc_id"], 0, 0)}">{esc(value)}</a>'
+            elif key == "status":
+                inner = f'<span class="kb-badge{" kb-ok" if value == "现行" else ""}">{esc(value)}</span>'
+            elif key == "ingested_at":
+                inner = esc(local_time(value))
+            else:
+                inner = esc(value)
+            cells.append(f'<td role="cell" class="kb-lib-{key}" data-label="{label}">{inner}</td>')
+        rows.append(f'<tr role="row">{"".join(cells)}</tr>')
+    return (
+        f'<table class="kb-library" role="table"><thead><tr role="row">{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
 

@@ -125,6 +125,7 @@ def test_chat_shows_answer_sources_and_opens_the_passage(page):
     ask(page, "示范项目可以获得哪些政策支持？")
     chat = page.locator("#kb-chat")
     assert "[1]" in chat.inner_text()
+    page.locator("#kb-chat .kb-sources summary").last.click()  # the sources are folded under the answer
     first_source = page.locator("#kb-chat .kb-src").first
     assert "发改办高技〔2020〕244号" in first_source.inner_text()
     assert first_source.locator("mark").count() >= 1  # the answering sentence is highlighted
@@ -235,7 +236,7 @@ def test_follow_up_question_is_answered_in_context(page):
     second = answers.last
     # answered (not refused, not only the closest passages), and it cites a passage on 养老 or 托育
     assert "kb-refusal" not in second.get_attribute("class") and "kb-closest" not in second.get_attribute("class")
-    sources = page.locator("#kb-chat .kb-sources").last.locator(".kb-src").all_inner_texts()
+    sources = page.locator("#kb-chat .kb-sources").last.locator(".kb-src").all_text_contents()  # folded: not shown
     assert sources and any("养老" in s or "托育" in s for s in sources[:2])
 
 
@@ -373,6 +374,7 @@ def test_screenshots_for_the_readme(browser, app, tmp_path):
         pg.goto(app)
         pg.wait_for_selector("#kb-question textarea", timeout=60_000)
         ask(pg, "我想开一家家政服务公司，有什么扶持政策？")
+        pg.locator("#kb-chat .kb-sources summary").last.click()
         pg.locator("#kb-chat a.kb-open").first.click()
         pg.wait_for_selector("#kb-viewer mark", timeout=20_000)
         time.sleep(0.8)
@@ -392,9 +394,7 @@ def test_screenshots_for_the_readme(browser, app, tmp_path):
     pg.goto(app)
     pg.wait_for_selector("#kb-question textarea", timeout=60_000)
     ask(pg, "我是退役军人，想做家政，有什么支持？")
-    time.sleep(1.5)  # the chat scrolls itself to the end first
-    pg.locator("#kb-chat .kb-eligibility").last.evaluate("e => e.scrollIntoView({block: 'start'})")
-    time.sleep(0.5)
+    time.sleep(1.5)  # the chat shows the new answer from its first line
     pg.screenshot(path=str(docs / "screenshot-eligibility.png"))
     context.close()
     assert (docs / "screenshot-eligibility.png").stat().st_size > 10_000

@@ -19,8 +19,8 @@ from conftest import ROOT
 from evals.bench_fuzz import Plan, Report, fuzz
 
 # Every endpoint of the app (the full list is read from the running app, see evals/bench_fuzz.list_endpoints).
-ENDPOINTS = {"respond", "lookup", "eligible", "show_cards", "send_comment", "export_last", "open_doc", "open_row",
-             "rate", "ask"}  # fmt: skip
+ENDPOINTS = {"respond", "lookup", "eligible", "show_cards", "send_comment", "export_last", "open_doc", "rate",
+             "ask"}  # fmt: skip
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

@@ -102,19 +102,14 @@ def test_a_document_link_with_an_infinite_offset_opens_the_document_unmarked(ope
     assert result == "ok" and "家政服务" in text and "<mark>" not in text, (result, message)
 
 
-def test_a_row_select_or_a_rating_with_a_strange_index_does_nothing(url, small_app):
-    """The 文件库 row select and 👍/👎 took the event's index as a row number: a list in a list, a string, a float or
-    a dict there was an unhandled exception; and a rating took any value as its label, however long."""
+def test_a_rating_with_a_strange_index_does_nothing(url, small_app):
+    """👍/👎 took the event's index as a row number: a list in a list, a string, a float or a dict there was an
+    unhandled exception; and a rating took any value as its label, however long."""
     from gradio_client import Client
 
     from evals.bench_fuzz import list_endpoints, queue_call
 
     endpoints = {ep.name: ep for ep in list_endpoints(url)}
-    for index in ([[1]], "ab", 1.5, {"a": 1}, [True, 0]):
-        result, message, _ = queue_call(url, endpoints["open_row"], {"index": index, "value": "x"}, 30)
-        assert result == "ok", (index, message)
-    result, _, text = queue_call(url, endpoints["open_row"], {"index": [0, 0], "value": "x"}, 30)
-    assert result == "ok" and "kb-doc" in text
     client = Client(url, verbose=False, download_files=False)
     client.predict("家政服务企业新招员工有补贴吗？", [], api_name="/respond")  # message 1 of this session: an answer
     rate = endpoints["rate"]

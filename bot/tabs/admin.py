@@ -40,7 +40,7 @@ DROP_PASS = f"() => {{ document.cookie = '{PASS_COOKIE}=; path=/; max-age=0; Sam
 
 def _refusal(text: str) -> gr.Error:
     """A refusal shown on the page; expected, so Gradio prints no traceback for it."""
-    return gr.Error(text, print_exception=False)
+    return gr.Error(text, title="未执行", print_exception=False)
 
 
 class Admin:

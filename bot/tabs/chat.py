@@ -40,6 +40,29 @@ def turns(history: list[dict], meta: dict[int, dict]) -> list[Turn]:
     return out[-3:]
 
 
+# The chat does not follow the text to its end (autoscroll=False): a question shows at the bottom of the chat, and
+# the finished answer from its first line (its sources are folded under it), the page scrolled too if the chat is
+# out of sight (a phone).
+SHOW_QUESTION_JS = """() => setTimeout(() => {
+  const rows = document.querySelectorAll('#kb-chat .message-row, #kb-chat [data-testid="user"]');
+  let box = rows.length ? rows[rows.length - 1].parentElement : null;
+  while (box && box.scrollHeight <= box.clientHeight) box = box.parentElement;
+  if (box && box !== document.documentElement) box.scrollTop = box.scrollHeight;
+}, 150)"""
+SHOW_ANSWER_JS = """() => setTimeout(() => {
+  const all = document.querySelectorAll('#kb-chat .kb-answer, #kb-chat .kb-eligibility');
+  const a = all[all.length - 1];
+  if (!a || Date.now() - (window.__kbOpenedAt || 0) < 2000) return;  // a 查看原文 was clicked meanwhile: stay there
+  let box = a.parentElement;
+  while (box && box.scrollHeight <= box.clientHeight) box = box.parentElement;
+  if (box && box !== document.documentElement && box !== document.body) {
+    box.scrollTop += a.getBoundingClientRect().top - box.getBoundingClientRect().top - 40;  // under the label
+  }
+  const top = a.getBoundingClientRect().top;
+  if (top < 0 || top > window.innerHeight - 80) window.scrollBy({top: top - 12, behavior: 'instant'});
+}, 150)"""
+
+
 class Chat:
     """The 咨询 tab. The session state `meta` maps a chat index to what was answered there (question, text, cited
     chunks and documents, the export bundle)."""
@@ -50,6 +73,7 @@ class Chat:
         self.chatbot = gr.Chatbot(
             label="政策咨询",
             height=560,
+            autoscroll=False,
             buttons=["copy"],
             feedback_options=("Like", "Dislike"),
             placeholder="请描述您的情况或问题，例如：个人创业担保贷款最多能贷多少？",
@@ -69,7 +93,10 @@ class Chat:
         meta_state = gr.State({})
         last_rated = gr.State(None)
         for trigger in (send.click, question.submit):
-            trigger(self.respond, [question, self.chatbot, meta_state], [self.chatbot, meta_state, question])
+            trigger(None, js=SHOW_QUESTION_JS)
+            trigger(self.respond, [question, self.chatbot, meta_state], [self.chatbot, meta_state, question]).then(
+                None, js=SHOW_ANSWER_JS
+            )
         self.chatbot.like(self.rate, [meta_state], [last_rated])
         comment_btn.click(self.send_comment, [comment, last_rated], [comment])
         clear.click(lambda: ([], {}, None), None, [self.chatbot, meta_state, last_rated])
@@ -121,7 +148,7 @@ class Chat:
         """The last answer's provenance bundle as Markdown and JSON files, for the record."""
         entries = [meta[i] for i in sorted(meta) if meta[i].get("bundle")]
         if not entries:
-            gr.Info("还没有可导出的答复。")
+            gr.Info("还没有可导出的答复。", title="提示")
             return gr.update(visible=False, value=None)
         b = entries[-1]["bundle"]
         folder = Path(tempfile.mkdtemp(prefix="kb-export-"))
@@ -138,7 +165,7 @@ class Chat:
         if entry is None or not rating:
             return None
         feedback.record(self.feedback_path, rating, entry["question"], entry["answer"], entry["chunk_ids"])
-        gr.Info("感谢反馈！")
+        gr.Info("感谢反馈！", title="提示")
         return {**entry, "rating": rating}  # the comment that follows goes with this rating
 
     def send_comment(self, text: str, entry: dict | None) -> str:
@@ -146,10 +173,10 @@ class Chat:
         if not text.strip():
             return ""
         if entry is None:
-            gr.Warning("请先对一条回答点 👍 或 👎，再填写意见。")
+            gr.Warning("请先对一条回答点 👍 或 👎，再填写意见。", title="注意")
             return text
         path = self.feedback_path
         rated = str(entry.get("rating", ""))
         feedback.record(path, "comment", entry["question"], entry["answer"], entry["chunk_ids"], text.strip(), rated)
-        gr.Info("意见已记录，谢谢！")
+        gr.Info("意见已记录，谢谢！", title="提示")
         return ""

@@ -38,8 +38,9 @@ class Eligible:
             list(elig.WANT_WORDS), value=[], label="想了解的支持方式（可多选）", elem_id="kb-e-wants"
         )
         go = gr.Button("查看可申请的措施", variant="primary", elem_id="kb-e-go")
-        copy = gr.Textbox(label="可复制的答复（含出处）", lines=4, buttons=["copy"], elem_id="kb-e-copy")
+        # The measures right under the button, where the person looks; the text to copy after them.
         out = gr.HTML(elem_id="kb-e-result")
+        copy = gr.Textbox(label="可复制的答复（含出处）", lines=4, buttons=["copy"], elem_id="kb-e-copy")
         inputs = [who, start, field, region, firm, hiring, wants]
         go.click(self.eligible, inputs, [copy, out], preprocess=False)
 
