@@ -46,7 +46,7 @@ PASTED = (  # an honest long question (embedded by the app's second model copy, 
     "高校毕业生。请问国家和省里对这种小微企业有哪些扶持政策，比如创业担保贷款、社保补贴、场地租金减免，申请需要什么条件？"
 )
 LEAK_MARKERS = ("Traceback", 'File "/')
-EVENT_ENDPOINTS = ("open_doc", "open_row", "rate")  # handlers that read the event's data, not inputs
+EVENT_ENDPOINTS = ("open_doc", "rate")  # handlers that read the event's data, not inputs
 log = logging.getLogger("bench_fuzz")
 
 CONTROL = [
@@ -106,12 +106,6 @@ def event_data_values() -> dict[str, list[Any]]:
             {"doc": "国发〔2018〕39号", "start": "9" * 5000, "end": [1]}, {"doc": ["a"] * 10_000},
             {"doc": "国办发〔2024〕1号", "start": float("inf"), "end": -big}, {"doc": "<script>alert(1)</script>"},
             {"doc": "\x00\x1b[2J"},
-        ],
-        "open_row": [
-            {}, None, {"index": None}, {"index": "a"}, {"index": -1}, {"index": [10**6, 0]}, {"index": [big, 0]},
-            {"index": 1.5}, {"index": [[1]]}, {"index": {"a": 1}}, {"index": [0, 0], "value": "x" * 100_000},
-            {"index": list(range(10_000))}, {"index": [[1]], "value": "x"}, {"index": "ab", "value": "x"},
-            {"index": 1.5, "value": "x"}, {"index": [True, 0], "value": "x"},
         ],
         "rate": [
             {}, None, {"index": 1, "liked": True}, {"index": [[1]], "liked": False}, {"index": {"a": 1}, "liked": 1},
