@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("starting without an index: %s", exc)
     ingests = access = None
     if kb is not None:  # while serving, ingests of this (embedded) data directory run here: kb/serving.py
-        ingests = IngestService(settings, embedder, after=lambda _report: kb.retriever.refresh(force=True))
+        ingests = IngestService(settings, embedder, after=lambda _report: kb.reload())
         if not ingests.start():
             ingests = None
     if admin and ingests is None:

@@ -22,7 +22,6 @@ from .errors import ConfigError
 from .files import atomic_write_text
 from .ingest import Report, shown_path
 from .load import SUPPORTED_SUFFIXES
-from .store import Manifest
 from .validity import STATUS_FILE, STATUSES
 
 REPLACED, REJECTED, WITHDRAWN = ".replaced", ".rejected", ".withdrawn"
@@ -279,11 +278,6 @@ def _first_present(keys: Sequence[str], data: dict) -> str:
 
 
 # --- withdrawing ----------------------------------------------------------------------------------------------------
-
-
-def files_of(manifest: Manifest, doc_id: str) -> list[Path]:
-    """The files a stored document was read from (its primary file and any duplicates)."""
-    return sorted(Path(key) for key, f in manifest.files.items() if f["doc_id"] == doc_id)
 
 
 def withdraw(files: Sequence[Path], corpus_dir: Path) -> list[Path]:

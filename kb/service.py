@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from . import answer as answer_mod
@@ -437,6 +438,14 @@ class KnowledgeBase:
                 row["status"], row["status_reason"] = validity.status, validity.reason
             cached = self._documents = (version, rows)
         return [dict(row) for row in cached[1]]
+
+    def reload(self) -> None:
+        """Serve what the last ingest committed now, not at the next query (after an ingest run in this process)."""
+        self.retriever.refresh(force=True)
+
+    def files_of(self, doc_id: str) -> list[Path]:
+        """The files a stored document was read from (its primary file and any duplicates), as ingest recorded them."""
+        return sorted(Path(key) for key, f in self.retriever.manifest.files.items() if f["doc_id"] == doc_id)
 
     def version(self) -> str:
         """The index version served now, after picking up an ingest that committed since the last call."""

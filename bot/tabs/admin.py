@@ -241,7 +241,7 @@ class Admin:
         return [session, gr.update(visible=True), text, ""]
 
     def _files(self, doc_id: str) -> list[Path]:
-        files = corpus_mod.files_of(self.kb.retriever.manifest, doc_id)
+        files = self.kb.files_of(doc_id)
         root = self.corpus.resolve()
         if not files or not all(f.resolve().is_relative_to(root) for f in files):
             raise _refusal(f"这份文件不是从 {self.corpus.name}/ 入库的，不能在这里撤下。")
