@@ -63,8 +63,20 @@ def bundle(answer: Answer, manifest: Manifest, searched: str, now: datetime | No
     }
 
 
+def _inert(text: object) -> str:
+    """Text as a Markdown viewer shows it, never as markup: HTML brackets and ampersands escaped (the JSON bundle keeps
+    the exact text and its digest)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def to_markdown(b: dict[str, Any]) -> str:
-    """The same bundle for people: readable, and still holding every figure needed to check it."""
+    """The same bundle for people: readable, and still holding every figure needed to check it. Every value from a
+    question, an answer or a document is made inert (`_inert`)."""
+    b = {**b, **{k: _inert(b[k]) for k in ("question", "searched", "answer")}}
+    b["citations"] = [
+        {**c, **{k: _inert(c[k]) for k in ("title", "doc_no", "section", "source", "passage") if c.get(k) is not None}}
+        for c in b["citations"]
+    ]
     size = b["pipeline"].get("chunk_size", "—")
     lines = [
         f"# 答复存档 · {b['time']}",

