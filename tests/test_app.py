@@ -184,6 +184,13 @@ def test_can_i_apply_form_matches_the_stated_situation(page):
     text = result.inner_text()
     assert "加大创业担保贷款贴息及奖补政策支持力度" in text and "最高不超过300万元" in text
     assert result.locator("li.kb-notmet").count() == 0  # only measures open to this person
+    # The marks of one named measure, as the person sees them (each state pinned in tests/test_cards.py too).
+    card = result.locator(".kb-card", has_text="加大创业担保贷款贴息及奖补政策支持力度").first
+    met = [li.inner_text() for li in card.locator("li.kb-met").all()]
+    unknown = [li.inner_text() for li in card.locator("li.kb-unknown").all()]
+    for label in ("支持对象", "领域", "地区", "吸纳就业", "有效性"):
+        assert any(label in m for m in met), (label, met)
+    assert unknown and all("申请条件" in u for u in unknown), unknown
     copy = page.locator("#kb-e-copy textarea").input_value()
     assert "[1]" in copy and "\n[1]《" in copy
 
