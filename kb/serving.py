@@ -21,6 +21,7 @@ import logging
 import os
 import socket
 import socketserver
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -46,6 +47,10 @@ def _socket_path(data_dir: Path) -> Path:
     key = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
     base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"kb-{os.getuid()}"
     base.mkdir(mode=0o700, exist_ok=True)
+    found = base.lstat()
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        # Another user could swap the socket in a folder they own or may write to: never talk through it.
+        raise IngestBusy(f"{base} is not a private folder of this user; remove it and start the app again")
     return base / f"{key}.sock"
 
 

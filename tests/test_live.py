@@ -4,6 +4,7 @@ browser page open during the ingest, embedded and server mode."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -208,3 +209,17 @@ def test_the_app_runs_a_handed_over_job_and_returns_its_errors_by_kind(sources, 
             ingest_here_or_in_app([tmp_path / "missing"], settings)
     finally:
         service.stop()
+
+
+def test_the_socket_folder_must_be_private(tmp_path, monkeypatch):
+    """A folder others may write to could hold someone else's socket: the app and the CLI refuse to use it."""
+    from kb.serving import _socket_path
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    folder = tmp_path / f"kb-{os.getuid()}"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    with pytest.raises(IngestBusy, match="not a private folder"):
+        _socket_path(tmp_path / "data")
+    folder.chmod(0o700)
+    assert _socket_path(tmp_path / "data").parent == folder
