@@ -8,7 +8,6 @@ each batch under a folder named by its time, so that a mistake can be undone by 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -19,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import ConfigError
-from .files import atomic_write_text
+from .files import atomic_write_text, file_sha256
 from .ingest import Report, shown_path
 from .load import SUPPORTED_SUFFIXES
 from .validity import STATUS_FILE, STATUSES
@@ -81,14 +80,6 @@ class FileResult:
     restored: bool = False
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _batch_folder(corpus_dir: Path, kind: str) -> Path:
     """A new folder under the hidden `kind` folder, named by the time (a suffix when two batches share a second)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -135,7 +126,7 @@ def place(files: Sequence[tuple[str, Path]], corpus_dir: Path, max_mb: float) ->
         if target.is_symlink() or (target.exists() and not target.is_file()):
             upload.refused.append((name, "corpus 中同名的不是普通文件，未覆盖"))
             continue
-        if target.exists() and _sha256(target) == _sha256(temp):
+        if target.exists() and file_sha256(target) == file_sha256(temp):
             upload.placed.append(Placed(name, target, same=True))
             continue
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=corpus_dir)

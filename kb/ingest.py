@@ -26,7 +26,7 @@ from . import split as split_mod
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import ConfigError, IndexMismatch, IngestBusy, LoadError
-from .files import atomic_write_text
+from .files import atomic_write_text, file_sha256
 from .lexical import Tokenizer
 from .store import Manifest, Store, open_blobs, record_id
 from .types import DocMeta, SourceDoc
@@ -350,14 +350,6 @@ def _exclusive(data_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _under(key: str, roots: list[str]) -> bool:
     return any(key == root or key.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
@@ -414,7 +406,7 @@ def _plan(
         source_of[key] = source_name(path, roots)
         try:
             load_mod.check_size(path, max_mb)
-            plan.sha[key] = _sha256(path)
+            plan.sha[key] = file_sha256(path)
         except LoadError as exc:
             plan.failed[key] = (shown, exc.reason)
             continue

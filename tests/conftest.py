@@ -275,6 +275,16 @@ CIRCULAR_B = """江西省人民政府关于发展普惠托育服务的实施意�
 2023年5月6日
 """
 
+# A municipal circular whose own validity clause has run out (有效期至2020年底).
+EXPIRED_DOC = """北京市人民政府办公厅关于支持中小微企业的若干措施
+京政办发〔2020〕7号
+一、减免房租
+对承租市属国有企业房产的中小微企业，免收2月份房租。
+本措施自印发之日起实施，有效期至2020年底。
+北京市人民政府办公厅
+2020年2月6日
+"""
+
 CIRCULAR_C = """国务院关于加快发展银发经济的意见
 国发〔2024〕7号
 一、培育银发经济经营主体
@@ -557,6 +567,26 @@ XSS_DOC = """关于测试网页安全的通知
 测试办公室
 2024年6月1日
 """
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's headless Chromium through Playwright (Playwright downloads no browser here), one per test module."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+        )  # fmt: skip
+        yield instance
+        instance.close()
 
 
 def free_port() -> int:

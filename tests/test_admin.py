@@ -24,7 +24,6 @@ from kb.errors import ConfigError
 from kb.ingest import Report, ingest, shown_path
 from kb.validity import parse_overrides
 
-CHROMIUM = "/usr/bin/chromium"
 USER, PASSWORD = "maint", "pw-for-tests-7"
 TITLE_A = "国务院办公厅关于做好家政服务提质扩容工作的通知"  # 国办发〔2024〕1号
 TITLE_B = "江西省人民政府关于发展普惠托育服务的实施意见"  # 赣府发〔2023〕9号
@@ -179,18 +178,6 @@ def admin_app(site) -> Iterator[str]:
     yield url
     log = stop_app(proc)
     assert "Traceback" not in log, log[-3000:]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        yield instance
-        instance.close()
 
 
 def open_admin(browser, url: str, width: int = 1280, height: int = 900):  # type: ignore[no-untyped-def]

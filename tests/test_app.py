@@ -21,7 +21,6 @@ from kb.config import Settings
 from kb.ingest import ingest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
 # Read at import: the autouse fixture in conftest clears every KB_* variable before a test runs.
 SCREENSHOTS = os.environ.get("KB_SCREENSHOTS", "")
 
@@ -49,22 +48,6 @@ def app_server(app_data: Path) -> Iterator[tuple[subprocess.Popen, str]]:
 @pytest.fixture(scope="module")
 def app(app_server: tuple[subprocess.Popen, str]) -> str:
     return app_server[1]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"],
-        )  # fmt: skip
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

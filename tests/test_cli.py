@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from conftest import CIRCULAR_A, CIRCULAR_B, CIRCULAR_C, CORPUS_META
+from conftest import CIRCULAR_A, CIRCULAR_B, CIRCULAR_C, CORPUS_META, EXPIRED_DOC
 
 from kb.blobs import LocalBlobs
 from kb.ingest import ingest, shown_path
@@ -209,14 +209,6 @@ def test_piped_output_has_progress_lines_and_a_summary_naming_the_failed_file(tm
     assert re.search(r"^  checked in [\d.]+ s$", plan.stdout, re.M)
 
 
-EXPIRED_DOC = """北京市人民政府办公厅关于支持中小微企业的若干措施
-京政办发〔2020〕7号
-一、减免房租
-对承租市属国有企业房产的中小微企业，免收2月份房租。
-本措施自印发之日起实施，有效期至2020年底。
-北京市人民政府办公厅
-2020年2月6日
-"""
 AMENDER = """国务院关于调整银发经济有关措施的通知
 国发〔2025〕2号
 一、调整事项

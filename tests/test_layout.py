@@ -1,6 +1,6 @@
 """bot/: the page on a phone (390×844, mobile emulation) and on a desktop (1280×900): it fits the screen, 查看原文
 shows the passage, a new answer shows from its first line, 文件库 is readable, axe-core finds nothing serious, the
-chat works from the keyboard. The app and browser fixtures are test_app's (one app per module)."""
+chat works from the keyboard. The app fixtures are test_app's (one app per module), the browser conftest's."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import time
 
 import pytest
-from test_app import app, app_data, app_server, ask, browser  # noqa: F401 - fixtures, shared with test_app
+from test_app import app, app_data, app_server, ask  # noqa: F401 - fixtures, shared with test_app
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 3}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}

@@ -18,7 +18,6 @@ from kb.errors import IngestBusy
 from kb.ingest import Progress, ingest
 from kb.serving import LOCK_NAME, IngestService, ingest_here_or_in_app, serving_socket
 
-CHROMIUM = "/usr/bin/chromium"
 NEW_DOC_NO = "国发〔2024〕7号"  # CIRCULAR_C
 NEW_QUESTION = "国发〔2024〕7号对老年助餐服务怎么说？"
 OLD_QUESTION = "国办发〔2024〕1号说了什么？"
@@ -52,18 +51,6 @@ def sources(tmp_path: Path) -> Path:
     (src / "a.txt").write_text(CIRCULAR_A, encoding="utf-8")
     (src / "b.txt").write_text(CIRCULAR_B, encoding="utf-8")
     return src
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import CIRCULAR_A, CIRCULAR_B
+from conftest import CIRCULAR_A, CIRCULAR_B, EXPIRED_DOC
 
 from kb.config import Settings
 from kb.ingest import ingest
@@ -36,14 +36,6 @@ REPEALER = """国务院办公厅关于家政服务的新通知
 本通知自2025年3月1日起施行，《国务院办公厅关于做好家政服务提质扩容工作的通知》（国办发〔2024〕1号）同时废止。
 国务院办公厅
 2025年2月20日
-"""
-EXPIRED_DOC = """北京市人民政府办公厅关于支持中小微企业的若干措施
-京政办发〔2020〕7号
-一、减免房租
-对承租市属国有企业房产的中小微企业，免收2月份房租。
-本措施自印发之日起实施，有效期至2020年底。
-北京市人民政府办公厅
-2020年2月6日
 """
 
 
