@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .errors import ConfigError, IndexMismatch, IndexMissing, IngestBusy, KBError, LoadError, StoreError
 from .ingest import Report, ingest
 from .types import Answer, Chunk, DocMeta, Hit, SourceDoc
+from .validity import Validity
+
+if TYPE_CHECKING:
+    from .store import Manifest
 
 
 def list_documents(settings: Settings, *, status: bool = False) -> list[dict[str, Any]]:
@@ -25,26 +30,31 @@ def list_documents(settings: Settings, *, status: bool = False) -> list[dict[str
     from .store import Manifest, open_blobs
 
     manifest = Manifest.load(open_blobs(settings))
-    validity = {}
-    if status:
-        from .validity import assess_stored
+    if not status:
+        return document_rows(manifest)
+    from .validity import assess_stored
 
-        validity = assess_stored(manifest, date.today())
+    return document_rows(manifest, assess_stored(manifest, date.today()))
+
+
+def document_rows(manifest: Manifest, validity: Mapping[str, Validity] | None = None) -> list[dict[str, Any]]:
+    """One row per document a manifest lists (see `list_documents`), with `status` and `status_reason` when
+    `validity` is given; sorted: national documents first, then by date signed and title."""
     rows = []
     for doc_id, doc in manifest.docs.items():
         meta = doc["meta"]
-        rows.append(
-            {
-                **meta,
-                "doc_id": doc_id,
-                "chunks": len(doc["chunk_ids"]),
-                "source": meta.get("source") or (doc["sources"] or [""])[0],
-                "sources": doc["sources"],
-                "ingested_at": doc.get("ingested_at", ""),
-            }
-        )
-        if status:
-            rows[-1]["status"], rows[-1]["status_reason"] = validity[doc_id].status, validity[doc_id].reason
+        row = {
+            **meta,
+            "doc_id": doc_id,
+            "chunks": len(doc["chunk_ids"]),
+            "source": meta.get("source") or (doc["sources"] or [""])[0],
+            "sources": doc["sources"],
+            "ingested_at": doc.get("ingested_at", ""),
+        }
+        if validity is not None:
+            found = validity.get(doc_id, Validity())
+            row["status"], row["status_reason"] = found.status, found.reason
+        rows.append(row)
     return sorted(rows, key=lambda r: (r["region"] != "国家", r["signed"], r["title"]))
 
 

@@ -426,17 +426,13 @@ class KnowledgeBase:
 
     def documents(self) -> list[dict[str, Any]]:
         """The stored documents (see `kb.list_documents`) with their status as of today (`status`, `status_reason`),
-        as of the index version now served (read once per version)."""
-        from . import list_documents
+        as of the index version now served (made once per version, from the manifest and statuses it loaded)."""
+        from . import document_rows
 
         version = self.version()
         cached = self._documents
         if cached is None or cached[0] != version:
-            rows = list_documents(self.settings)
-            for row in rows:
-                validity = self.retriever.validity_of(row["doc_id"])
-                row["status"], row["status_reason"] = validity.status, validity.reason
-            cached = self._documents = (version, rows)
+            cached = self._documents = (version, document_rows(self.retriever.manifest, self.retriever.validity))
         return [dict(row) for row in cached[1]]
 
     def reload(self) -> None:

@@ -109,7 +109,7 @@ PROGRESS_EVENTS = ("reading", "file_read", "documents", "document_done", "chunks
 class IngestService:
     """The serving side: holds the data directory's serving lock and runs the ingests handed to it.
 
-    `after` runs once an ingest that changed something has committed (the app reloads its index there).
+    `after` runs once each ingest has committed (the app reloads its index there).
     """
 
     settings: Settings
@@ -125,8 +125,7 @@ class IngestService:
         """One ingest in this process, after any other that is running here."""
         with self._job_lock:
             report = ingest(paths, self.settings, rebuild=rebuild, progress=progress, embedder=self.embedder)
-        if report.added or report.updated or report.removed or rebuild:
-            self.after(report)
+        self.after(report)  # a status-only change commits too; reloading an unchanged index does nothing
         return report
 
     def start(self) -> bool:

@@ -175,7 +175,6 @@ class Admin:
         except KBError as exc:
             log.warning("管理 page: the ingest failed: %s", exc)
             raise _refusal(f"入库未完成：{exc}。已做的文件改动保留在 {self.corpus.name}/ 中，可稍后重试。") from exc
-        self.kb.version()  # a status-only change reloads too
         return report
 
     # --- the actions --------------------------------------------------------------------------------------------
