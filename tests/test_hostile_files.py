@@ -180,8 +180,8 @@ def test_a_real_50_mb_file_is_refused_before_it_is_read(settings, tmp_path, forb
         fh.write(line * (50 * MB // len(line) + 1))
     assert big.stat().st_blocks * 512 >= 50 * MB  # really on disk, not sparse
     opened: list[Path] = []
-    real_sha, real_load = ingest_mod._sha256, load_mod.load
-    monkeypatch.setattr(ingest_mod, "_sha256", lambda p: opened.append(p) or real_sha(p))
+    real_sha, real_load = ingest_mod.file_sha256, load_mod.load
+    monkeypatch.setattr(ingest_mod, "file_sha256", lambda p: opened.append(p) or real_sha(p))
     monkeypatch.setattr(load_mod, "load", lambda p: opened.append(p) or real_load(p))
 
     report = ingest([src], settings, embedder=forbidden_embedder)
