@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from . import facts
 from .clean import is_signature_line
 from .query import Query, expand, is_foreign, normalise_question
 from .split import SECTION_SEP
@@ -290,6 +291,7 @@ ENGLISH_LEAD = "Answer from the Chinese policy texts (the quoted clauses below, 
 ENGLISH_CLOSEST = "No clause answers this directly; the closest passages are quoted below in Chinese:"
 UNSPECIFIED_FIGURE = "所引条文未规定具体数额或比例。"
 UNSPECIFIED_TIME = "所引条文未规定具体时间或期限。"
+_TIMES = {"duration", "date"}
 
 
 def question_parts(question: str) -> list[str]:
@@ -311,12 +313,18 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
 
 
 def _unanswered_parts(asked: str, quotes: list[str]) -> list[str]:
-    """Say plainly when a figure or a date asked for is in none of the quotes."""
+    """Say plainly which figure asked for — a sum, a share or rate, a count, an age, a date or time limit — is in
+    none of the quotes (kb/facts.py); a question asking for a figure of no known kind gets the general note."""
     quoted = "".join(quotes)
+    kinds = facts.asked(asked)
+    missing = [k for k in kinds if not facts.holds(quoted, k)]
     notes = []
-    if _ASKS_AMOUNT.search(asked) and not _AMOUNT.search(quoted):
+    figures = [facts.label(k) for k in missing if k not in _TIMES]
+    if figures:
+        notes.append(f"所引条文未规定具体{'、'.join(figures)}。")
+    elif not kinds and _ASKS_AMOUNT.search(asked) and not _AMOUNT.search(quoted):
         notes.append(UNSPECIFIED_FIGURE)
-    if _ASKS_TIME.search(asked) and not _TIME.search(quoted):
+    if set(missing) & _TIMES or (not set(kinds) & _TIMES and _ASKS_TIME.search(asked) and not _TIME.search(quoted)):
         notes.append(UNSPECIFIED_TIME)
     return notes
 

@@ -10,24 +10,25 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import facts
 from .answer import Evidence, ScoredSentence
 from .lexical import LexicalIndex
 from .query import Query
 from .region import province_of, provinces_in
 from .retrieve import Retrieval
-from .words import ASKS_NUMBER, content_words, policy_terms
+from .types import Hit
+from .words import content_words, policy_terms
 
 log = logging.getLogger(__name__)
 
 ANSWERED, CLOSEST, REFUSED = "answered", "closest", "refused"
 GATE = Path(__file__).with_name("gate.json")
-GATE_VERSION = 1
+GATE_VERSION = 2  # 2: kind_match reads the kinds of fact asked for (kb/facts.py)
 FEATURES = (
     "dense",
     "lexical",
@@ -41,12 +42,6 @@ FEATURES = (
     "uncovered",
 )
 
-_ASKS_TIME = re.compile(r"什么时候|何时|哪天|哪一?年|截止|期限|多久|多长时间|几号|几月")
-_NUMBER = re.compile(
-    r"\d+(\.\d+)?\s*(万元|亿元|元|%|％|个|岁|人|倍|个月|日|天|小时|年|家|所|项|张)|[一二三四五六七八九十百千万两半]+(元|个月|年|天|倍|成)"
-)
-_TIME = re.compile(r"\d{4}年|\d{1,2}月|年底|年前|之日起|\d+日内|个工作日|每年|每\d年|\d+年内")
-
 
 @dataclass(frozen=True)
 class Judgement:
@@ -59,11 +54,17 @@ class Judgement:
 
 
 def features(
-    query: Query, retrieval: Retrieval, sentences: list[ScoredSentence], evidence: Evidence, lexical: LexicalIndex
+    query: Query,
+    retrieval: Retrieval,
+    sentences: list[ScoredSentence],
+    evidence: Evidence,
+    lexical: LexicalIndex,
+    cited_hits: list[Hit] | None = None,
 ) -> dict[str, float]:
     """The signals the gate weighs (see FEATURES): similarity and lexical support of the best passages; how much of
     the question's subject the library, the best passages and the best document's title know, and how specific the
-    words no passage has are; whether the passages hold the kind of fact asked for (a number, a date); and whether
+    words no passage has are; whether the first cited passages (`cited_hits`, else the weighed ones) name every kind
+    of fact asked for (kb/facts.py: a sum, a share, a length of time, a count, an age, a date); and whether
     the question names a province no retrieved document is about."""
     hits = retrieval.hits
     words = content_words(query.text, lexical)
@@ -77,12 +78,9 @@ def features(
     seen = set().union(*tops)
     # The subject words no top passage has: how many, and how specific the most specific of them is.
     uncovered = [max(lexical.idf(f) for f in forms[w]) for w in words if not forms[w] & seen]
-    best = " ".join(s.text for s in sentences[:3])
-    kind_match = 1.0
-    if ASKS_NUMBER.search(query.text) and not _NUMBER.search(best):
-        kind_match = 0.0
-    if _ASKS_TIME.search(query.text) and not _TIME.search(best):
-        kind_match = 0.0
+    # Every kind of fact asked for (a sum, a share, a length of time …) must be named in the passages cited first.
+    cited = hits if cited_hits is None else cited_hits
+    kind_match = 0.0 if facts.missing(query.text, " ".join(h.chunk.text for h in cited[:3])) else 1.0
     title = set(lexical.tokenizer.tokenize(hits[0].chunk.meta.title)) if hits else set()
     title_coverage = sum(1 for w in words if forms[w] & title) / len(words) if words else 0.0
     named = provinces_in(query.text)

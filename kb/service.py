@@ -299,7 +299,7 @@ class KnowledgeBase:
         )
         tokens = set(lexical.tokenizer.tokenize(retrieval.lexical_text))
         evidence = answer_mod.evidence(weighed.hits, evidence_sentences, sum(lexical.idf(t) for t in tokens))
-        values = judge_mod.features(query, weighed, evidence_sentences, evidence, lexical)
+        values = judge_mod.features(query, weighed, evidence_sentences, evidence, lexical, cited_hits=retrieval.hits)
         return replace(self.gate.judge(values), sentences=tuple(sentences))
 
     def validity_notes(self, text: str, cited: list[Hit]) -> str:

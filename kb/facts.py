@@ -1,0 +1,101 @@
+"""The kind of fact a question asks for — a sum of money, a share, a length of time, a count, an age, a date — and
+whether a text holds one.
+
+「利率是多少」 is not answered by a passage that names 15万元, nor 「最长能贷几年」 by one that only names amounts:
+the gate (kb/judge.py) weighs whether the best passages hold every kind asked for, and the answer says which
+asked kind no quote gives (kb/answer.py). Each kind is one pattern for the asking and one for a figure of it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_CN = "一二三四五六七八九十百千万两半"
+_NUM = rf"(?<![\d.])\d+(?:\.\d+)?|[{_CN}]+"
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: str  # how an answer names it: 「所引条文未规定具体{label}。」
+    asked: re.Pattern[str]
+    held: re.Pattern[str]
+
+
+_RATE_WORD = r"利率|费率|税率|利息|贴息|息差|年化"
+_SHARE = rf"(?:{_NUM})\s*(?:%|％|个百分点)|百分之[{_CN}\d]+|LPR|基点|基准利率"
+
+KINDS = (
+    Kind(
+        "rate",  # a rate is stated beside its word: a 25% headcount share does not give the loan's interest
+        "利率或费率",
+        re.compile(rf"{_RATE_WORD}|贴多少息"),
+        re.compile(rf"(?:{_RATE_WORD})[^。；]{{0,24}}?(?:{_SHARE})|(?:{_SHARE})[^。；]{{0,12}}?(?:{_RATE_WORD})"),
+    ),
+    Kind(
+        "share",
+        "比例",
+        re.compile(r"百分之几|百分比|几成|比例|比率|占比|几个点|多少个点"),
+        re.compile(rf"(?:{_NUM})\s*(?:%|％|个百分点)|百分之[{_CN}\d]+|[{_CN}]成(?!立|果|效|本|熟|员)|\d+(?:\.\d+)?倍"),
+    ),
+    Kind(
+        "money",
+        "金额",
+        re.compile(
+            r"多少钱|几块钱|多少元|几元|多少万|几万|[补贴奖扣贷借给拿领发]多少(?!个|年|天|岁|人|家|次|名|所|项)|[补贴奖扣贷借给拿领发]了?几万|"
+            r"补贴标准|额度|金额|资金多少|多少补贴|多少资金"
+        ),
+        re.compile(rf"(?:{_NUM})\s*(?:万元|亿元|千元|元|万|亿)(?!人|户|家|个|名|所|吨|平方|亩)"),
+    ),
+    Kind(
+        "duration",
+        "期限",
+        re.compile(r"几年|多少年|多久|多长时间|多长期限|几个月|多少个月|多少天|几天|期限多长|期限是多少|年限"),
+        re.compile(
+            rf"(?<![\d月])(?:\d{{1,3}}|[{_CN}]+)\s*(?:年|个月|个工作日|日|天|周|小时)(?!\d)|长期|一次性|永久|日内|年内|个月内"
+        ),
+    ),
+    Kind(
+        "count",
+        "数量",
+        re.compile(
+            r"多少个(?!月|工作日|小时)|(?<!哪)几个(?!月|工作日|小时)|多少家|(?<!哪)几家|多少人|多少名|几名|几所|多少所|多少项|(?<!哪)几项|多少张|多少次"
+        ),
+        re.compile(rf"(?:{_NUM})\s*(?:个|家|人|名|所|项|张|次|台|套|户|万人|万个|万名)"),
+    ),
+    Kind(
+        "age",
+        "年龄",
+        re.compile(r"多大年纪|多大岁数|几岁|多少岁|年龄"),
+        re.compile(rf"(?:{_NUM})\s*(?:周岁|岁)"),
+    ),
+    Kind(
+        "date",
+        "时间",
+        re.compile(r"什么时候|何时|哪天|哪一?年|哪个月|截止|几号|几月几|到哪一?天|啥时候"),
+        re.compile(
+            r"\d{4}\s*年|\d{1,2}\s*月|[上中下]旬|年底|年前|年末|之日起|日内|个工作日|每年|每季度|每月|常年|随时"
+        ),
+    ),
+)
+_BY_NAME = {k.name: k for k in KINDS}
+
+
+def asked(question: str) -> tuple[str, ...]:
+    """The kinds of fact `question` asks for, in KINDS order (none for 「怎么申请」 or 「有哪些支持」)."""
+    return tuple(k.name for k in KINDS if k.asked.search(question))
+
+
+def holds(text: str, kind: str) -> bool:
+    """Whether `text` names a figure of `kind`."""
+    return bool(_BY_NAME[kind].held.search(text))
+
+
+def missing(question: str, text: str) -> tuple[str, ...]:
+    """The kinds `question` asks for that `text` names no figure of."""
+    return tuple(k for k in asked(question) if not holds(text, k))
+
+
+def label(kind: str) -> str:
+    return _BY_NAME[kind].label

@@ -1,0 +1,64 @@
+"""kb/facts.py: the kind of fact a question asks for, and whether a passage names a figure of that kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb import facts
+from kb.answer import UNSPECIFIED_TIME, _unanswered_parts
+from kb.config import Settings
+from kb.service import KnowledgeBase
+
+LOAN = (
+    "符合创业担保贷款申请条件的人员自主创业的，可申请最高不超过15万元的创业担保贷款。小微企业当年新招用符合条件的"
+    "人员数量达到企业现有在职职工人数25%（超过100人的企业达到15%）并与其签订1年以上劳动合同的，可申请最高不超过"
+    "300万元的创业担保贷款。"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("创业担保贷款最多能贷多少？利息怎么算？", ("rate", "money")),
+        ("就业困难人员参加培训的生活费补贴一天多少钱？", ("money",)),
+        ("失业保险金最长能领多少个月？", ("duration",)),  # 多少个月 is a length of time, not a count or a sum
+        ("产教融合型企业能按投资额的百分之几抵免教育费附加？", ("share",)),
+        ("每个省打算扶持几家担保龙头公司？", ("count",)),
+        ("这次示范工作重点支持哪几个服务领域？", ()),  # 哪几个 asks for a list
+        ("这个示范工作的通知是什么时候印发的？", ("date",)),
+        ("多大年纪以下的失业青年可以参加见习？", ("age",)),
+        ("怎么申请创业担保贷款？", ()),
+    ],
+)
+def test_the_kinds_a_question_asks_for(question, kinds):
+    assert facts.asked(question) == kinds
+
+
+def test_a_figure_counts_only_for_its_own_kind():
+    assert facts.holds(LOAN, "money") and not facts.holds(LOAN, "rate")  # 25% of the staff is not an interest rate
+    assert facts.holds("贷款利率可在贷款市场报价利率基础上上浮3个百分点。", "rate")
+    assert facts.holds("担保费率原则上不超过1.5%。", "rate")
+    assert not facts.holds("从2019年1月1日起实施。", "duration")  # a date is not a length of time
+    assert facts.holds("从2019年1月1日起实施。", "date")
+    assert facts.holds("组织失业青年参加3—12个月的就业见习。", "duration")
+    assert not facts.holds("带动就业1万人。", "money") and facts.holds("带动就业1万人。", "count")
+    assert facts.missing("创业担保贷款最多能贷多少？利息怎么算？", LOAN) == ("rate",)
+
+
+def test_the_answer_names_the_figure_no_quote_gives():
+    assert _unanswered_parts("创业担保贷款最多能贷多少？利息怎么算？", [LOAN]) == ["所引条文未规定具体利率或费率。"]
+    assert _unanswered_parts("示范项目什么时候截止申报？", ["鼓励地方给予支持。"]) == [UNSPECIFIED_TIME]
+    assert _unanswered_parts("个人最多能贷多少？", [LOAN]) == []
+
+
+@pytest.fixture(scope="module")
+def kb(corpus_store: Settings) -> KnowledgeBase:
+    return KnowledgeBase(corpus_store)
+
+
+def test_a_loan_question_says_the_texts_give_no_interest_rate(kb: KnowledgeBase):
+    """The issue's example: both ceilings are quoted, and the answer says plainly that no rate is set."""
+    answer = kb.ask("创业担保贷款最多能贷多少？利息怎么算？")
+    assert answer.status == "answered"
+    assert "15万元" in answer.text and "300万元" in answer.text
+    assert "所引条文未规定具体利率或费率。" in answer.text
