@@ -105,9 +105,12 @@ def newton_logistic(z: np.ndarray, target: np.ndarray, weight: np.ndarray, penal
     return w
 
 
-def compare(sets: dict[str, list], rows: list[tuple[str, Callable]], score: Callable) -> list[str]:
+def compare(
+    sets: dict[str, list], rows: list[tuple[str, Callable]], score: Callable, results: dict | None = None
+) -> list[str]:
     """A table: each (label, make) row with `score` cross-validated on the calibration half and on NCP train, and
-    on the dev sets for the model made from both training sets (`make(groups)`; None for the baseline)."""
+    on the dev sets for the model made from both training sets (`make(groups)`; None for the baseline). `results`,
+    when given, receives each row's figures by label: {"users-calibration": …, "ncp-train": …, "seed-dev": …, …}."""
     calibration, ncp_train = sets["users-calibration"], sets["ncp-train"]
     dev = {name: sets[name] for name in ("seed-dev", "ncp-dev")}
     lines = [
@@ -118,7 +121,10 @@ def compare(sets: dict[str, list], rows: list[tuple[str, Callable]], score: Call
         cv_users = cross_validated(calibration, ncp_train, make, score)
         cv_ncp = cross_validated(ncp_train, calibration, make, score)
         model = make(calibration + ncp_train)
-        figures = " | ".join(pair(score(g, model)) for g in dev.values())
+        on_dev = {name: tuple(score(g, model)) for name, g in dev.items()}
+        if results is not None:
+            results[label] = {"users-calibration": cv_users, "ncp-train": cv_ncp, **on_dev}
+        figures = " | ".join(pair(v) for v in on_dev.values())
         lines.append(f"| {label} | {pair(cv_users)} | {pair(cv_ncp)} | {figures} |")
     return lines
 
