@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 ANSWERED, CLOSEST, REFUSED = "answered", "closest", "refused"
 GATE = Path(__file__).with_name("gate.json")
-GATE_VERSION = 2  # 2: kind_match reads the kinds of fact asked for (kb/facts.py)
+GATE_VERSION = 3  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity
 FEATURES = (
     "dense",
     "lexical",
@@ -38,7 +38,7 @@ FEATURES = (
     "other_place",
     "key_coverage",
     "title_coverage",
-    "uncovered_idf",
+    "uncovered_rarity",
     "uncovered",
 )
 
@@ -95,7 +95,9 @@ def features(
         "other_place": other_place,
         "key_coverage": key_coverage,
         "title_coverage": title_coverage,
-        "uncovered_idf": max(uncovered, default=0.0),
+        # As a share of the rarest possible IDF: raw IDF grows with the library (a word no passage has scores ln 258
+        # over corpus/ and ln 6,400 with the NCP documents), which would make a larger library look less sure.
+        "uncovered_rarity": max(uncovered, default=0.0) / (lexical.rarest_idf() or 1.0),
         "uncovered": float(len(uncovered)),
     }
 

@@ -243,6 +243,10 @@ class LexicalIndex:
         df = len(self._postings[term][0]) if term in self._postings else 0
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if n else 0.0
 
+    def rarest_idf(self) -> float:
+        """The IDF of a token no passage has: the scale of IDF in this library (it grows with the library's size)."""
+        return self.idf("\x00")
+
     def search(self, query: str, k: int = 50, allowed_docs: set[str] | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk_id, BM25 score) for the query, restricted to `allowed_docs` when given."""
         with self._lock:
