@@ -109,3 +109,15 @@ def test_a_closest_answer_is_hedged_cited_and_logged_as_partial(corpus_store: Se
     assert answer.status == CLOSEST and answer.text.startswith(CLOSEST_HEAD) and answer.citations
     logged = [json.loads(x) for x in (tmp_path / "unanswered.jsonl").read_text(encoding="utf-8").splitlines()]
     assert logged[-1]["question"] == "个人创业担保贷款最多能贷多少？" and logged[-1]["reason"].startswith("closest")
+
+
+def test_a_place_the_passages_speak_of_is_not_another_place(kb):
+    """The gate's other-place signal: a question naming a province no retrieved document is about, nor any of the
+    first passages speaks of (NCP's national circulars on 湖北 were refused as "another place" before)."""
+
+    def other_place(question: str) -> float:
+        query = kb._rewrite(question, [])
+        return kb.judge(query, kb.retriever.retrieve(query, k=10)).features["other_place"]
+
+    assert other_place("上海的托育机构能拿到什么补贴？") == 1.0
+    assert other_place("新疆生产建设兵团发展改革委要组织哪些示范工作？") == 0.0  # the national notice is sent to it
