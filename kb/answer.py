@@ -36,8 +36,13 @@ _ASKS_ADDRESSEES = re.compile(
 _ADDRESSEE = re.compile(r"^各|人民政府|委员会|各部委|直属机构|有关单位|有关部门|发展改革委")
 _ASKS_ISSUE = re.compile(
     r"(哪个|哪些|什么|哪一?个?)(部门|单位|机关|机构).{0,6}(印发|发布|出台|下发|制定|发的|签发)|谁(印)?发的|发文机关"
-    r"|(什么时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(印发|发布|出台|下发|签发|发的|成文)|(印发|发布|出台)(时间|日期)"
+    r"|(什么时候|啥时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(印发|发布|出台|下发|签发|发的|成文)"
+    r"|(印发|发布|出台)(时间|日期)"
 )
+# Asked of a document the question names: 「补贴发给谁」 asks who benefits, 「那份意见是下发给哪些单位的」 its 主送;
+# 「项目什么时候定下来」 is not a document's date, 「那份意见啥时候定下来的」 is.
+_NAMES_DOCUMENT = re.compile(r"通知|意见|方案|文件|办法|清单|规定|决定|那份|这份|该文")
+_ASKS_SIGNED = re.compile(r"(什么时候|啥时候|何时|哪天|哪一天|哪年).{0,6}(签的|签署|定下来|定的)")
 
 Tokenize = Callable[[str], list[str]]
 Idf = Callable[[str], float]
@@ -330,7 +335,12 @@ def _unanswered_parts(asked: str, quotes: list[str]) -> list[str]:
 
 
 def asks_metadata(question: str) -> bool:
-    return bool(_ASKS_DOC_NO.search(question) or _ASKS_ISSUE.search(question))
+    """文号, issuer, dates, or (of a document the question names) its addressees."""
+    return bool(
+        _ASKS_DOC_NO.search(question)
+        or _ASKS_ISSUE.search(question)
+        or ((_ASKS_ADDRESSEES.search(question) or _ASKS_SIGNED.search(question)) and _NAMES_DOCUMENT.search(question))
+    )
 
 
 def _cn_date(iso: str) -> str:
@@ -356,7 +366,7 @@ def compose_metadata(
     cited = [head]
     asks_no = bool(_ASKS_DOC_NO.search(question))
     asks_to = bool(_ASKS_ADDRESSEES.search(question))
-    asks_issue = bool(_ASKS_ISSUE.search(question)) or not (asks_no or asks_to)
+    asks_issue = bool(_ASKS_ISSUE.search(question) or _ASKS_SIGNED.search(question)) or not (asks_no or asks_to)
     name = f"《{meta.title}》"
     parts: list[str] = []
     if asks_issue:

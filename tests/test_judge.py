@@ -27,6 +27,9 @@ def test_route_sends_each_kind_of_question_its_way():
     assert route("讲个笑话").kind == BLOCKED
     assert route("国务院那份促进就业的意见是哪天印发的？").kind == FACTS
     assert route("创业担保贷款最多能贷多少？").kind == GENERAL
+    # addressees and "when was it settled" are document facts only of a document the question names
+    assert route("国务院那份促进就业的意见是下发给哪些单位的？啥时候定下来的？").kind == FACTS
+    assert route("这笔补贴发给谁？").kind == route("示范项目什么时候定下来？").kind == GENERAL
 
 
 def test_the_shipped_gate_is_fitted_and_says_on_what():
@@ -91,6 +94,8 @@ def test_a_document_facts_question_names_the_addressees_and_the_date(kb):
     assert answer.kind == FACTS and answer.status == ANSWERED
     assert "主送各省、自治区、直辖市人民政府" in answer.text and "2018年11月16日" in answer.text
     assert "文号：" not in answer.text  # never the circular 「文号：X」
+    settled = kb.ask("国务院那份促进就业的意见是下发给哪些单位的？啥时候定下来的？", log_unanswered=False)
+    assert "国务院各部委、各直属机构" in settled.text and "2018年11月16日" in settled.text
 
 
 def test_an_elliptical_follow_up_is_answered_in_the_context_of_the_last_turn(kb):
