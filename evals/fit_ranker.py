@@ -1,4 +1,4 @@
-"""`python -m evals.fit_ranker`: fit the passage ranker (kb/rank.py) and write kb/ranker.json.
+"""`python -m evals.fit_ranker`: fit the passage ranker (kb/rank.py); `--write` writes kb/ranker.json.
 
 Fitted on training questions only: NCP `train.jsonl` (602 questions, asked of corpus/ plus the 599 NCP documents,
 evals/.data/distracted) and the calibration half of evals/users (asked of corpus/, evals/.data/product). Chosen on
@@ -10,8 +10,10 @@ the right document and holds the answer (NCP). The model is a pairwise L2 logist
 a chosen weight times as much, since the held-back sets are in users' words). The table printed shows, for each L2
 strength and users' weight, hit@1 / hit@5 / MRR@10 among the candidates on the dev sets and, for both training sets,
 5-fold cross-validated (folds by a fixed rule on the id, each fold ranked by a model fitted without it); a pointwise
-model and the fused order are in it for comparison. The script applies the shipping rule to that table (`choose`),
-so running it again on the same index reproduces kb/ranker.json.
+model and the fused order are in it for comparison. The script applies the shipping rule to that table (`choose`)
+and writes the chosen model only with `--write`: the shipped kb/ranker.json is an earlier fit, kept because the
+model the rule chooses on today's chunks made the users' answers worse (evals/RESULTS.md, "The learned passage
+ranker").
 """
 
 from __future__ import annotations
@@ -159,19 +161,21 @@ def choose(results: dict[str, dict]) -> tuple[float, float]:
         for c in CHOICES
         if all(a >= b - 1e-9 for a, b in zip(results[label(*c)]["users-calibration"][:2], base[:2], strict=True))
     ]
+    if not fair:
+        log.warning("every choice loses to the fused order on the calibration half: choosing among all of them")
     return max(fair or CHOICES, key=lambda c: np.mean([results[label(*c)][d][2] for d in ("seed-dev", "ncp-dev")]))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.fit_ranker", description=__doc__)
-    parser.add_argument("--dry-run", action="store_true", help="print the ranker, do not write kb/ranker.json")
-    parser.add_argument(
-        "--table-only", action="store_true", help="write the table to RESULTS.md, leave kb/ranker.json as it is"
-    )
+    parser.add_argument("--dry-run", action="store_true", help="print the table, do not write RESULTS.md")
+    parser.add_argument("--write", action="store_true", help="write the chosen (or --l2) model to kb/ranker.json")
     parser.add_argument("--fresh", action="store_true", help="collect the candidates again")
-    parser.add_argument("--l2", type=float, help="ship this L2 strength instead of the chosen one")
-    parser.add_argument("--users-weight", type=float, default=1.0, help="with --l2: the users' questions' weight")
+    parser.add_argument("--l2", type=float, help="this L2 strength instead of the chosen one")
+    parser.add_argument("--users-weight", type=float, help="with --l2: the users' questions' weight (default 1)")
     args = parser.parse_args(argv)
+    if args.users_weight is not None and args.l2 is None:
+        parser.error("--users-weight goes with --l2")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("kb").setLevel(logging.WARNING)
     if args.fresh:
@@ -197,12 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     rows += [(label(l2, uw), lambda g, l2=l2, uw=uw: fit(g, l2, uw)) for l2, uw in CHOICES]
     results: dict[str, dict] = {}
     lines += compare(sets, rows, hits_at, results)
-    chosen = (args.l2, args.users_weight) if args.l2 is not None else choose(results)
+    chosen = (args.l2, args.users_weight or 1.0) if args.l2 is not None else choose(results)
     rows = [
         (f"chosen without {group}", lambda g, c=columns: fit(without(g, c), *chosen))
         for group, columns in ABLATION.items()
     ]
-    lines += compare(sets, rows, hits_at)[2:]
+    lines += compare(sets, rows, hits_at)[2:]  # the ablation rows, under the same table head
     lines += [
         "",
         f"Chosen: pairwise, L2 {chosen[0]:g}, users' questions ×{chosen[1]:g}: among the pairwise "
@@ -228,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     assert data["version"] == RANKER_VERSION
     text = json.dumps(data, ensure_ascii=False, indent=1)
     log.debug("%s", text)
-    if not (args.dry_run or args.table_only):
+    if args.write:
         RANKER.write_text(text + "\n", encoding="utf-8")
         log.info("wrote %s", RANKER)
     publish("ranker", lines, not args.dry_run)

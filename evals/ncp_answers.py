@@ -23,13 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from kb.service import KnowledgeBase
-from kb.types import Answer
+from kb.types import Answer, Hit
 
 from .__main__ import Question, first_hit, load_ncp, ncp_hit, publish
 from .training import load_ncp_train
 
 CLASSES = ("hit", "refused", "right document, passage without the answer", "right document below 5th", "wrong document")
-log = logging.getLogger("evals.ncp_answers")
 
 
 def classify(answer: Answer, q: Question, sources: dict[str, list[str]]) -> tuple[str, int | None]:
@@ -40,7 +39,7 @@ def classify(answer: Answer, q: Question, sources: dict[str, list[str]]) -> tupl
     if answer.status == "refused":
         return "refused", rank
 
-    def right(hit) -> bool:  # type: ignore[no-untyped-def]
+    def right(hit: Hit) -> bool:
         return any(q.doc in {Path(s).stem for s in sources.get(c.doc_id, [])} for c in (hit.chunk, *hit.also))
 
     if any(right(h) for h in answer.citations[:5]):

@@ -327,7 +327,7 @@ def _unanswered_parts(asked: str, quotes: list[str]) -> list[str]:
     figures = [facts.label(k) for k in missing if k not in _TIMES]
     if figures:
         notes.append(f"所引条文未规定具体{'、'.join(figures)}。")
-    elif not kinds and _ASKS_AMOUNT.search(asked) and not _AMOUNT.search(quoted):
+    elif not set(kinds) - _TIMES and _ASKS_AMOUNT.search(asked) and not _AMOUNT.search(quoted):
         notes.append(UNSPECIFIED_FIGURE)
     if set(missing) & _TIMES or (not set(kinds) & _TIMES and _ASKS_TIME.search(asked) and not _TIME.search(quoted)):
         notes.append(UNSPECIFIED_TIME)

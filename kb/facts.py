@@ -17,6 +17,8 @@ _NUM = rf"(?<![\d.])\d+(?:\.\d+)?|[{_CN}]+"
 
 @dataclass(frozen=True)
 class Kind:
+    """One kind of fact: how a question asks for it, and how a passage states a figure of it."""
+
     name: str
     label: str  # how an answer names it: 「所引条文未规定具体{label}。」
     asked: re.Pattern[str]
@@ -25,58 +27,70 @@ class Kind:
 
 _RATE_WORD = r"利率|费率|税率|利息|贴息|息差|年化"
 _SHARE = rf"(?:{_NUM})\s*(?:%|％|个百分点)|百分之[{_CN}\d]+|LPR|基点|基准利率"
+_POINTS = r"百分点|基点|点"  # 「几个百分点」 asks for a share, not a count
 
 KINDS = (
     Kind(
-        "rate",  # a rate is stated beside its word: a 25% headcount share does not give the loan's interest
+        "rate",  # a rate is stated beside its word, within a clause: a 25% headcount share is not the loan's interest
         "利率或费率",
-        re.compile(rf"{_RATE_WORD}|贴多少息"),
-        re.compile(rf"(?:{_RATE_WORD})[^。；]{{0,24}}?(?:{_SHARE})|(?:{_SHARE})[^。；]{{0,12}}?(?:{_RATE_WORD})"),
+        # the word with an asking word: 「贴息资金怎么申请」 does not ask for a rate
+        re.compile(rf"(?:{_RATE_WORD})(?:是|为|按|怎么算|如何计算|怎么计算|多少|多高|几)|多少(?:利息|利率)|贴多少息"),
+        re.compile(rf"(?:{_RATE_WORD})[^。；，]{{0,24}}?(?:{_SHARE})|(?:{_SHARE})[^。；，]{{0,12}}?(?:{_RATE_WORD})"),
     ),
     Kind(
         "share",
         "比例",
-        re.compile(r"百分之几|百分比|几成|比例|比率|占比|几个点|多少个点"),
-        re.compile(rf"(?:{_NUM})\s*(?:%|％|个百分点)|百分之[{_CN}\d]+|[{_CN}]成(?!立|果|效|本|熟|员)|\d+(?:\.\d+)?倍"),
+        re.compile(rf"百分之几|百分比|几成|比例|比率|占比|几个(?:{_POINTS})|多少个(?:{_POINTS})|几倍|多少倍"),
+        re.compile(
+            rf"(?:{_NUM})\s*(?:%|％|个百分点)|百分之[{_CN}\d]+|[{_CN}]成(?!立|果|效|本|熟|员)|(?:\d+(?:\.\d+)?|[{_CN}]+)倍"
+        ),
     ),
     Kind(
         "money",
         "金额",
         re.compile(
-            r"多少钱|几块钱|多少元|几元|多少万|几万|[补贴奖扣贷借给拿领发]多少(?!个|年|天|岁|人|家|次|名|所|项)|[补贴奖扣贷借给拿领发]了?几万|"
-            r"补贴标准|额度|金额|资金多少|多少补贴|多少资金"
+            r"多少钱|几块钱|多少元|几元|多少万(?!人|名|户|家|个)|几万(?!人|名|户|家|个)|多少亿|"
+            r"[补贴奖扣贷借给拿领发]多少(?!个|年|天|岁|人|家|次|名|所|项)|[补贴奖扣贷借给拿领发]了?几万|"
+            r"补贴标准|额度|金额|资金多少|多少补贴|多少资金|(?:奖励|工资|费用|学费)多少"
         ),
-        re.compile(rf"(?:{_NUM})\s*(?:万元|亿元|千元|元|万|亿)(?!人|户|家|个|名|所|吨|平方|亩)"),
+        # a sum names its currency, or is a bare 万/亿 ending its phrase (「最高15万」); 10万人, 5万辆 are not sums
+        re.compile(rf"(?:{_NUM})\s*(?:[万亿千]?元|[万亿](?=[，。；、）)\s]|$))"),
     ),
     Kind(
         "duration",
         "期限",
-        re.compile(r"几年|多少年|多久|多长时间|多长期限|几个月|多少个月|多少天|几天|期限多长|期限是多少|年限"),
         re.compile(
-            rf"(?<![\d月])(?:\d{{1,3}}|[{_CN}]+)\s*(?:年|个月|个工作日|日|天|周|小时)(?!\d)|长期|一次性|永久|日内|年内|个月内"
+            r"(?<![近这那前头])几年(?!级)|多少年|多久|多长时间|多长期限|几个月|多少个月|多少天|几天|几日内|"
+            r"几个工作日|多少个工作日|多少小时|期限多长|期限是多少|年限"
+        ),
+        re.compile(
+            rf"(?<![\d月上下第])(?:\d{{1,3}}|[{_CN}]+)\s*(?:年(?!级)|个月|个工作日|日|天|周(?!岁)|小时)(?!\d)"
+            r"|长期|永久|日内|年内|个月内"
         ),
     ),
     Kind(
         "count",
         "数量",
         re.compile(
-            r"多少个(?!月|工作日|小时)|(?<!哪)几个(?!月|工作日|小时)|多少家|(?<!哪)几家|多少人|多少名|几名|几所|多少所|多少项|(?<!哪)几项|多少张|多少次"
+            rf"多少个(?!月|工作日|小时|{_POINTS})|(?<![哪这那])几个(?!月|工作日|小时|{_POINTS})|多少家|(?<![哪这那])几家|"
+            r"多少人|多少名|几名|几所|多少所|多少项|(?<![哪这那])几项|多少张|多少次|多少万(?:人|名|户|家|个)"
         ),
-        re.compile(rf"(?:{_NUM})\s*(?:个|家|人|名|所|项|张|次|台|套|户|万人|万个|万名)"),
+        # a counted figure with a digit or a number word other than 一 alone: 「一个」「一次性」 count nothing
+        re.compile(
+            rf"(?:\d+(?:\.\d+)?|[{_CN}]{{2,}}|[二三四五六七八九十两])\s*(?:个|家|人|名|所|项|张|次(?!性)|台|套|户|万人|万个|万名)"
+        ),
     ),
     Kind(
         "age",
         "年龄",
-        re.compile(r"多大年纪|多大岁数|几岁|多少岁|年龄"),
+        re.compile(r"多大年纪|多大岁数|几周?岁|多少周?岁|年龄(?:是|要|有什么|多大|多少|限制|要求|上限|下限|范围)"),
         re.compile(rf"(?:{_NUM})\s*(?:周岁|岁)"),
     ),
     Kind(
         "date",
         "时间",
-        re.compile(r"什么时候|何时|哪天|哪一?年|哪个月|截止|几号|几月几|到哪一?天|啥时候"),
-        re.compile(
-            r"\d{4}\s*年|\d{1,2}\s*月|[上中下]旬|年底|年前|年末|之日起|日内|个工作日|每年|每季度|每月|常年|随时"
-        ),
+        re.compile(r"什么时候|什么时间|何时|哪天|哪一?年|哪个月|几月份|截止|几号|几月几|到哪一?天|啥时候"),
+        re.compile(r"\d{4}\s*年|\d{1,2}\s*月|[上中下]旬|年底|年前|年末|之日起|日内|个工作日"),
     ),
 )
 _BY_NAME = {k.name: k for k in KINDS}
@@ -98,4 +112,5 @@ def missing(question: str, text: str) -> tuple[str, ...]:
 
 
 def label(kind: str) -> str:
+    """How an answer names a kind: 「所引条文未规定具体{label}。」"""
     return _BY_NAME[kind].label

@@ -85,8 +85,11 @@ def features(
     title_coverage = sum(1 for w in words if forms[w] & title) / len(words) if words else 0.0
     named = provinces_in(query.text)
     covered = {province_of(h.chunk.meta.region) for h in hits}  # a city's circular covers its province
-    if named and not named & covered:  # a national circular's passage on 湖北 is about 湖北 too
-        covered |= provinces_in(" ".join(f"{h.chunk.meta.title} {h.chunk.text}" for h in hits[:5]))
+    if (
+        named and not named & covered
+    ):  # a national circular's passage on 湖北 is about 湖北 too (a 江苏 one naming 上海 is not)
+        national = [h for h in hits[:5] if h.chunk.meta.region in ("国家", "")]
+        covered |= provinces_in(" ".join(f"{h.chunk.meta.title} {h.chunk.text}" for h in national))
     other_place = 1.0 if named and not named & covered else 0.0
     return {
         "dense": evidence.dense_top,

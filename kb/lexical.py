@@ -245,7 +245,11 @@ class LexicalIndex:
 
     def rarest_idf(self) -> float:
         """The IDF of a token no passage has: the scale of IDF in this library (it grows with the library's size)."""
-        return self.idf("\x00")
+        with self._lock:
+            if self._postings is None:
+                self._build()
+        n = len(self._ids)
+        return math.log(1.0 + (n + 0.5) / 0.5) if n else 0.0
 
     def search(self, query: str, k: int = 50, allowed_docs: set[str] | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk_id, BM25 score) for the query, restricted to `allowed_docs` when given."""
