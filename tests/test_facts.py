@@ -66,8 +66,9 @@ def test_the_answer_names_the_figure_no_quote_gives():
     assert _unanswered_parts("示范项目什么时候截止申报？", ["鼓励地方给予支持。"]) == [UNSPECIFIED_TIME]
     assert _unanswered_parts("个人最多能贷多少？", [LOAN]) == []
     # a sum and a date asked together: both are said to be missing
-    assert _unanswered_parts("每月补多少，几号发？", ["按月发放至个人账户。"]) == ["所引条文未规定具体金额。", UNSPECIFIED_TIME]
-    assert _unanswered_parts("每月多少，几号发？", ["按月发放至个人账户。"]) == [UNSPECIFIED_FIGURE, UNSPECIFIED_TIME]
+    monthly = ["按月发放至个人账户。"]
+    assert _unanswered_parts("每月补多少，几号发？", monthly) == ["所引条文未规定具体金额。", UNSPECIFIED_TIME]
+    assert _unanswered_parts("每月多少，几号发？", monthly) == [UNSPECIFIED_FIGURE, UNSPECIFIED_TIME]
 
 
 @pytest.fixture(scope="module")
