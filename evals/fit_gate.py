@@ -97,16 +97,10 @@ def cut_points(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return min(refuse_below, answer_at), answer_at
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals.fit_gate", description=__doc__)
-    parser.add_argument("--dry-run", action="store_true", help="print the gate, do not write kb/gate.json")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    from .__main__ import ROOT, build, load_seed
+def fit_gate(kb: KnowledgeBase) -> Gate:
+    """The gate fitted on the calibration half and seed-dev as `kb` (built with OPEN_GATE) answers them."""
+    from .__main__ import load_seed
 
-    settings: Settings = build("product", ROOT / "corpus", {})
-    kb = KnowledgeBase(settings, gate=OPEN_GATE)
-    kb.retriever.warm_up()
     examples = collect(kb, [*load("calibration"), *load_seed()])
     x = np.array([[e.values[f] for f in FEATURES] for e in examples], dtype=float)
     y = np.array([1.0 if e.answerable else 0.0 for e in examples])
@@ -128,8 +122,20 @@ def main(argv: list[str] | None = None) -> int:
         "refuse_share": REFUSE_SHARE,
         "cost": COST,
     }
-    gate = Gate(FEATURES, tuple(mean), tuple(scale), tuple(w[:-1]), float(w[-1]), answer_at, refuse_below, about)
-    data = gate.as_dict()
+    return Gate(FEATURES, tuple(mean), tuple(scale), tuple(w[:-1]), float(w[-1]), answer_at, refuse_below, about)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.fit_gate", description=__doc__)
+    parser.add_argument("--dry-run", action="store_true", help="print the gate, do not write kb/gate.json")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from .__main__ import ROOT, build
+
+    settings: Settings = build("product", ROOT / "corpus", {})
+    kb = KnowledgeBase(settings, gate=OPEN_GATE)
+    kb.retriever.warm_up()
+    data = fit_gate(kb).as_dict()
     assert data["version"] == GATE_VERSION
     text = json.dumps(data, ensure_ascii=False, indent=1)
     sys.stdout.write(text + "\n")

@@ -126,3 +126,19 @@ def test_a_place_the_passages_speak_of_is_not_another_place(kb):
 
     assert other_place("上海的托育机构能拿到什么补贴？") == 1.0
     assert other_place("新疆生产建设兵团发展改革委要组织哪些示范工作？") == 0.0  # the national notice is sent to it
+
+
+def test_the_shipped_gate_is_what_fit_gate_makes_of_the_calibration_half(corpus_store: Settings):
+    """kb/gate.json must be reproducible: a change to the gate's signals, the synonyms or the retrieval that moves
+    them fails here until `python -m evals.fit_gate` is run again (and the test half reported in RESULTS). The
+    tolerance only absorbs float noise between two builds of the same index (about 1e-6 relative)."""
+    from evals.fit_gate import fit_gate
+
+    fitted = fit_gate(KnowledgeBase(corpus_store, gate=OPEN_GATE))
+    shipped = load_gate()
+    assert fitted.names == shipped.names
+    for name in ("mean", "scale", "coef"):
+        assert getattr(fitted, name) == pytest.approx(getattr(shipped, name), rel=1e-4, abs=1e-6), name
+    assert (fitted.intercept, fitted.answer_at, fitted.refuse_below) == pytest.approx(
+        (shipped.intercept, shipped.answer_at, shipped.refuse_below), rel=1e-4
+    )
