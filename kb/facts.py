@@ -75,9 +75,10 @@ KINDS = (
             rf"多少个(?!月|工作日|小时|{_POINTS})|(?<![哪这那])几个(?!月|工作日|小时|{_POINTS})|多少家|(?<![哪这那])几家|"
             r"多少人|多少名|几名|几所|多少所|多少项|(?<![哪这那])几项|多少张|多少次|多少万(?:人|名|户|家|个)"
         ),
-        # a counted figure with a digit or a number word other than 一 alone: 「一个」「一次性」 count nothing
+        # a counted figure; 一 alone counts only with a unit that counts (「一家」「一所」), not 「一个」「一次性」
         re.compile(
             rf"(?:\d+(?:\.\d+)?|[{_CN}]{{2,}}|[二三四五六七八九十两])\s*(?:个|家|人|名|所|项|张|次(?!性)|台|套|户|万人|万个|万名)"
+            r"|(?<![统唯])一(?:家|所|名|项|张|台|套|户)"
         ),
     ),
     Kind(

@@ -58,6 +58,7 @@ def test_a_figure_counts_only_for_its_own_kind():
     assert not facts.holds("带动1万余人就业", "money") and not facts.holds("高职百万扩招", "money")
     assert facts.holds("最高15万，", "money") and facts.holds("提高两倍", "share")
     assert not facts.holds("一次性发放", "count") and facts.holds("建设50所", "count")
+    assert facts.holds("每个省原则上只保留一家省级担保机构", "count")  # 一家 counts, 一个 does not
     assert not facts.holds("每人每年补贴2000元", "date")  # how often is not when
 
 
