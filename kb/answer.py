@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from . import facts
 from .clean import is_signature_line
@@ -65,6 +66,13 @@ class ScoredSentence:
     coverage: float
 
 
+@lru_cache(maxsize=8192)
+def token_set(tokenize: Tokenize, text: str) -> frozenset[str]:
+    """A text's tokens as a set, cached: the same sentences are scored for the ranked and the fused order of every
+    question, and again for the next question that finds them."""
+    return frozenset(tokenize(text)) if text else frozenset()
+
+
 def _bigrams(text: str) -> set[str]:
     core = "".join(_CJK.findall(text))
     return {core[i : i + 2] for i in range(len(core) - 1)}
@@ -111,7 +119,7 @@ def sentence_features(
         for i, sentence in enumerate(_sentences(hit.chunk.text)):
             if _is_heading(sentence) or is_signature_line(sentence):
                 continue  # the section label already says it, or it signs the circular off: nothing to quote
-            s_tokens = set(tokenize(sentence))
+            s_tokens = token_set(tokenize, sentence)
             has_number, has_time = bool(_AMOUNT.search(sentence)), bool(_TIME.search(sentence))
             values = {
                 "token_cov": sum(w for t, w in weights.items() if t in s_tokens or alternatives[t] & s_tokens) / total,

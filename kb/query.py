@@ -65,6 +65,7 @@ def _english(phrase: str) -> re.Pattern[str]:
     return re.compile(r"(?<![a-z])" + r"\s+".join(inflected(w) for w in phrase.lower().split()) + r"(?![a-z])")
 
 
+@lru_cache(maxsize=8192)
 def expand(text: str) -> str:
     """Add the policy terms for everyday words (保洁 → 家政, start-up loan → 创业担保贷款) for lexical search."""
     extra = [terms for word, terms in _synonyms() if _mentions(text, word)]

@@ -16,9 +16,8 @@ import re
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-from .answer import _ASKS_TIME, _bigrams
+from .answer import _ASKS_TIME, _bigrams, token_set
 from .lexical import LexicalIndex
 from .linear import Linear
 from .types import Hit
@@ -122,12 +121,7 @@ def candidate_features(
 
 
 def _tokens(lexical: LexicalIndex, text: str) -> frozenset[str]:
-    return _tokenized(lexical.tokenizer.tokenize, text)
-
-
-@lru_cache(maxsize=4096)
-def _tokenized(tokenize: Any, text: str) -> frozenset[str]:
-    return frozenset(tokenize(text)) if text else frozenset()
+    return token_set(lexical.tokenizer.tokenize, text)
 
 
 class Ranker(Linear):

@@ -10,6 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from . import cards as cards_mod
@@ -336,15 +337,17 @@ def fuse(
     return [Hit(chunks[c], fused[c], dense_score.get(c), lexical_score.get(c)) for c in order]
 
 
-def _shingles(text: str, n: int = 4) -> set[str]:
+@lru_cache(maxsize=8192)
+def _shingles(text: str, n: int = 4) -> frozenset[str]:
+    """A passage's character 4-grams (cached: the same passages are compared for every question that finds them)."""
     core = re.sub(r"[\s\W_]+", "", text)
-    return {core[i : i + n] for i in range(max(1, len(core) - n + 1))}
+    return frozenset(core[i : i + n] for i in range(max(1, len(core) - n + 1)))
 
 
 def collapse_duplicates(hits: list[Hit], threshold: float = 0.8) -> list[Hit]:
     """Fold a hit whose passage is (nearly) the same as a better-ranked one's into that one (`Hit.also`)."""
     kept: list[Hit] = []
-    seen: list[set[str]] = []
+    seen: list[frozenset[str]] = []
     for hit in hits:
         sh = _shingles(hit.chunk.text)
         for i, other in enumerate(seen):
