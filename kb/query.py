@@ -29,7 +29,10 @@ _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[
 _INVISIBLE = {"Cc", "Cf", "Cs", "Co"}
 _CHITCHAT = re.compile(
     r"(天气|气温|下雨|写一?首.{0,6}诗|作一?首|讲一?个.{0,4}笑话|唱一?首|你是谁|你叫什么|你好吗|星座|彩票|股票.{0,4}(推荐|走势)"
-    r"|菜谱|怎么做菜|翻译成|帮我写.{0,6}(代码|作文|小说|文章))",
+    r"|菜谱|怎么做菜|翻译成|帮我写.{0,6}(代码|作文|小说|文章)|(股市|大盘|A股).{0,4}(怎么样|行情|走势|会涨|会跌|涨了|跌了)"
+    r"|球赛|比分|(推荐|好看的).{0,4}(电影|电视剧|小说)"
+    r"|\b(tell me a joke|write (me )?an? (poem|song|story)|weather (today|tomorrow)|python function)\b)",
+    re.IGNORECASE,
 )
 # Words that make a short question lean on the previous turn: 这个贷款, 那养老托育呢, 它, 上述…
 _REFERS_BACK = re.compile(
