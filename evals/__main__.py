@@ -19,7 +19,7 @@ from kb import Settings, ingest
 from kb.query import rewrite
 from kb.retrieve import Weights
 from kb.service import KnowledgeBase
-from kb.types import Answer, Hit
+from kb.types import Answer, Chunk, Hit
 
 from . import cards as cards_eval
 from . import cards_heldout
@@ -69,11 +69,14 @@ def seed_hit(hit: Hit, q: Question, sources: dict[str, list[str]]) -> bool:
 def ncp_hit(hit: Hit, q: Question, sources: dict[str, list[str]]) -> bool:
     """The passage comes from the right document — itself, or as a near-duplicate folded into it (`Hit.also`,
     shown to users as 亦见于) — and holds the answer."""
-    for chunk in (hit.chunk, *hit.also):
-        stems = {Path(s).stem for s in sources.get(chunk.doc_id, [chunk.meta.source])}
-        if q.doc in stems and contains_answer(chunk.text, q.expect[0]):
-            return True
-    return False
+    return any(
+        of_document(chunk, q, sources) and contains_answer(chunk.text, q.expect[0]) for chunk in (hit.chunk, *hit.also)
+    )
+
+
+def of_document(chunk: Chunk, q: Question, sources: dict[str, list[str]]) -> bool:
+    """Whether `chunk` comes from the NCP question's document (NCP names documents by their file's stem)."""
+    return q.doc in {Path(s).stem for s in sources.get(chunk.doc_id, [chunk.meta.source])}
 
 
 def first_hit(hits: list[Hit], q: Question, is_hit: Callable, sources: dict[str, list[str]], k: int = 10) -> int | None:

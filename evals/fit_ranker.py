@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         (f"chosen without {group}", lambda g, c=columns: fit(without(g, c), *chosen))
         for group, columns in ABLATION.items()
     ]
-    lines += compare(sets, rows, hits_at)[2:]  # the ablation rows, under the same table head
+    lines += compare(sets, rows, hits_at, head=False)  # the ablation rows, under the same table head
     lines += [
         "",
         f"Chosen: pairwise, L2 {chosen[0]:g}, users' questions ×{chosen[1]:g}: among the pairwise "

@@ -18,14 +18,13 @@ import sys
 import time
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 
 from kb.service import KnowledgeBase
 from kb.types import Answer, Hit
 
-from .__main__ import Question, first_hit, load_ncp, ncp_hit, publish
+from .__main__ import Question, first_hit, load_ncp, ncp_hit, of_document, publish
 from .training import load_ncp_train
 
 CLASSES = ("hit", "refused", "right document, passage without the answer", "right document below 5th", "wrong document")
@@ -40,7 +39,7 @@ def classify(answer: Answer, q: Question, sources: dict[str, list[str]]) -> tupl
         return "refused", rank
 
     def right(hit: Hit) -> bool:
-        return any(q.doc in {Path(s).stem for s in sources.get(c.doc_id, [])} for c in (hit.chunk, *hit.also))
+        return any(of_document(c, q, sources) for c in (hit.chunk, *hit.also))
 
     if any(right(h) for h in answer.citations[:5]):
         return "right document, passage without the answer", rank

@@ -106,17 +106,22 @@ def newton_logistic(z: np.ndarray, target: np.ndarray, weight: np.ndarray, penal
 
 
 def compare(
-    sets: dict[str, list], rows: list[tuple[str, Callable]], score: Callable, results: dict | None = None
+    sets: dict[str, list],
+    rows: list[tuple[str, Callable]],
+    score: Callable,
+    results: dict | None = None,
+    head: bool = True,
 ) -> list[str]:
     """A table: each (label, make) row with `score` cross-validated on the calibration half and on NCP train, and
     on the dev sets for the model made from both training sets (`make(groups)`; None for the baseline). `results`,
-    when given, receives each row's figures by label: {"users-calibration": …, "ncp-train": …, "seed-dev": …, …}."""
+    when given, receives each row's figures by label: {"users-calibration": …, "ncp-train": …, "seed-dev": …, …};
+    `head` off: the rows only, to continue a table already begun."""
     calibration, ncp_train = sets["users-calibration"], sets["ncp-train"]
     dev = {name: sets[name] for name in ("seed-dev", "ncp-dev")}
-    lines = [
-        "| model | users calibration (CV) | NCP train (CV) | " + " | ".join(f"{name} (dev)" for name in dev) + " |",
-        "|---" * (len(dev) + 3) + "|",
-    ]
+    titles = " | ".join(f"{name} (dev)" for name in dev)
+    lines = [f"| model | users calibration (CV) | NCP train (CV) | {titles} |", "|---" * (len(dev) + 3) + "|"]
+    if not head:
+        lines = []
     for label, make in rows:
         cv_users = cross_validated(calibration, ncp_train, make, score)
         cv_ncp = cross_validated(ncp_train, calibration, make, score)

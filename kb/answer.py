@@ -66,7 +66,7 @@ class ScoredSentence:
     coverage: float
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def token_set(tokenize: Tokenize, text: str) -> frozenset[str]:
     """A text's tokens as a set, cached: the same sentences are scored for the ranked and the fused order of every
     question, and again for the next question that finds them."""

@@ -155,9 +155,7 @@ class LexicalIndex:
 
     def following(self, chunk_id: str, n: int = 3) -> list[Chunk]:
         """The next chunks of the same document, in order."""
-        with self._lock:
-            if self._postings is None:
-                self._build()
+        self._built()
         doc_id = chunk_id.rpartition(":")[0]
         ids = self._by_doc.get(doc_id, [])
         position = ids.index(chunk_id) if chunk_id in ids else len(ids)
@@ -175,6 +173,14 @@ class LexicalIndex:
             return
         payload = {"version": INDEX_VERSION, "tokenizer": self.tokenizer.signature, "chunks": self._entries}
         atomic_write_text(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+
+    def _built(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The postings, built on first use."""
+        with self._lock:
+            if self._postings is None:
+                self._build()
+            assert self._postings is not None
+            return self._postings
 
     def _build(self) -> None:
         postings: dict[str, tuple[list[int], list[int]]] = {}
@@ -227,47 +233,32 @@ class LexicalIndex:
 
     def knows(self, term: str) -> bool:
         """Whether any indexed passage has this token."""
-        with self._lock:
-            if self._postings is None:
-                self._build()
-        assert self._postings is not None
-        return term in self._postings
+        return term in self._built()
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a token over the indexed chunks (0 for an unknown index)."""
-        with self._lock:
-            if self._postings is None:
-                self._build()
-        assert self._postings is not None
-        n = len(self._ids)
-        df = len(self._postings[term][0]) if term in self._postings else 0
-        return math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if n else 0.0
+        postings = self._built()
+        return _idf(len(self._ids), len(postings[term][0]) if term in postings else 0)
 
     def rarest_idf(self) -> float:
         """The IDF of a token no passage has: the scale of IDF in this library (it grows with the library's size)."""
-        with self._lock:
-            if self._postings is None:
-                self._build()
-        n = len(self._ids)
-        return math.log(1.0 + (n + 0.5) / 0.5) if n else 0.0
+        self._built()
+        return _idf(len(self._ids), 0)
 
     def search(self, query: str, k: int = 50, allowed_docs: set[str] | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk_id, BM25 score) for the query, restricted to `allowed_docs` when given."""
-        with self._lock:
-            if self._postings is None:
-                self._build()
-        assert self._postings is not None
+        postings = self._built()
         n = len(self._ids)
         if n == 0:
             return []
         avgdl = float(self._lengths.mean()) or 1.0
         scores = np.zeros(n, dtype=np.float32)
         for term in set(self.tokenizer.tokenize(query)):
-            posting = self._postings.get(term)
+            posting = postings.get(term)
             if posting is None:
                 continue
             rows, tf = posting
-            idf = math.log(1.0 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
+            idf = _idf(n, len(rows))
             norm = tf + K1 * (1.0 - B + B * self._lengths[rows] / avgdl)
             scores[rows] += idf * tf * (K1 + 1.0) / norm
         if allowed_docs is not None:
@@ -277,3 +268,8 @@ class LexicalIndex:
             candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
         ordered = candidates[np.argsort(-scores[candidates], kind="stable")]
         return [(self._ids[i], float(scores[i])) for i in ordered]
+
+
+def _idf(n: int, df: int) -> float:
+    """BM25's inverse document frequency of a token in `df` of `n` passages (0 for an empty index)."""
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if n else 0.0

@@ -337,9 +337,11 @@ def fuse(
     return [Hit(chunks[c], fused[c], dense_score.get(c), lexical_score.get(c)) for c in order]
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)
 def _shingles(text: str, n: int = 4) -> frozenset[str]:
-    """A passage's character 4-grams (cached: the same passages are compared for every question that finds them)."""
+    """A passage's character 4-grams, cached: each question compares its candidates twice (ranked and fused order),
+    and the next question often finds the same passages. Bounded (about 8 KB an entry) so a server's memory stays
+    flat over a large library."""
     core = re.sub(r"[\s\W_]+", "", text)
     return frozenset(core[i : i + n] for i in range(max(1, len(core) - n + 1)))
 
