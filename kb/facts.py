@@ -97,9 +97,27 @@ KINDS = (
 _BY_NAME = {k.name: k for k in KINDS}
 
 
+_CLAUSE = re.compile(r"[，。？！；,.?!;\n]+")
+_YES_NO = re.compile(r"[吗嘛]\s*$")  # 「能招几个人吗」: a yes/no question, its 几 means "a few"
+_INTENDS = re.compile(r"想|打算|准备|计划")  # 「我打算招几个人，…」 states a plan before asking
+_KNOWING = re.compile(r"知道|清楚|了解|告诉|问问|问一下|请问|查|说说|说一下")  # 「能告诉我补贴多少吗」 does ask
+
+
+def _indefinite(clause: str, last: bool) -> bool:
+    """Whether the asking words of `clause` are indefinite: in a yes/no clause, or in a plan stated before the
+    question (「我打算招几个人，…」), 几 / 多少 / 什么时候 mean "a few" / "some" / "some time" — unless the clause
+    asks to be told (「你知道截止到什么时候吗」)."""
+    if _KNOWING.search(clause):
+        return False
+    return bool(_YES_NO.search(clause) or (not last and _INTENDS.search(clause)))
+
+
 def asked(question: str) -> tuple[str, ...]:
-    """The kinds of fact `question` asks for, in KINDS order (none for 「怎么申请」 or 「有哪些支持」)."""
-    return tuple(k.name for k in KINDS if k.asked.search(question))
+    """The kinds of fact `question` asks for, in KINDS order (none for 「怎么申请」 or 「有哪些支持」, nor for the
+    indefinite 几 of 「我想招几个人，能贷款吗」)."""
+    parts = [c for c in _CLAUSE.split(question) if c.strip()]
+    clauses = [c for i, c in enumerate(parts) if not _indefinite(c, i == len(parts) - 1)]
+    return tuple(k.name for k in KINDS if any(k.asked.search(c) for c in clauses))
 
 
 def holds(text: str, kind: str) -> bool:

@@ -38,6 +38,12 @@ LOAN = (
         ("带动多少万人就业？", ("count",)),  # 万人 are people, not a sum
         ("多少个工作日办结？", ("duration",)),
         ("年满几周岁可以申请？", ("age",)),
+        # 几 / 多少 in a yes/no clause or in a plan stated before the question mean "a few" / "some"
+        ("我想招几个合伙人，可以申请贷款吗？", ()),
+        ("能多招几个人吗？", ()),
+        ("我打算开个店，能贷多少？", ("money",)),
+        ("我计划什么时候申请比较好？", ("date",)),  # the plan is the question itself
+        ("能告诉我补贴多少吗？", ("money",)),  # asks to be told
     ],
 )
 def test_the_kinds_a_question_asks_for(question, kinds):
