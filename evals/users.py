@@ -29,6 +29,7 @@ from .score import contains_phrase, percentile
 HERE = Path(__file__).resolve().parent
 USERS = HERE / "users"
 STATUSES = ("answered", "closest", "refused")
+SECOND_BATCH = ("uc", "ud", "uv", "fc", "fd", "fv")  # id prefixes of answerable-c/-d.jsonl and unanswerable-c.jsonl
 log = logging.getLogger("evals.users")
 
 
@@ -45,6 +46,11 @@ class UserQuestion:
     @property
     def half(self) -> str:
         return half(self.id)
+
+    @property
+    def batch(self) -> str:
+        """Which batch: "first", written before any tuning; "second", written at stop 20 before that stop refitted."""
+        return "second" if self.id[:2] in SECOND_BATCH else "first"
 
 
 def half(qid: str) -> str:
@@ -193,6 +199,7 @@ def report(kb: KnowledgeBase, questions: list[UserQuestion], label: str = "") ->
     ]
     results: dict = {}
     details: list[str] = []
+    batches: list[tuple[str, list[Outcome]]] = []
     for name in ("calibration", "test"):
         part = [q for q in questions if q.half == name]
         if not part:
@@ -207,6 +214,7 @@ def report(kb: KnowledgeBase, questions: list[UserQuestion], label: str = "") ->
             f"| {s['unanswerable_refused']:.3f} | {rate(naive, 1):.3f} / {rate(naive, 5):.3f} "
             f"| {s['p50']:.0f} / {s['p95']:.0f} |"
         )
+        batches.append((name, outcomes))
         details += [f"{name} half, confusion (rows: what the question is; columns: the answer's status):", ""]
         details += [*confusion(outcomes), "", "By style:", "", *by_style(outcomes), ""]
         details += ["<details><summary>Per question</summary>", "", "| id | kind | status | first hit | lead |"]
@@ -215,7 +223,32 @@ def report(kb: KnowledgeBase, questions: list[UserQuestion], label: str = "") ->
             lead = o.first_sentence[:60].replace("|", "｜")
             details.append(f"| {o.q.id} | {o.q.kind} | {o.status} | {o.first_hit or '—'} | {lead} |")
         details += ["", "</details>", ""]
-    return [*lines, "", *details], results
+    return [*lines, "", *by_batch(batches), "", *details], results
+
+
+def by_batch(halves: list[tuple[str, list[Outcome]]]) -> list[str]:
+    """The same figures for each batch of questions (evals/users/README.md), so that a later batch shows how what
+    was fitted on the earlier one carries over."""
+    lines = [
+        "By batch (first: written before any tuning; second: written at stop 20, measured before that stop's refits "
+        "in its own table in RESULTS):",
+        "",
+        "| half | batch | answerable / unanswerable | refused | confident | hit@1 | hit@5 | phrase | unanswerable not "
+        "answered |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, outcomes in halves:
+        for batch in ("first", "second"):
+            part = [o for o in outcomes if o.q.batch == batch]
+            if not part:
+                continue
+            s = summary(part)
+            lines.append(
+                f"| {name} | {batch} | {s['answerable']} / {s['unanswerable']} | {s['refused']:.3f} "
+                f"| {s['confident']:.3f} | {s['hit1']:.3f} | {s['hit5']:.3f} | {s['phrase']:.3f} "
+                f"| {s['unanswerable_not_answered']:.3f} |"
+            )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,8 +20,13 @@ _OVERRIDE = re.compile(
     r"|(ignore|disregard|forget).{0,30}(previous|above|prior|all).{0,20}(instruction|prompt|rule)",
     re.I,
 )
-# Role play: an injection in a question, but words like 扮演 also occur in policy prose (扮演重要角色).
-_ROLE_PLAY = re.compile(r"(你现在是|从现在起你是|扮演|假装你是|act\s+as|pretend\s+(to\s+be|you\s+are))", re.I)
+# Role play: an injection in a question, but words like 扮演 also occur in policy prose and in questions about it
+# (扮演重要角色, 「行业协会能扮演什么角色」): only 扮演 addressed to the assistant, or 扮演 someone, is an order.
+_ROLE_PLAY = re.compile(
+    r"(你现在是|从现在起你是|(?:你|请)[^，。？！,?!]{0,4}扮演|扮演(?:一[个只名位]|我的)|假装你是|act\s+as"
+    r"|pretend\s+(to\s+be|you\s+are))",
+    re.I,
+)
 TRUNCATED_NOTICE = f"（问题过长，只按前{MAX_QUESTION_CHARS}个字作答。）\n"
 # Terminal escape sequences (colours, cursor moves, window titles), removed whole so that no "[31m" is left behind.
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[0-~])")
