@@ -313,16 +313,43 @@ def question_parts(question: str) -> list[str]:
     return [p for p in parts if len(p) >= 3]
 
 
+_A_NOT_A = re.compile(r"可不可以|可以不可以|有没有|([能会是要用算行])不\1")
+_WHETHER = re.compile(r"是否(可以|能够|能|会|允许|需要|要|算|有)?|能否")
+_ASKS_MA = re.compile(r"[吗嘛][？?]?$")
+_AUXILIARY = re.compile(r".*(可以|能够|能|会|允许|需要|要|用)")  # the last auxiliary: 「也能享受吗」 → 能
+_MAIN_VERB = re.compile(r".*(享受|纳入|算|有|是|行)")
+_FIGURE = re.compile(r"(?<![\d〔])\d+(?:\.\d+)?(?![\d〕]|\s*年)")
+
+
+def _echo(part: str) -> str:
+    """The verb a Chinese yes/no answer echoes (会不会 → 会, 是不是 → 是, 有没有 → 有, 能否 → 能, 可以…吗 → 可以);
+    可以 when the question names none."""
+    if m := _A_NOT_A.search(part):
+        return "可以" if m.group(0).startswith("可") else "有" if m.group(0) == "有没有" else m.group(1)
+    if m := _WHETHER.search(part):
+        return m.group(1) or ("能" if m.group(0) == "能否" else "是")
+    if _ASKS_MA.search(part) and (m := _AUXILIARY.match(part) or _MAIN_VERB.match(part)):
+        return m.group(1)
+    return "可以"
+
+
 def _yes_no_lead(question: str, quotes: list[str]) -> str:
-    """可以。/ 不可以。/ 文件未明确…: a yes/no question gets its answer first, read from the first quote."""
-    if not quotes or is_foreign(question) or not any(_YES_NO.search(p) for p in question_parts(question)[:1]):
+    """可以。/ 不可以。/ 文件未明确…: a yes/no question gets its answer first, read from the first quote, in the verb
+    it asks with (会 / 不会, 有 / 没有 …). A figure the question names that the quote does not hold (「每人发3600块吗」)
+    leaves it open: the clause grants something, not that."""
+    first_part = question_parts(question)[:1]
+    if not quotes or is_foreign(question) or not any(_YES_NO.search(p) for p in first_part):
         return ""
+    verb = _echo(first_part[0])
+    negative = "没有" if verb == "有" else f"不{verb}"
     first = quotes[0]
+    if any(n not in first for n in _FIGURE.findall(first_part[0])):
+        return f"文件未明确说{verb}或{negative}，相关条文如下："
     if _DENIES.search(first):
-        return "按所引条文，不可以。"
+        return f"按所引条文，{negative}。"
     if _GRANTS.search(first):
-        return "可以。"
-    return "文件未明确说可以或不可以，相关条文如下："
+        return f"{verb}。"
+    return f"文件未明确说{verb}或{negative}，相关条文如下："
 
 
 def _unanswered_parts(asked: str, quotes: list[str]) -> list[str]:

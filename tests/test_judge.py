@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.answer import CLOSEST_HEAD, ENGLISH_LEAD, UNSPECIFIED_TIME, question_parts
+from kb.answer import CLOSEST_HEAD, ENGLISH_LEAD, UNSPECIFIED_TIME, _yes_no_lead, question_parts
 from kb.config import Settings
 from kb.judge import ANSWERED, CLOSEST, FEATURES, GATE, OPEN_GATE, REFUSED, Gate, load_gate
 from kb.query import Turn
@@ -84,6 +84,21 @@ def test_a_yes_no_question_is_answered_yes_or_no_first(kb):
     answer = kb.ask("幼儿园可以招收2至3岁的幼儿吗？", log_unanswered=False)
     assert answer.status == ANSWERED and answer.text.startswith("可以。根据《江西省人民政府办公厅")
     assert "招收2-3岁的幼儿" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "quote", "lead"),
+    [
+        ("银行按规定审过了还是出了坏账，会不会被追责？", "对尽职的不予追责。", "按所引条文，不会。"),  # echoes 会
+        ("做二手家电买卖算不算在示范范围里？", "支持二手家电交易平台。", "算。"),
+        ("外地户口能否申请？", "可申请最高不超过15万元的创业担保贷款。", "能。"),
+        ("民办学校也能享受吗？", "民办学校同等享受。", "能。"),  # the auxiliary, not the main verb
+        # a figure the question names and the clause does not hold leaves the answer open
+        ("国家是不是每年给每个孩子发3600块补贴？", "给予补贴。", "文件未明确说是或不是，相关条文如下："),
+    ],
+)
+def test_a_yes_no_lead_answers_in_the_verb_asked(question, quote, lead):
+    assert _yes_no_lead(question, [quote]) == lead
 
 
 def test_an_english_question_gets_an_english_lead_and_the_chinese_clause(kb):
