@@ -8,6 +8,7 @@ half (corpus/). Choose on: seed-dev (corpus/) and NCP dev (distracted). The user
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from .users import history_of, load
 
 FOLDS = 5
 G = TypeVar("G")
+log = logging.getLogger("evals.training")
 # collect(kb, questions, ncp, with_history) → one group per question
 Collect = Callable[[KnowledgeBase, list, bool, bool], list]
 
@@ -48,29 +50,36 @@ def question_sets(folder: str, kind: type[G], collect: Collect, ranker: bool) ->
 
     product = KnowledgeBase(build("product", ROOT / "corpus", {}), ranker=ranker)
     distracted = KnowledgeBase(build_distracted()[0], ranker=ranker)
-    plan: dict[str, Callable[[], list[G]]] = {
-        "users-calibration": lambda: collect(product, load("calibration"), False, True),
-        "ncp-train": lambda: collect(distracted, load_ncp_train(), True, False),
-        "seed-dev": lambda: collect(product, load_seed(), False, False),
-        "ncp-dev": lambda: collect(distracted, load_ncp(), True, False),
+    plan: dict[str, tuple[KnowledgeBase, list, bool, bool]] = {
+        "users-calibration": (product, load("calibration"), False, True),
+        "ncp-train": (distracted, load_ncp_train(), True, False),
+        "seed-dev": (product, load_seed(), False, False),
+        "ncp-dev": (distracted, load_ncp(), True, False),
     }
-    return {name: _cached(DATA / folder / f"{name}.npz", kind, make) for name, make in plan.items()}
+    return {
+        name: _cached(DATA / folder / f"{name}.npz", kind, [q.id for q in qs], lambda a=(kb, qs, *flags): collect(*a))
+        for name, (kb, qs, *flags) in plan.items()
+    }
 
 
-def _cached(path, kind: type[G], make: Callable[[], list[G]]) -> list[G]:  # type: ignore[no-untyped-def]
+def _cached(path, kind: type[G], asked: list[str], make: Callable[[], list[G]]) -> list[G]:  # type: ignore[no-untyped-def]
+    """What was collected for the questions `asked`, from `path` unless the question set has changed since."""
     arrays = [f.name for f in fields(kind) if f.name != "id"]  # type: ignore[arg-type]
     if path.exists():
         data = np.load(path, allow_pickle=False)
-        b = data["bounds"]
-        return [
-            kind(str(i), *(data[a][s:e] for a in arrays))  # type: ignore[call-arg]
-            for i, s, e in zip(data["ids"], b[:-1], b[1:], strict=True)
-        ]
+        if "asked" in data and list(data["asked"]) == asked:
+            b = data["bounds"]
+            return [
+                kind(str(i), *(data[a][s:e] for a in arrays))  # type: ignore[call-arg]
+                for i, s, e in zip(data["ids"], b[:-1], b[1:], strict=True)
+            ]
+        log.info("%s was collected for another question set: collecting again", path.name)
     groups = make()
     path.parent.mkdir(parents=True, exist_ok=True)
     stacked: dict[str, Any] = {a: np.concatenate([getattr(g, a) for g in groups]) for a in arrays}
     bounds = np.cumsum([0] + [len(getattr(g, arrays[0])) for g in groups])
-    np.savez(path, ids=np.array([g.id for g in groups]), bounds=bounds, **stacked)  # type: ignore[attr-defined]
+    ids = np.array([g.id for g in groups])
+    np.savez(path, ids=ids, bounds=bounds, asked=np.array(asked), **stacked)  # type: ignore[attr-defined]
     return groups
 
 

@@ -253,7 +253,7 @@ class LexicalIndex:
             return []
         avgdl = float(self._lengths.mean()) or 1.0
         scores = np.zeros(n, dtype=np.float32)
-        for term in set(self.tokenizer.tokenize(query)):
+        for term in sorted(set(self.tokenizer.tokenize(query))):  # one order of float sums: the same scores each run
             posting = postings.get(term)
             if posting is None:
                 continue

@@ -27,6 +27,7 @@ from .validity import AMENDED, IN_FORCE, Validity, assess_stored
 log = logging.getLogger(__name__)
 
 CANDIDATES = 40  # per signal, before fusion
+TIE_MARGIN = 10  # dense hits fetched beyond CANDIDATES, so that ties at the cut are cut in a fixed order
 WINDOW_CHARS = 500  # a cited passage is widened to the following chunks of its section up to this length
 REMOTE_POLL_SECONDS = 2.0  # how stale a replica may be after an ingest through another host
 RRF_K = 5  # chosen on seed-dev and NCP-dev (evals/RESULTS.md): a small k trusts the top of each list more
@@ -292,10 +293,13 @@ class Retriever:
 
     def _dense(self, vector, allowed: set[str] | None) -> list[tuple[Chunk, float]]:  # type: ignore[no-untyped-def]
         where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
-        found = self.store.dense_search(vector, CANDIDATES, where)
+        # A few more than needed: the index returns passages of equal score (the same text in two documents) in no
+        # fixed order, so the cut is made here, on a fixed order.
+        found = self.store.dense_search(vector, CANDIDATES + TIE_MARGIN, where)
         docs = self.manifest.docs
         # A chunk the manifest does not vouch for belongs to an ingest that has not committed: never show it.
-        return [(c, s) for c, s in found if c.doc_id in docs and docs[c.doc_id]["hash"] == c.doc_hash]
+        found = [(c, s) for c, s in found if c.doc_id in docs and docs[c.doc_id]["hash"] == c.doc_hash]
+        return sorted(found, key=lambda cs: (-round(cs[1], 6), cs[0].id))[:CANDIDATES]
 
     def _lexical(self, text: str, allowed: set[str] | None) -> list[tuple[Chunk, float]]:
         lexical = self.store.lexical
@@ -316,7 +320,11 @@ def fuse(
     weights: Weights,
     boost: set[str] | None = None,
 ) -> list[Hit]:
-    """Weighted reciprocal-rank fusion; each hit keeps its raw dense and lexical scores."""
+    """Weighted reciprocal-rank fusion; each hit keeps its raw dense and lexical scores. Each list is ranked by its
+    score to six decimals, ties by chunk id: the same passage in two documents scores the same, and the order an
+    index returns such ties in must not change the answer."""
+    dense = sorted(dense, key=lambda cs: (-round(cs[1], 6), cs[0].id))
+    lexical = sorted(lexical, key=lambda cs: (-round(cs[1], 4), cs[0].id))
     chunks: dict[str, Chunk] = {}
     fused: dict[str, float] = {}
     dense_score: dict[str, float] = {}
@@ -333,7 +341,7 @@ def fuse(
         for chunk_id, chunk in chunks.items():
             if chunk.doc_id in boost:
                 fused[chunk_id] *= 1.5
-    order = sorted(fused, key=lambda cid: -fused[cid])
+    order = sorted(fused, key=lambda cid: (-round(fused[cid], 12), cid))
     return [Hit(chunks[c], fused[c], dense_score.get(c), lexical_score.get(c)) for c in order]
 
 

