@@ -11,9 +11,8 @@ a chosen weight times as much, since the held-back sets are in users' words). Th
 strength and users' weight, hit@1 / hit@5 / MRR@10 among the candidates on the dev sets and, for both training sets,
 5-fold cross-validated (folds by a fixed rule on the id, each fold ranked by a model fitted without it); a pointwise
 model and the fused order are in it for comparison. The script applies the shipping rule to that table (`choose`)
-and writes the chosen model only with `--write`: the shipped kb/ranker.json is an earlier fit, kept because the
-model the rule chooses on today's chunks made the users' answers worse (evals/RESULTS.md, "The learned passage
-ranker").
+and writes the chosen model only with `--write`; the shipped kb/ranker.json is what `--write` makes (retrieval is
+deterministic, so two fresh collections give the same file).
 """
 
 from __future__ import annotations
