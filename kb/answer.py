@@ -111,8 +111,13 @@ def sentence_features(
     # A word covered through its policy-term synonym (创投 → 创业投资) counts as covered.
     alternatives = {t: set(tokenize(expand(t))) - {t} for t in q_tokens}
     q_bigrams = _bigrams(query.text)
-    wants_number = bool(_ASKS_AMOUNT.search(query.text))
-    wants_time = bool(_ASKS_TIME.search(query.text))
+    # The kind of fact asked for (kb/facts.py: 「利率是多少」 wants a rate, not any figure); the broader patterns
+    # when the question names no kind (「最高」「期限」).
+    kinds = facts.asked(query.text)
+    value_kinds = [k for k in kinds if k not in _TIMES]
+    time_kinds = [k for k in kinds if k in _TIMES]
+    wants_number = bool(value_kinds or _ASKS_AMOUNT.search(query.text))
+    wants_time = bool(time_kinds or _ASKS_TIME.search(query.text))
     best_fused = hits[0].score if hits else 1.0
     out = []
     for hit in hits[:top]:
@@ -120,7 +125,10 @@ def sentence_features(
             if _is_heading(sentence) or is_signature_line(sentence):
                 continue  # the section label already says it, or it signs the circular off: nothing to quote
             s_tokens = token_set(tokenize, sentence)
-            has_number, has_time = bool(_AMOUNT.search(sentence)), bool(_TIME.search(sentence))
+            has_number = (
+                all(facts.holds(sentence, k) for k in value_kinds) if value_kinds else bool(_AMOUNT.search(sentence))
+            )
+            has_time = any(facts.holds(sentence, k) for k in time_kinds) if time_kinds else bool(_TIME.search(sentence))
             values = {
                 "token_cov": sum(w for t, w in weights.items() if t in s_tokens or alternatives[t] & s_tokens) / total,
                 "bigram_cov": len(q_bigrams & _bigrams(sentence)) / len(q_bigrams) if q_bigrams else 0.0,
