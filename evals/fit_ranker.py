@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -126,7 +127,8 @@ def without(groups: list[Group], columns: tuple[str, ...]) -> list[Group]:
 
 
 def _is_users(qid: str) -> bool:
-    return qid.startswith(("ua", "ub", "fu"))
+    """A question of evals/users (ua001, uc012, fu03, fd01 …), not of NCP (32 hex digits)."""
+    return re.fullmatch(r"u[a-z]\d{3}|f[a-z]\d{2}", qid) is not None
 
 
 def hits_at(groups: list[Group], model: Model | None) -> tuple[float, float, float]:
