@@ -50,7 +50,7 @@ KINDS = (
         "金额",
         re.compile(
             r"多少钱|几块钱|多少元|几元|多少万(?!人|名|户|家|个)|几万(?!人|名|户|家|个)|多少亿|"
-            r"[补贴奖扣贷借给拿领发]多少(?!个|年|天|岁|人|家|次|名|所|项)|[补贴奖扣贷借给拿领发]了?几万|"
+            r"[补贴奖扣贷借给拿领发]多少(?!个|年|天|岁|人|家|次|名|所|项)|[补贴奖扣贷借给拿领发]了?几[万千百]|几[千百]块|"
             r"补贴标准|额度|金额|资金多少|多少补贴|多少资金|(?:奖励|工资|费用|学费)多少"
         ),
         # a sum names its currency, or is a bare 万/亿 ending its phrase (「最高15万」); 10万人, 5万辆 are not sums
@@ -100,6 +100,7 @@ _BY_NAME = {k.name: k for k in KINDS}
 _CLAUSE = re.compile(r"[，。？！；,.?!;\n]+")
 _YES_NO = re.compile(r"[吗嘛]\s*$")  # 「能招几个人吗」: a yes/no question, its 几 means "a few"
 _INTENDS = re.compile(r"想|打算|准备|计划")  # 「我打算招几个人，…」 states a plan before asking
+_A_FEW = re.compile(r"好几|十几|几十")  # 「住了好几年」「几十家企业」: a few, not how many
 _KNOWING = re.compile(r"知道|清楚|了解|告诉|问问|问一下|请问|查|说说|说一下")  # 「能告诉我补贴多少吗」 does ask
 
 
@@ -115,7 +116,7 @@ def _indefinite(clause: str, last: bool) -> bool:
 def asked(question: str) -> tuple[str, ...]:
     """The kinds of fact `question` asks for, in KINDS order (none for 「怎么申请」 or 「有哪些支持」, nor for the
     indefinite 几 of 「我想招几个人，能贷款吗」)."""
-    parts = [c for c in _CLAUSE.split(question) if c.strip()]
+    parts = [_A_FEW.sub("", c) for c in _CLAUSE.split(question) if c.strip()]
     clauses = [c for i, c in enumerate(parts) if not _indefinite(c, i == len(parts) - 1)]
     return tuple(k.name for k in KINDS if any(k.asked.search(c) for c in clauses))
 

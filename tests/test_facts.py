@@ -44,6 +44,8 @@ LOAN = (
         ("我打算开个店，能贷多少？", ("money",)),
         ("我计划什么时候申请比较好？", ("date",)),  # the plan is the question itself
         ("能告诉我补贴多少吗？", ("money",)),  # asks to be told
+        ("在杭州住了好几年了，能在杭州办失业登记吗？", ()),  # 好几年: a few years, not how long
+        ("补贴几千块？", ("money",)),
     ],
 )
 def test_the_kinds_a_question_asks_for(question, kinds):
