@@ -312,7 +312,7 @@ ENGLISH_LEAD = "Answer from the Chinese policy texts (the quoted clauses below, 
 ENGLISH_CLOSEST = "No clause answers this directly; the closest passages are quoted below in Chinese:"
 UNSPECIFIED_FIGURE = "所引条文未规定具体数额或比例。"
 UNSPECIFIED_TIME = "所引条文未规定具体时间或期限。"
-_TIMES = {"duration", "date"}
+_TIMES = {"duration", "date", "deadline"}
 
 
 def question_parts(question: str) -> list[str]:

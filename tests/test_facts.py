@@ -26,6 +26,7 @@ LOAN = (
         ("每个省打算扶持几家担保龙头公司？", ("count",)),
         ("这次示范工作重点支持哪几个服务领域？", ()),  # 哪几个 asks for a list
         ("这个示范工作的通知是什么时候印发的？", ("date",)),
+        ("示范项目什么时候截止申报？", ("deadline", "date")),  # a deadline: a signing date does not answer it
         ("多大年纪以下的失业青年可以参加见习？", ("age",)),
         ("怎么申请创业担保贷款？", ()),
         # nouns that only look like asking (from the review): no kind, so no note
@@ -50,6 +51,12 @@ LOAN = (
 )
 def test_the_kinds_a_question_asks_for(question, kinds):
     assert facts.asked(question) == kinds
+
+
+def test_a_deadline_is_a_date_that_ends_something():
+    assert not facts.holds("国家发展改革委办公厅 2020年3月26日", "deadline")  # the signing date
+    assert facts.holds("到2020年末，各设区市建成1-2个示范机构", "deadline")
+    assert facts.holds("自受理之日起20个工作日内办结", "deadline")
 
 
 def test_a_figure_counts_only_for_its_own_kind():
