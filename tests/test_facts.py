@@ -27,6 +27,9 @@ LOAN = (
         ("这次示范工作重点支持哪几个服务领域？", ()),  # 哪几个 asks for a list
         ("这个示范工作的通知是什么时候印发的？", ("date",)),
         ("示范项目什么时候截止申报？", ("deadline", "date")),  # a deadline: a signing date does not answer it
+        ("托育机构每个孩子室内面积要多少平方米？", ("area",)),
+        ("保育员和孩子按几比几配？", ("share",)),
+        ("有多少平台入选？", ()),  # 平台 is no area
         ("多大年纪以下的失业青年可以参加见习？", ("age",)),
         ("怎么申请创业担保贷款？", ()),
         # nouns that only look like asking (from the review): no kind, so no note
