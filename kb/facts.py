@@ -23,6 +23,11 @@ class Kind:
     label: str  # how an answer names it: 「所引条文未规定具体{label}。」
     asked: re.Pattern[str]
     held: re.Pattern[str]
+    asked_in_english: re.Pattern[str] | None = None  # the same asking in an English question
+
+
+def _english(pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![a-z])(?:{pattern})", re.I)
 
 
 _RATE_WORD = r"利率|费率|税率|利息|贴息|息差|年化"
@@ -36,6 +41,7 @@ KINDS = (
         # the word with an asking word: 「贴息资金怎么申请」 does not ask for a rate
         re.compile(rf"(?:{_RATE_WORD})(?:是|为|按|怎么算|如何计算|怎么计算|多少|多高|几)|多少(?:利息|利率)|贴多少息"),
         re.compile(rf"(?:{_RATE_WORD})[^。；，]{{0,24}}?(?:{_SHARE})|(?:{_SHARE})[^。；，]{{0,12}}?(?:{_RATE_WORD})"),
+        _english(r"interest rate|fee rate|tax rate|what rate|rate of interest|how much interest"),
     ),
     Kind(
         "share",
@@ -45,6 +51,7 @@ KINDS = (
             rf"(?:{_NUM})\s*(?:%|％|个百分点)|百分之[{_CN}\d]+|[{_CN}]成(?!立|果|效|本|熟|员)|(?:\d+(?:\.\d+)?|[{_CN}]+)倍"
             r"|\d+\s*[:：比]\s*\d+"  # 「1:5」「1比3」
         ),
+        _english(r"what (?:percentage|percent|share|proportion|ratio)|how many percent"),
     ),
     Kind(
         "area",
@@ -53,6 +60,7 @@ KINDS = (
             r"(?:多少|几)平(?:方|米|$|(?=[？?，,。的]))|多大面积|面积(?:是|要|有|达到|不少于)?多(?:大|少)|多少亩|几亩|多少公顷"
         ),
         re.compile(r"(?<![\d.])\d+(?:\.\d+)?\s*(?:平方米|平米|平方公里|㎡|亩|公顷)"),
+        _english(r"square met|how big|what area|how large an area"),
     ),
     Kind(
         "money",
@@ -64,6 +72,7 @@ KINDS = (
         ),
         # a sum names its currency, or is a bare 万/亿 ending its phrase (「最高15万」); 10万人, 5万辆 are not sums
         re.compile(rf"(?:{_NUM})\s*(?:[万亿千]?元|[万亿](?=[，。；、）)\s]|$))"),
+        _english(r"how much(?! time| interest| of)|what amount|maximum [\w -]{0,20}?(?:loan|amount|subsid|grant)"),
     ),
     Kind(
         "duration",
@@ -76,6 +85,7 @@ KINDS = (
             rf"(?<![\d月上下第])(?:\d{{1,3}}|[{_CN}]+)\s*(?:年(?!级)|个月|个工作日|日|天|周(?!岁)|小时)(?!\d)"
             r"|长期|永久|日内|年内|个月内"
         ),
+        _english(r"how long|how many (?:years|months|days|working days|hours)"),
     ),
     Kind(
         "count",
@@ -89,12 +99,14 @@ KINDS = (
             rf"(?:\d+(?:\.\d+)?|[{_CN}]{{2,}}|[二三四五六七八九十两])\s*(?:个|家|人|名|所|项|张|次(?!性)|台|套|户|万人|万个|万名)"
             r"|(?<![统唯])一(?:家|所|名|项|张|台|套|户)"
         ),
+        _english(r"how many(?! years| months| days| working days| hours| percent)"),
     ),
     Kind(
         "age",
         "年龄",
         re.compile(r"多大年纪|多大岁数|几周?岁|多少周?岁|年龄(?:是|要|有什么|多大|多少|限制|要求|上限|下限|范围)"),
         re.compile(rf"(?:{_NUM})\s*(?:周岁|岁)"),
+        _english(r"how old|what age|age limit"),
     ),
     Kind(
         "deadline",  # a date or a period that ends something: 「2020年底前」「30个工作日内」, not a signing date
@@ -105,12 +117,24 @@ KINDS = (
             r"(?:前|以前|之前|为止|内|止)|(?:截止|截至|不迟于|不晚于)[^。；]{0,6}?(?:\d{4}\s*年|\d{1,2}\s*月)"
             r"|(?:到|至)\s*(?:\d{4}\s*年|\d{1,2}\s*月)"  # 「到2027年」「1月1日至12月31日」
         ),
+        _english(r"deadline|by when|no later than|until when"),
     ),
     Kind(
         "date",
         "时间",
         re.compile(r"什么时候|什么时间|何时|哪天|哪一?年|哪个月|几月份|几号|几月几|到哪一?天|啥时候"),
         re.compile(r"\d{4}\s*年|\d{1,2}\s*月|[上中下]旬|年底|年前|年末|之日起|日内|个工作日"),
+        _english(r"when\b|what date|which year|what year"),
+    ),
+    Kind(
+        "contact",  # documents seldom print one: 「热线电话是多少」「在哪个网站下载」
+        "联系方式或网址",
+        re.compile(
+            r"(?:电话|热线|网址|网站|官网|邮箱)(?:号码)?(?:是|为)?(?:多少|什么|在哪|哪个)|(?:哪个|什么)(?:网站|网址|官网|电话|热线)"
+            r"|(?:在哪|去哪|哪里)(?:个网站)?(?:下载|查询|报名)|(?:打|拨)(?:什么|哪个)电话|联系方式"
+        ),
+        re.compile(r"\d{3,4}-\d{7,8}|(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)12\d{3}(?!\d)|https?://|www\.|\.gov\.cn|@"),
+        _english(r"phone|hotline|website|url|web ?site|download|e-?mail|contact number"),
     ),
 )
 _BY_NAME = {k.name: k for k in KINDS}
@@ -137,7 +161,11 @@ def asked(question: str) -> tuple[str, ...]:
     indefinite 几 of 「我想招几个人，能贷款吗」)."""
     parts = [_A_FEW.sub("", c) for c in _CLAUSE.split(question) if c.strip()]
     clauses = [c for i, c in enumerate(parts) if not _indefinite(c, i == len(parts) - 1)]
-    return tuple(k.name for k in KINDS if any(k.asked.search(c) for c in clauses))
+    return tuple(
+        k.name
+        for k in KINDS
+        if any(k.asked.search(c) or (k.asked_in_english and k.asked_in_english.search(c)) for c in clauses)
+    )
 
 
 def holds(text: str, kind: str) -> bool:

@@ -30,6 +30,14 @@ LOAN = (
         ("托育机构每个孩子室内面积要多少平方米？", ("area",)),
         ("保育员和孩子按几比几配？", ("share",)),
         ("有多少平台入选？", ()),  # 平台 is no area
+        ("1+X证书考试在哪个网站报名？", ("contact",)),
+        ("文件有没有在政府网站上公开？", ()),
+        # English questions ask in English
+        ("Is there a hotline number I can call about childcare?", ("contact",)),
+        ("What is the maximum start-up loan for an individual entrepreneur?", ("money",)),
+        ("How long can I receive unemployment benefits?", ("duration",)),
+        ("What is the interest rate of the loan?", ("rate",)),
+        ("Does the notice say anything about AI?", ()),
         ("多大年纪以下的失业青年可以参加见习？", ("age",)),
         ("怎么申请创业担保贷款？", ()),
         # nouns that only look like asking (from the review): no kind, so no note
