@@ -26,12 +26,19 @@ ASKING_WORDS = """
 印发 发布 下发 签发 出台 文号 发文 主送 落款 日期 发给 那份
 """
 ASKING = frozenset(ASKING_WORDS.split())
+# Shapes of function words the tokenizer keeps whole: a negated or wanted verb (不是, 不用, 要交), a figure asked for
+# (多少倍, 百分之), a vague time (以后, 今年, 每年), 有个 / 开了个 / 一样.
+FUNCTION = re.compile(r"^不.$|^要.$|^有个$|^开了?个$|多少|百分之|^以[后前]$|一样|^[今明去]年$|^每[年人月天]$")
 
 
 def content_words(text: str, lexical: LexicalIndex) -> list[str]:
     """The question's subject words: tokens of two or more characters that are not words of asking, and not
     parts of a longer such token (「增值税」, not also 「增值」)."""
-    tokens = [t for t in dict.fromkeys(lexical.tokenizer.tokenize(text)) if len(t) >= 2 and t not in ASKING]
+    tokens = [
+        t
+        for t in dict.fromkeys(lexical.tokenizer.tokenize(text))
+        if len(t) >= 2 and t not in ASKING and not FUNCTION.search(t)
+    ]
     tokens = [t for t in tokens if not t.isascii()]
     return [t for t in tokens if not any(t != o and t in o for o in tokens)]
 
