@@ -254,7 +254,8 @@ class KnowledgeBase:
         """(routed, retrieved) → judge → compose: the extractive answer with its status."""
         hits = retrieval.hits
         if query.doc_nos and not retrieval.pinned:
-            missing = "、".join(query.doc_nos)
+            # doc_nos holds each 文号 with its shorter prefix forms (国办发…, 办发…): name only the ones as written
+            missing = "、".join(n for n in query.doc_nos if not any(o != n and o.endswith(n) for o in query.doc_nos))
             return self._refusal(question, hits, note=f"知识库中没有文号为{missing}的文件。")
         if where.kind == BLOCKED:
             return replace(self._refusal(question, hits, note=where.reason), kind=BLOCKED)

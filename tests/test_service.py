@@ -128,6 +128,9 @@ def test_a_doc_number_in_the_question_pins_that_document(kb):
 def test_a_doc_number_not_in_the_knowledge_base_is_said_plainly(kb):
     answer = kb.ask("国发〔2099〕1号讲了什么？", log_unanswered=False)
     assert answer.refused and "国发〔2099〕1号" in answer.text
+    # named as written, not also by the shorter forms the pin tries (发〔2099〕1号)
+    named = kb.ask("国办发〔2099〕15号是哪天印发的？", log_unanswered=False)
+    assert "知识库中没有文号为国办发〔2099〕15号的文件。" in named.text
 
 
 def test_traditional_chinese_questions_work(kb):
