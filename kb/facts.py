@@ -30,19 +30,40 @@ def _english(pattern: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z])(?:{pattern})", re.I)
 
 
-_RATE_WORD = r"利率|费率|税率|利息|贴息|息差|年化"
 _SHARE = rf"(?:{_NUM})\s*(?:%|％|个百分点)|百分之[{_CN}\d]+|LPR|基点|基准利率"
 _POINTS = r"百分点|基点|点"  # 「几个百分点」 asks for a share, not a count
+_ASKING_RATE = r"(?:是|为|按|怎么算|如何计算|怎么计算|多少|多高|几)"
+
+
+def _rate(name: str, label: str, words: str, asked_more: str, english: str) -> Kind:
+    """A rate of one family — interest, a fee, a tax: 「利率是多少」 is not answered by a guarantee fee's 1.5%. It is
+    asked as its word with an asking word (「贴息资金怎么申请」 asks none), and stated beside its word, within a clause
+    (a 25% headcount share is not the loan's interest)."""
+    return Kind(
+        name,
+        label,
+        re.compile(rf"(?:{words})(?:{_ASKING_RATE}|[^，。？?]{{0,4}}?(?:多少|多高|几个点|怎么算))|{asked_more}"),
+        re.compile(rf"(?:{words})[^。；，]{{0,24}}?(?:{_SHARE})|(?:{_SHARE})[^。；，]{{0,12}}?(?:{words})"),
+        _english(english),
+    )
+
 
 KINDS = (
-    Kind(
-        "rate",  # a rate is stated beside its word, within a clause: a 25% headcount share is not the loan's interest
-        "利率或费率",
-        # the word with an asking word: 「贴息资金怎么申请」 does not ask for a rate
-        re.compile(rf"(?:{_RATE_WORD})(?:是|为|按|怎么算|如何计算|怎么计算|多少|多高|几)|多少(?:利息|利率)|贴多少息"),
-        re.compile(rf"(?:{_RATE_WORD})[^。；，]{{0,24}}?(?:{_SHARE})|(?:{_SHARE})[^。；，]{{0,12}}?(?:{_RATE_WORD})"),
-        _english(r"interest rate|fee rate|tax rate|what rate|rate of interest|how much interest"),
+    _rate(
+        "rate",
+        "利率",
+        "利率|利息|贴息|息差|年化",
+        "多少(?:利息|利率)|贴多少息",
+        "interest rate|what rate|rate of interest|how much interest",
     ),
+    _rate(
+        "fee",
+        "费率",
+        "费率|担保费|手续费",
+        "(?:担保费|手续费)(?:收|交)多少",
+        "fee rate|guarantee fee|how much (?:is the )?fee",
+    ),
+    _rate("tax", "税率", "税率|征收率", "(?:交|缴|征)多少税|税(?:要)?交多少", "tax rate|how much tax"),
     Kind(
         "share",
         "比例",
@@ -111,7 +132,12 @@ KINDS = (
     Kind(
         "deadline",  # a date or a period that ends something: 「2020年底前」「30个工作日内」, not a signing date
         "截止时间或期限",
-        re.compile(r"截止|截至|最晚|最迟|(?:什么时候|哪天|几号|何时)(?:之?前|以前|为止)|期限是|到什么时候"),
+        # asked, not stated: 「截至2月17日共收治多少名」 asks a count as of a date
+        re.compile(
+            r"(?:什么时候|哪天|几号|何时|啥时候|哪一天)[^，。？?]{0,6}?(?:截止|结束|到期)|截止(?:日期|时间|期限)"
+            r"|(?:截止|到期)(?:到|于)?(?:什么时候|哪天|几号|何时)|最晚|最迟|(?:什么时候|哪天|几号|何时)(?:之?前|以前|为止)"
+            r"|期限是|到什么时候"
+        ),
         re.compile(
             r"(?:\d{4}\s*年|\d{1,2}\s*月|年底|年末|月底|[上中下]旬|\d+\s*(?:个工作日|日|天|个月))[^。；，]{0,8}?"
             r"(?:前|以前|之前|为止|内|止)|(?:截止|截至|不迟于|不晚于)[^。；]{0,6}?(?:\d{4}\s*年|\d{1,2}\s*月)"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import facts
-from .answer import Evidence, ScoredSentence
+from .answer import Evidence, ScoredSentence, question_parts
 from .lexical import LexicalIndex
 from .query import Query
 from .region import province_of, provinces_in
@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 ANSWERED, CLOSEST, REFUSED = "answered", "closest", "refused"
 GATE = Path(__file__).with_name("gate.json")
-GATE_VERSION = 3  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity
+GATE_VERSION = 4  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
+# 4: kind_match reads the first part of the question that asks a kind (rates split: interest, fee, tax)
 FEATURES = (
     "dense",
     "lexical",
@@ -80,7 +81,11 @@ def features(
     uncovered = [max(lexical.idf(f) for f in forms[w]) for w in words if not forms[w] & seen]
     # Every kind of fact asked for (a sum, a share, a length of time …) must be named in the passages cited first.
     cited = hits if cited_hits is None else cited_hits
-    kind_match = 0.0 if facts.missing(query.text, " ".join(h.chunk.text for h in cited[:3])) else 1.0
+    # The kinds of the first part that asks any: of 「最多能贷多少？利息怎么算？」 the sum; the answer notes that no
+    # rate is given (kb/answer.py), the question is not judged as one with nothing answered.
+    asked = next((k for part in question_parts(query.text) if (k := facts.asked(part))), ())
+    quoted = " ".join(h.chunk.text for h in cited[:3])
+    kind_match = 0.0 if any(not facts.holds(quoted, k) for k in asked) else 1.0
     title = set(lexical.tokenizer.tokenize(hits[0].chunk.meta.title)) if hits else set()
     title_coverage = sum(1 for w in words if forms[w] & title) / len(words) if words else 0.0
     named = provinces_in(query.text)
