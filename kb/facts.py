@@ -167,7 +167,8 @@ _BY_NAME = {k.name: k for k in KINDS}
 
 
 _CLAUSE = re.compile(r"[，。？！；,.?!;\n]+")
-_YES_NO = re.compile(r"[吗嘛]\s*$")  # 「能招几个人吗」: a yes/no question, its 几 means "a few"
+# A yes/no question — 「能招几个人吗」, 「招几个合伙人行不行」 — its 几 means "a few"
+_YES_NO = re.compile(r"[吗嘛]\s*$|(可以|[能会是要用算行有])不\1|可不可以|有没有|是否|能否")
 _INTENDS = re.compile(r"想|打算|准备|计划")  # 「我打算招几个人，…」 states a plan before asking
 _A_FEW = re.compile(r"好几|十几|几十")  # 「住了好几年」「几十家企业」: a few, not how many
 _KNOWING = re.compile(r"知道|清楚|了解|告诉|问问|问一下|请问|查|说说|说一下")  # 「能告诉我补贴多少吗」 does ask

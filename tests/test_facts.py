@@ -56,6 +56,7 @@ LOAN = (
         # 几 / 多少 in a yes/no clause or in a plan stated before the question mean "a few" / "some"
         ("我想招几个合伙人，可以申请贷款吗？", ()),
         ("能多招几个人吗？", ()),
+        ("顺便招几个一起干的合伙人行不行？", ()),  # an A-not-A question is a yes/no question too
         ("我打算开个店，能贷多少？", ("money",)),
         ("我计划什么时候申请比较好？", ("date",)),  # the plan is the question itself
         ("能告诉我补贴多少吗？", ("money",)),  # asks to be told
