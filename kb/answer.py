@@ -325,7 +325,7 @@ _A_NOT_A = re.compile(r"可不可以|可以不可以|有没有|([能会是要用
 _WHETHER = re.compile(r"是否(可以|能够|能|会|允许|需要|要|算|有)?|能否")
 _ASKS_MA = re.compile(r"[吗嘛][？?]?$")
 _AUXILIARY = re.compile(r".*(可以|能够|能|会|允许|需要|要|用)")  # the last auxiliary: 「也能享受吗」 → 能
-_MAIN_VERB = re.compile(r".*(享受|纳入|算|有|是|行)")
+_MAIN_VERB = re.compile(r".*(享受|纳入|支持|算|有|是|行)")
 _FIGURE = re.compile(r"(?<![\d〔])\d+(?:\.\d+)?(?![\d〕]|\s*年)")
 
 
@@ -336,7 +336,8 @@ def _echo(part: str) -> str:
         return "可以" if m.group(0).startswith("可") else "有" if m.group(0) == "有没有" else m.group(1)
     if m := _WHETHER.search(part):
         return m.group(1) or ("能" if m.group(0) == "能否" else "是")
-    if _ASKS_MA.search(part) and (m := _AUXILIARY.match(part) or _MAIN_VERB.match(part)):
+    clause = re.split(r"[，,；;]", part)[-1]  # the clause that asks: 「…拆了再利用，国家支持搞成一条龙吗」
+    if _ASKS_MA.search(clause) and (m := _AUXILIARY.match(clause) or _MAIN_VERB.match(clause)):
         return m.group(1)
     return "可以"
 

@@ -93,6 +93,7 @@ def test_a_yes_no_question_is_answered_yes_or_no_first(kb):
         ("做二手家电买卖算不算在示范范围里？", "支持二手家电交易平台。", "算。"),
         ("外地户口能否申请？", "可申请最高不超过15万元的创业担保贷款。", "能。"),
         ("民办学校也能享受吗？", "民办学校同等享受。", "能。"),  # the auxiliary, not the main verb
+        ("以后还想拆了再利用，国家支持搞成一条龙吗？", "支持建立回收全产业链。", "支持。"),  # 利用 is not asked
         # a figure the question names and the clause does not hold leaves the answer open
         ("国家是不是每年给每个孩子发3600块补贴？", "给予补贴。", "文件未明确说是或不是，相关条文如下："),
     ],
