@@ -128,7 +128,13 @@ def sentence_features(
             has_number = (
                 all(facts.holds(sentence, k) for k in value_kinds) if value_kinds else bool(_AMOUNT.search(sentence))
             )
-            has_time = any(facts.holds(sentence, k) for k in time_kinds) if time_kinds else bool(_TIME.search(sentence))
+            has_time = (
+                facts.holds(sentence, "deadline")  # a signing date does not answer 「什么时候截止」
+                if "deadline" in time_kinds
+                else any(facts.holds(sentence, k) for k in time_kinds)
+                if time_kinds
+                else bool(_TIME.search(sentence))
+            )
             values = {
                 "token_cov": sum(w for t, w in weights.items() if t in s_tokens or alternatives[t] & s_tokens) / total,
                 "bigram_cov": len(q_bigrams & _bigrams(sentence)) / len(q_bigrams) if q_bigrams else 0.0,
@@ -324,20 +330,27 @@ def question_parts(question: str) -> list[str]:
 _A_NOT_A = re.compile(r"可不可以|可以不可以|有没有|([能会是要用算行])不\1")
 _WHETHER = re.compile(r"是否(可以|能够|能|会|允许|需要|要|算|有)?|能否")
 _ASKS_MA = re.compile(r"[吗嘛][？?]?$")
-_AUXILIARY = re.compile(r".*(可以|能够|能|会|允许|需要|要|用)")  # the last auxiliary: 「也能享受吗」 → 能
-_MAIN_VERB = re.compile(r".*(享受|纳入|支持|算|有|是|行)")
-_FIGURE = re.compile(r"(?<![\d〔])\d+(?:\.\d+)?(?![\d〕]|\s*年)")
+_AUXILIARY = re.compile(r"(可以|能够|能|会|允许|需要|要|用)")  # the first auxiliary: 「也能享受吗」 → 能
+_MAIN_VERB = re.compile(r"(享受|纳入|支持|算|有|是|行)")
+# Nouns and other words that hold an auxiliary's or verb's character: not what a yes/no question asks with.
+_COMPOUNDS = re.compile(
+    r"社会|协会|机会|会议|委员会|利用|费用|信用|使用|作用|应用|适用|要求|重要|主要|要素|能力|技能|职能|功能|智能|能源"
+    r"|银行|行业|试行|执行|实行|运行|进行|行政|发行|行为|没有|所有|拥有|现有|有关|预算|计算|核算|算力|就是|还是|或是"
+)
+# A figure the question names: not a year (2019年) nor a 文号's year or serial (〔2019〕15号)
+_FIGURE = re.compile(r"(?<![\d〔.])(?!\d{4}\s*年)\d+(?:\.\d+)?(?![\d〕.]|\s*号)")
 
 
 def _echo(part: str) -> str:
-    """The verb a Chinese yes/no answer echoes (会不会 → 会, 是不是 → 是, 有没有 → 有, 能否 → 能, 可以…吗 → 可以);
-    可以 when the question names none."""
-    if m := _A_NOT_A.search(part):
+    """The verb a Chinese yes/no answer echoes (会不会 → 会, 是不是 → 是, 有没有 → 有, 能否 → 能, 可以…吗 → 可以),
+    read in the clause that asks (「…拆了再利用，国家支持搞成一条龙吗」: 支持) and not inside a noun (社会, 信用,
+    协会, 银行); 可以 when the question names none."""
+    clause = _COMPOUNDS.sub("", re.split(r"[，,；;]", part)[-1])
+    if m := _A_NOT_A.search(clause):
         return "可以" if m.group(0).startswith("可") else "有" if m.group(0) == "有没有" else m.group(1)
-    if m := _WHETHER.search(part):
+    if m := _WHETHER.search(clause):
         return m.group(1) or ("能" if m.group(0) == "能否" else "是")
-    clause = re.split(r"[，,；;]", part)[-1]  # the clause that asks: 「…拆了再利用，国家支持搞成一条龙吗」
-    if _ASKS_MA.search(clause) and (m := _AUXILIARY.match(clause) or _MAIN_VERB.match(clause)):
+    if _ASKS_MA.search(clause) and (m := _AUXILIARY.search(clause) or _MAIN_VERB.search(clause)):
         return m.group(1)
     return "可以"
 
@@ -352,7 +365,7 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
     verb = _echo(first_part[0])
     negative = "没有" if verb == "有" else f"不{verb}"
     first = quotes[0]
-    if any(n not in first for n in _FIGURE.findall(first_part[0])):
+    if any(not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", first) for n in _FIGURE.findall(first_part[0])):
         return f"文件未明确说{verb}或{negative}，相关条文如下："
     if _DENIES.search(first):
         return f"按所引条文，{negative}。"

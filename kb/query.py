@@ -21,9 +21,11 @@ _OVERRIDE = re.compile(
     re.I,
 )
 # Role play: an injection in a question, but words like 扮演 also occur in policy prose and in questions about it
-# (扮演重要角色, 「行业协会能扮演什么角色」): only 扮演 addressed to the assistant, or 扮演 someone, is an order.
+# (扮演重要角色, 「行业协会能扮演什么角色」, 「请问政府扮演一个什么样的角色」): only 扮演 addressed to the assistant,
+# or 扮演 someone, and not of a 角色, is an order.
 _ROLE_PLAY = re.compile(
-    r"(你现在是|从现在起你是|(?:你|请)[^，。？！,?!]{0,4}扮演|扮演(?:一[个只名位]|我的)|假装你是|act\s+as"
+    r"(你现在是|从现在起你是|(?:(?<!请问)你|请(?!问))[^，。？！,?!]{0,4}扮演(?![^，。？！,?!]{0,8}角色)"
+    r"|扮演(?:一[个只名位]|我的)(?![^，。？！,?!]{0,8}角色)|假装你是|act\s+as"
     r"|pretend\s+(to\s+be|you\s+are))",
     re.I,
 )

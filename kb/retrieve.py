@@ -321,8 +321,8 @@ def fuse(
     boost: set[str] | None = None,
 ) -> list[Hit]:
     """Weighted reciprocal-rank fusion; each hit keeps its raw dense and lexical scores. Each list is ranked by its
-    score to six decimals, ties by chunk id: the same passage in two documents scores the same, and the order an
-    index returns such ties in must not change the answer."""
+    score (similarity to six decimals, BM25 to four), ties by chunk id: the same passage in two documents scores the
+    same, and the order an index returns such ties in must not change the answer."""
     dense = sorted(dense, key=lambda cs: (-round(cs[1], 6), cs[0].id))
     lexical = sorted(lexical, key=lambda cs: (-round(cs[1], 4), cs[0].id))
     chunks: dict[str, Chunk] = {}

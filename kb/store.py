@@ -166,7 +166,6 @@ class Store:
             )
         except Exception as exc:
             raise StoreError(f"cannot open collection {name!r}: {exc}") from exc
-        _search_wide(collection)
         built_with = (collection.metadata or {}).get("embedder")
         if built_with != self.embedder_name:
             raise IndexMismatch(
@@ -174,6 +173,7 @@ class Store:
                 f"but KB_EMBED_MODEL is {self.embedder_name!r}; rebuild it with "
                 f"`python ingest.py --rebuild` (or set KB_EMBED_MODEL={built_with})"
             )
+        _search_wide(collection, remote=bool(self.settings.chroma_url))
         return collection
 
     def check_dim(self, dim: int) -> None:
@@ -341,13 +341,22 @@ class Store:
         self._lexical = None
 
 
-def _search_wide(collection) -> None:  # type: ignore[no-untyped-def]
-    """Raise an older collection's ef_search to EF_SEARCH (a setting Chroma lets change after creation)."""
+def _search_wide(collection, remote: bool) -> None:  # type: ignore[no-untyped-def]
+    """Raise an older collection's ef_search to EF_SEARCH (a setting Chroma lets change after creation). It takes
+    effect when the HNSW index is next loaded: at once for a store opened by this process, after a restart for a
+    Chroma server that has already served queries."""
     try:
         hnsw = (collection.configuration_json or {}).get("hnsw") or {}
-        if int(hnsw.get("ef_search") or 0) < EF_SEARCH:
-            collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
-    except Exception as exc:  # a read-only store still answers, with Chroma's default search width
+        if int(hnsw.get("ef_search") or 0) >= EF_SEARCH:
+            return
+        collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
+        if remote:
+            log.warning(
+                "widened the vector search of %r to %d candidates; restart the Chroma server for it to take effect",
+                collection.name,
+                EF_SEARCH,
+            )
+    except Exception as exc:  # a store that refuses the change still answers, with its old search width
         log.warning(
             "cannot widen the vector search of %r (%s): results may vary slightly between runs", collection.name, exc
         )

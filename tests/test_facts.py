@@ -32,6 +32,10 @@ LOAN = (
         ("有多少平台入选？", ()),  # 平台 is no area
         ("1+X证书考试在哪个网站报名？", ("contact",)),
         ("截至2月17日共收治多少名患者？", ("count",)),  # 截至 states a date, it does not ask for a deadline
+        ("截止日期前提交的材料怎么审核？", ()),  # nor does 截止日期 without an asking word
+        ("贷款期限是几年？", ("duration",)),  # a length of time, not a deadline
+        ("就业见习计划补贴多少，怎么申请？", ("money",)),  # 见习计划 is a noun, not a plan stated
+        ("我想问补贴多少，在哪领？", ("money",)),  # 想问 asks
         ("担保费率一般是多少？", ("fee",)),  # a fee, not an interest rate
         ("增值税税率是多少？", ("tax",)),
         ("文件有没有在政府网站上公开？", ()),
@@ -70,6 +74,7 @@ def test_the_kinds_a_question_asks_for(question, kinds):
 
 def test_a_deadline_is_a_date_that_ends_something():
     assert not facts.holds("国家发展改革委办公厅 2020年3月26日", "deadline")  # the signing date
+    assert not facts.holds("2020年起在全省范围内推行", "deadline")  # 范围内 is no period
     assert facts.holds("到2020年末，各设区市建成1-2个示范机构", "deadline")
     assert facts.holds("自受理之日起20个工作日内办结", "deadline")
 

@@ -94,6 +94,9 @@ def test_a_yes_no_question_is_answered_yes_or_no_first(kb):
         ("外地户口能否申请？", "可申请最高不超过15万元的创业担保贷款。", "能。"),
         ("民办学校也能享受吗？", "民办学校同等享受。", "能。"),  # the auxiliary, not the main verb
         ("以后还想拆了再利用，国家支持搞成一条龙吗？", "支持建立回收全产业链。", "支持。"),  # 利用 is not asked
+        ("小微企业能申请社会保险补贴吗？", "可申请社会保险补贴。", "能。"),  # not the 会 of 社会
+        ("不确定是否符合条件，能申请补贴吗？", "可申请补贴。", "能。"),  # the clause that asks
+        ("是不是每月发30块？", "每人每月给予300元补贴。", "文件未明确说是或不是，相关条文如下："),  # 30 is not 300
         # a figure the question names and the clause does not hold leaves the answer open
         ("国家是不是每年给每个孩子发3600块补贴？", "给予补贴。", "文件未明确说是或不是，相关条文如下："),
     ],

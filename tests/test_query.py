@@ -67,6 +67,9 @@ def test_off_topic_chat_is_recognised(text):
         "示范项目可以获得哪些政策支持？",
         "托育机构有什么补助？",
         "这次双创示范里行业协会能扮演什么角色？",  # 扮演 about a role in the policy, not an order
+        "请问政府扮演什么角色？",
+        "你觉得企业扮演什么角色？",
+        "政府扮演一个什么样的角色？",
     ],
 )
 def test_policy_questions_pass_the_screens(text):
