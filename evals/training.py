@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import fields
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -57,7 +58,7 @@ def question_sets(folder: str, kind: type[G], collect: Collect, ranker: bool) ->
         "ncp-dev": (distracted, load_ncp(), True, False),
     }
     return {
-        name: _cached(DATA / folder / f"{name}.npz", kind, [q.id for q in qs], lambda a=(kb, qs, *flags): collect(*a))
+        name: _cached(DATA / folder / f"{name}.npz", kind, [q.id for q in qs], partial(collect, kb, qs, *flags))
         for name, (kb, qs, *flags) in plan.items()
     }
 

@@ -118,6 +118,7 @@ def sentence_features(
     time_kinds = [k for k in kinds if k in _TIMES]
     wants_number = bool(value_kinds or _ASKS_AMOUNT.search(query.text))
     wants_time = bool(time_kinds or _ASKS_TIME.search(query.text))
+    held_times = ["deadline"] if "deadline" in time_kinds else time_kinds  # a signing date does not answer 截止
     best_fused = hits[0].score if hits else 1.0
     out = []
     for hit in hits[:top]:
@@ -128,13 +129,7 @@ def sentence_features(
             has_number = (
                 all(facts.holds(sentence, k) for k in value_kinds) if value_kinds else bool(_AMOUNT.search(sentence))
             )
-            has_time = (
-                facts.holds(sentence, "deadline")  # a signing date does not answer 「什么时候截止」
-                if "deadline" in time_kinds
-                else any(facts.holds(sentence, k) for k in time_kinds)
-                if time_kinds
-                else bool(_TIME.search(sentence))
-            )
+            has_time = any(facts.holds(sentence, k) for k in held_times) if held_times else bool(_TIME.search(sentence))
             values = {
                 "token_cov": sum(w for t, w in weights.items() if t in s_tokens or alternatives[t] & s_tokens) / total,
                 "bigram_cov": len(q_bigrams & _bigrams(sentence)) / len(q_bigrams) if q_bigrams else 0.0,
@@ -327,7 +322,6 @@ def question_parts(question: str) -> list[str]:
     return [p for p in parts if len(p) >= 3]
 
 
-_A_NOT_A = re.compile(r"可不可以|可以不可以|有没有|([能会是要用算行])不\1")
 _WHETHER = re.compile(r"是否(可以|能够|能|会|允许|需要|要|算|有)?|能否")
 _ASKS_MA = re.compile(r"[吗嘛][？?]?$")
 _AUXILIARY = re.compile(r"(可以|能够|能|会|允许|需要|要|用)")  # the first auxiliary: 「也能享受吗」 → 能
@@ -346,7 +340,7 @@ def _echo(part: str) -> str:
     read in the clause that asks (「…拆了再利用，国家支持搞成一条龙吗」: 支持) and not inside a noun (社会, 信用,
     协会, 银行); 可以 when the question names none."""
     clause = _COMPOUNDS.sub("", re.split(r"[，,；;]", part)[-1])
-    if m := _A_NOT_A.search(clause):
+    if m := facts.A_NOT_A.search(clause):
         return "可以" if m.group(0).startswith("可") else "有" if m.group(0) == "有没有" else m.group(1)
     if m := _WHETHER.search(clause):
         return m.group(1) or ("能" if m.group(0) == "能否" else "是")

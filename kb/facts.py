@@ -169,8 +169,10 @@ _BY_NAME = {k.name: k for k in KINDS}
 
 
 _CLAUSE = re.compile(r"[，。？！；,.?!;\n]+")
+# An A-not-A question (能不能, 行不行, 可不可以, 有没有); group 1 holds the verb when it is repeated
+A_NOT_A = re.compile(r"可不可以|可以不可以|有没有|(可以|[能会是要用算行有])不\1")
 # A yes/no question — 「能招几个人吗」, 「招几个合伙人行不行」 — its 几 means "a few"
-_YES_NO = re.compile(r"[吗嘛]\s*$|(可以|[能会是要用算行有])不\1|可不可以|有没有|是否|能否")
+_YES_NO = re.compile(rf"[吗嘛]\s*$|{A_NOT_A.pattern}|是否|能否")
 # 「我打算招几个人，…」 states a plan before asking (a person plans; 见习计划, 风险准备金 are nouns)
 _INTENDS = re.compile(r"(?:我|我们|咱们?|本人|自己|公司|单位|厂里)[^，。]{0,3}?(?:想|打算|准备|计划)")
 _A_FEW = re.compile(r"好几|十几|几十")  # 「住了好几年」「几十家企业」: a few, not how many

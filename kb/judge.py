@@ -83,9 +83,8 @@ def features(
     cited = hits if cited_hits is None else cited_hits
     # The kinds of the first part that asks any: of 「最多能贷多少？利息怎么算？」 the sum; the answer notes that no
     # rate is given (kb/answer.py), the question is not judged as one with nothing answered.
-    asked = next((k for part in question_parts(query.text) if (k := facts.asked(part))), ())
-    quoted = " ".join(h.chunk.text for h in cited[:3])
-    kind_match = 0.0 if any(not facts.holds(quoted, k) for k in asked) else 1.0
+    asking = next((part for part in question_parts(query.text) if facts.asked(part)), "")
+    kind_match = 0.0 if facts.missing(asking, " ".join(h.chunk.text for h in cited[:3])) else 1.0
     title = set(lexical.tokenizer.tokenize(hits[0].chunk.meta.title)) if hits else set()
     title_coverage = sum(1 for w in words if forms[w] & title) / len(words) if words else 0.0
     named = provinces_in(query.text)

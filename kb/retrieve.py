@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 CANDIDATES = 40  # per signal, before fusion
 TIE_MARGIN = 10  # dense hits fetched beyond CANDIDATES, so that ties at the cut are cut in a fixed order
+DENSE_DIGITS, LEXICAL_DIGITS = 6, 4  # scores equal to these decimals are ties (float32 sums differ in the last)
 WINDOW_CHARS = 500  # a cited passage is widened to the following chunks of its section up to this length
 REMOTE_POLL_SECONDS = 2.0  # how stale a replica may be after an ingest through another host
 RRF_K = 5  # chosen on seed-dev and NCP-dev (evals/RESULTS.md): a small k trusts the top of each list more
@@ -299,7 +300,7 @@ class Retriever:
         docs = self.manifest.docs
         # A chunk the manifest does not vouch for belongs to an ingest that has not committed: never show it.
         found = [(c, s) for c, s in found if c.doc_id in docs and docs[c.doc_id]["hash"] == c.doc_hash]
-        return sorted(found, key=lambda cs: (-round(cs[1], 6), cs[0].id))[:CANDIDATES]
+        return in_score_order(found, DENSE_DIGITS)[:CANDIDATES]
 
     def _lexical(self, text: str, allowed: set[str] | None) -> list[tuple[Chunk, float]]:
         lexical = self.store.lexical
@@ -314,6 +315,12 @@ class Retriever:
         self._pool.shutdown(wait=False)
 
 
+def in_score_order(scored: list[tuple[Chunk, float]], digits: int) -> list[tuple[Chunk, float]]:
+    """Best first by score rounded to `digits` decimals, ties by chunk id: a fixed order whatever order an index
+    returns equal scores in."""
+    return sorted(scored, key=lambda cs: (-round(cs[1], digits), cs[0].id))
+
+
 def fuse(
     dense: list[tuple[Chunk, float]],
     lexical: list[tuple[Chunk, float]],
@@ -323,8 +330,7 @@ def fuse(
     """Weighted reciprocal-rank fusion; each hit keeps its raw dense and lexical scores. Each list is ranked by its
     score (similarity to six decimals, BM25 to four), ties by chunk id: the same passage in two documents scores the
     same, and the order an index returns such ties in must not change the answer."""
-    dense = sorted(dense, key=lambda cs: (-round(cs[1], 6), cs[0].id))
-    lexical = sorted(lexical, key=lambda cs: (-round(cs[1], 4), cs[0].id))
+    dense, lexical = in_score_order(dense, DENSE_DIGITS), in_score_order(lexical, LEXICAL_DIGITS)
     chunks: dict[str, Chunk] = {}
     fused: dict[str, float] = {}
     dense_score: dict[str, float] = {}
