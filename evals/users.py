@@ -29,7 +29,20 @@ from .score import contains_phrase, percentile
 HERE = Path(__file__).resolve().parent
 USERS = HERE / "users"
 STATUSES = ("answered", "closest", "refused")
-SECOND_BATCH = ("uc", "ud", "uv", "fc", "fd", "fv")  # id prefixes of answerable-c/-d.jsonl and unanswerable-c.jsonl
+# Which batch each file belongs to (evals/users/README.md): "first", written before any tuning; "second", written at
+# stop 20 and "third", at stop 21, each measured before that stop refitted anything on it.
+BATCHES = {
+    "answerable-a": "first",
+    "answerable-b": "first",
+    "unanswerable": "first",
+    "followups": "first",
+    "answerable-c": "second",
+    "answerable-d": "second",
+    "unanswerable-c": "second",
+    "answerable-e": "third",
+    "answerable-f": "third",
+    "unanswerable-e": "third",
+}
 log = logging.getLogger("evals.users")
 
 
@@ -42,15 +55,11 @@ class UserQuestion:
     doc: str | None
     style: str
     history: list[str] = field(default_factory=list)  # earlier turns of a follow-up dialogue
+    batch: str = "first"  # BATCHES
 
     @property
     def half(self) -> str:
         return half(self.id)
-
-    @property
-    def batch(self) -> str:
-        """Which batch: "first", written before any tuning; "second", written at stop 20 before that stop refitted."""
-        return "second" if self.id[:2] in SECOND_BATCH else "first"
 
 
 def half(qid: str) -> str:
@@ -62,12 +71,15 @@ def load(which: str = "both") -> list[UserQuestion]:
     """Every question of evals/users/ (follow-up dialogues as their last turn with the earlier ones as history)."""
     out = []
     for path in sorted(USERS.glob("*.jsonl")):
+        if path.stem not in BATCHES:
+            raise ValueError(f"{path}: not a known batch; add it to evals.users.BATCHES")
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
             r = json.loads(line)
             turns = r.get("turns") or [r["question"]]
-            q = UserQuestion(r["id"], turns[-1], r["kind"], r.get("expect") or [], r.get("doc"), r["style"], turns[:-1])
+            expect, batch = r.get("expect") or [], BATCHES[path.stem]
+            q = UserQuestion(r["id"], turns[-1], r["kind"], expect, r.get("doc"), r["style"], turns[:-1], batch)
             if which in ("both", q.half):
                 out.append(q)
     return out
@@ -230,15 +242,15 @@ def by_batch(halves: list[tuple[str, list[Outcome]]]) -> list[str]:
     """The same figures for each batch of questions (evals/users/README.md), so that a later batch shows how what
     was fitted on the earlier one carries over."""
     lines = [
-        "By batch (first: written before any tuning; second: written at stop 20, measured before that stop's refits "
-        "in its own table in RESULTS):",
+        "By batch (first: written before any tuning; second and third: written at stops 20 and 21, each measured "
+        "before that stop's refits in its own table in RESULTS):",
         "",
         "| half | batch | answerable / unanswerable | refused | confident | hit@1 | hit@5 | phrase | unanswerable not "
         "answered |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, outcomes in halves:
-        for batch in ("first", "second"):
+        for batch in dict.fromkeys(BATCHES.values()):
             part = [o for o in outcomes if o.q.batch == batch]
             if not part:
                 continue
