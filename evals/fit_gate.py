@@ -6,6 +6,11 @@ regression over kb.judge.FEATURES (L2, standardised features, Newton steps); the
 - refuse_below: the highest cut that refuses at most REFUSE_SHARE of the answerable questions;
 - answer_at: the cut that maximises (answerable answered) − COST × (unanswerable answered) — a confident answer to
   a question the library cannot answer costs COST times a hedged (closest) answer to one it can.
+
+COST itself is chosen by `--choose-cost` on questions the gate has not been fitted on: the gate is fitted at each
+candidate cost on the earlier batches' calibration half (and seed-dev), and scored on the newest batch's calibration
+half against issue 10's two bars (answered confidently ≥ 0.85, unanswerable not answered ≥ 0.90); the cost with the
+smallest summed shortfall is kept (the lower cost on a tie). The test half is not read.
 """
 
 from __future__ import annotations
@@ -24,10 +29,13 @@ from kb.judge import FEATURES, GATE, GATE_VERSION, OPEN_GATE, Gate
 from kb.route import BLOCKED, route
 from kb.service import KnowledgeBase
 
+from .score import contains_phrase
 from .users import UserQuestion, history_of, load
 
 REFUSE_SHARE = 0.02
-COST = 1.0
+COST = 2.0  # chosen by `--choose-cost` at stop 21 (evals/RESULTS.md: the third batch's calibration half)
+COSTS = (1.0, 1.5, 2.0, 3.0)  # the costs `--choose-cost` weighs
+BARS = {"confident": 0.85, "unanswerable_not_answered": 0.90}  # issue 10's bars the cost is chosen against
 L2 = 1.0
 FOLDS = 5
 log = logging.getLogger("evals.fit_gate")
@@ -38,6 +46,7 @@ class Example:
     id: str
     answerable: bool
     values: dict[str, float]
+    hit5: bool = False  # a passage holding an expected phrase among the first five retrieved
 
 
 def collect(kb: KnowledgeBase, questions: list) -> list[Example]:
@@ -48,10 +57,13 @@ def collect(kb: KnowledgeBase, questions: list) -> list[Example]:
         if route(q.question).kind == BLOCKED or kb.profile_of(q.question, history) is not None:
             continue  # decided before the gate: chat and injections are refused, 我能申请吗 has its own answer
         query = kb._rewrite(q.question, history)
+        if query.doc_nos:
+            continue  # decided before the gate too: a 文号 the library holds is answered, one it lacks refused
         retrieval = kb.retriever.retrieve(query, k=10)
         if not retrieval.hits:
             continue
-        out.append(Example(q.id, q.kind == "answerable", kb.judge(query, retrieval).features))
+        hit5 = any(contains_phrase(h.chunk.text, q.expect) for h in retrieval.hits[:5]) if q.expect else False
+        out.append(Example(q.id, q.kind == "answerable", kb.judge(query, retrieval).features, hit5))
     return out
 
 
@@ -88,13 +100,18 @@ def cross_validated(x: np.ndarray, y: np.ndarray, ids: list[str]) -> np.ndarray:
     return p
 
 
-def cut_points(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def cut_points(p: np.ndarray, y: np.ndarray, cost: float = COST) -> tuple[float, float]:
     answerable, unanswerable = p[y == 1], p[y == 0]
     refuse_below = float(np.quantile(answerable, REFUSE_SHARE))
     candidates = np.unique(np.r_[p, refuse_below])
-    gains = [np.mean(answerable >= t) - COST * np.mean(unanswerable >= t) for t in candidates]
+    gains = [np.mean(answerable >= t) - cost * np.mean(unanswerable >= t) for t in candidates]
     answer_at = float(candidates[int(np.argmax(gains))])
     return min(refuse_below, answer_at), answer_at
+
+
+def matrix(examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
+    x = np.array([[e.values[f] for f in FEATURES] for e in examples], dtype=float)
+    return x, np.array([1.0 if e.answerable else 0.0 for e in examples])
 
 
 def fit_gate(kb: KnowledgeBase) -> Gate:
@@ -102,8 +119,7 @@ def fit_gate(kb: KnowledgeBase) -> Gate:
     from .__main__ import load_seed
 
     examples = collect(kb, [*load("calibration"), *load_seed()])
-    x = np.array([[e.values[f] for f in FEATURES] for e in examples], dtype=float)
-    y = np.array([1.0 if e.answerable else 0.0 for e in examples])
+    x, y = matrix(examples)
     p_cv = cross_validated(x, y, [e.id for e in examples])
     refuse_below, answer_at = cut_points(p_cv, y)
     mean, scale, w = fit(x, y)
@@ -125,9 +141,58 @@ def fit_gate(kb: KnowledgeBase) -> Gate:
     return Gate(FEATURES, tuple(mean), tuple(scale), tuple(w[:-1]), float(w[-1]), answer_at, refuse_below, about)
 
 
+def shortfall(figures: dict[str, float]) -> float:
+    """How far `figures` fall short of BARS, summed (0 when both are met)."""
+    return sum(max(0.0, bar - figures[name]) for name, bar in BARS.items())
+
+
+def choose_cost(kb: KnowledgeBase) -> tuple[float, list[str]]:
+    """The cost whose gate, fitted without the newest batch, does best on that batch's calibration half (see the
+    module's docstring), and a table of every candidate."""
+    from .__main__ import load_seed
+    from .users import BATCHES
+
+    questions = load("calibration")
+    newest = list(dict.fromkeys(BATCHES.values()))[-1]
+    held = {q.id for q in questions if q.batch == newest}
+    examples = collect(kb, [*questions, *load_seed()])
+    fitted_on = [e for e in examples if e.id not in held]
+    scored = [e for e in examples if e.id in held]
+    x, y = matrix(fitted_on)
+    p_cv = cross_validated(x, y, [e.id for e in fitted_on])
+    model = fit(x, y)
+    p_held = predict(model, matrix(scored)[0])
+    answerable = [i for i, e in enumerate(scored) if e.answerable]
+    unanswerable = [i for i, e in enumerate(scored) if not e.answerable]
+    lines = [
+        f"Cost chosen on the {newest} batch's calibration half ({len(answerable)} answerable / {len(unanswerable)} "
+        "unanswerable reaching the gate), the gate fitted on the earlier batches' calibration half and seed-dev:",
+        "",
+        "| cost | answer_at | answerable answered | confident | unanswerable not answered | shortfall |",
+        "|---|---|---|---|---|---|",
+    ]
+    best: tuple[float, float] | None = None
+    for cost in COSTS:
+        _refuse_below, answer_at = cut_points(p_cv, y, cost)
+        answered = p_held >= answer_at
+        figures = {
+            "confident": float(np.mean([answered[i] and scored[i].hit5 for i in answerable])),
+            "unanswerable_not_answered": float(np.mean([not answered[i] for i in unanswerable])),
+        }
+        lines.append(
+            f"| {cost:g} | {answer_at:.3f} | {np.mean(answered[answerable]):.3f} | {figures['confident']:.3f} "
+            f"| {figures['unanswerable_not_answered']:.3f} | {shortfall(figures):.3f} |"
+        )
+        if best is None or shortfall(figures) < best[1] - 1e-12:
+            best = (cost, shortfall(figures))
+    assert best is not None
+    return best[0], lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.fit_gate", description=__doc__)
     parser.add_argument("--dry-run", action="store_true", help="print the gate, do not write kb/gate.json")
+    parser.add_argument("--choose-cost", action="store_true", help="print the table COST is chosen from, and stop")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from .__main__ import ROOT, build
@@ -135,6 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     settings: Settings = build("product", ROOT / "corpus", {})
     kb = KnowledgeBase(settings, gate=OPEN_GATE)
     kb.retriever.warm_up()
+    if args.choose_cost:
+        cost, lines = choose_cost(kb)
+        sys.stdout.write("\n".join(lines) + f"\n\nchosen: {cost:g} (shipped: COST = {COST:g})\n")
+        return 0
     data = fit_gate(kb).as_dict()
     assert data["version"] == GATE_VERSION
     text = json.dumps(data, ensure_ascii=False, indent=1)

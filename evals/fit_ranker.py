@@ -67,11 +67,13 @@ def collect(kb: KnowledgeBase, questions: list, ncp: bool, with_history: bool = 
         if q.kind != "answerable" or not q.expect:
             continue
         query, boost = prepared(kb, q, with_history)
-        hits = retriever.candidates(query, boost=boost).hits[:RERANK]
+        found = retriever.candidates(query, boost=boost)
+        hits = found.hits[:RERANK]
         if not hits:
             continue
         spans = [retriever.span(h) for h in hits]
-        values = candidate_features(query.text, hits, retriever.store.lexical, frozenset(boost), spans)
+        windows = retriever.window_scores(hits, found.vector)
+        values = candidate_features(query.text, hits, retriever.store.lexical, frozenset(boost), spans, windows)
         x = np.array([[v[f] for f in FEATURES] for v in values], dtype=float)
         y = np.array([1.0 if is_hit(retriever._widen(h), q, sources) else 0.0 for h in hits])
         groups.append(Group(q.id, x, y))

@@ -44,6 +44,10 @@ _ASKS_ISSUE = re.compile(
 # 「项目什么时候定下来」 is not a document's date, 「那份意见啥时候定下来的」 is.
 _NAMES_DOCUMENT = re.compile(r"通知|意见|方案|文件|办法|清单|规定|决定|那份|这份|该文")
 _ASKS_SIGNED = re.compile(r"(什么时候|啥时候|何时|哪天|哪一天|哪年).{0,6}(签的|签署|定下来|定的)")
+# What a question may call a document, most specific first (「指导意见」 is not a 「实施意见」), and the national
+# issuers it may name (国办 is 国务院办公厅): a title that has neither is another document.
+_DOC_KIND = re.compile(r"指导意见|实施意见|若干意见|实施方案|意见|通知|方案|清单|办法|规定|决定|条例|规划|纲要|批复")
+_ISSUERS = (("国务院办公厅", re.compile(r"国务院办公厅|国办")), ("国务院", re.compile(r"国务院(?!办公厅)")))
 
 Tokenize = Callable[[str], list[str]]
 Idf = Callable[[str], float]
@@ -394,6 +398,15 @@ def asks_metadata(question: str) -> bool:
     )
 
 
+def names_another_document(question: str, title: str) -> bool:
+    """The question calls the document by a kind (指导意见, 方案 …) or a national issuer (国务院办公厅, 国办) that
+    `title` does not have: 「国务院办公厅那个托育的指导意见是哪天印发的」 is not about
+    《江西省人民政府办公厅关于…的实施意见》."""
+    if any(kind not in title for kind in _DOC_KIND.findall(question)):
+        return True
+    return any(pattern.search(question) and not title.startswith(name) for name, pattern in _ISSUERS)
+
+
 def _cn_date(iso: str) -> str:
     y, m, d = iso.split("-")
     return f"{int(y)}年{int(m)}月{int(d)}日"
@@ -437,7 +450,8 @@ def compose_metadata(
         parts.append(f"文号为{meta.doc_no}[1]" if meta.doc_no else "文件未标注文号[1]")
     lead = f"{CLOSEST_HEAD}{name}" if hedged else name
     text = lead + "，".join(parts) + "。"
-    related = [h for h in k_rest if h.chunk.id not in {c.chunk.id for c in cited}]
+    # k_rest and the head fill k places: the signature, when cited, takes one of them
+    related = [h for h in k_rest if h.chunk.id not in {c.chunk.id for c in cited}][: len(k_rest) + 1 - len(cited)]
     if related:
         text += "\n相关条文：" + "".join(f"[{len(cited) + i + 1}]" for i in range(len(related)))
     return text, cited + related

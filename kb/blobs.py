@@ -82,7 +82,7 @@ class LocalBlobs:
     def clear(self) -> None:
         """Only the blobs this module writes; the lexical index and Chroma's files are cleared by the store."""
         (self.root / "manifest.json").unlink(missing_ok=True)
-        for folder in ("texts", "cards"):
+        for folder in ("texts", "cards", "windows"):
             for path in (self.root / folder).glob("*"):
                 path.unlink(missing_ok=True)
 

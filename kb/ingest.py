@@ -23,6 +23,7 @@ from . import load as load_mod
 from . import meta as meta_mod
 from . import pipeline as pipeline_mod
 from . import split as split_mod
+from . import windows as windows_mod
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import ConfigError, IndexMismatch, IngestBusy, LoadError
@@ -512,7 +513,8 @@ def _repair(store: Store, journal: Path) -> bool:
         store.commit()
     expected = {store.text_name(doc_id, doc["hash"]) for doc_id, doc in manifest.docs.items()}
     expected |= {store.cards_name(doc_id, doc["hash"]) for doc_id, doc in manifest.docs.items()}
-    for name in (store.blobs.names("texts") | store.blobs.names("cards")) - expected:
+    expected |= {store.windows_name(doc_id, doc["hash"]) for doc_id, doc in manifest.docs.items()}
+    for name in (store.blobs.names("texts") | store.blobs.names("cards") | store.blobs.names("windows")) - expected:
         store.blobs.delete(name)
     return bool(broken)
 
@@ -591,6 +593,12 @@ def _execute(
         _crash_test_stop("after-vectors", n)  # the vectors of this document are in, its text and cards not yet
         store.save_text(doc_id, version, parsed.doc.text)
         store.save_cards(doc_id, version, cards_mod.dumps(cards_mod.extract(parsed.doc.text, parsed.meta, chunks)))
+        t0 = time.perf_counter()
+        windows = windows_mod.embed(
+            [(c.id, c.text_hash(), c.text) for c in chunks], embedder.embed_documents, _listed_windows(store, doc_id)
+        )
+        report.embed_seconds += time.perf_counter() - t0
+        store.save_windows(doc_id, version, windows_mod.dumps(windows))
         manifest.docs[doc_id] = {
             "hash": version,
             "file_sha256": parsed.sha,
@@ -629,6 +637,18 @@ def _execute(
         live = {f.get("source") or shown_path(Path(k)) for k, f in manifest.files.items() if f["doc_id"] == doc_id}
         doc["sources"] = [s for s in doc["sources"] if s in live] or doc["sources"][:1]
     commit()
+
+
+def _listed_windows(store: Store, doc_id: str) -> windows_mod.Vectors:
+    """The window vectors of the version the manifest lists, to keep for passages whose text has not changed."""
+    text = store.doc_windows(doc_id)
+    if text is None:
+        return {}
+    try:
+        return windows_mod.loads(text)
+    except ValueError as exc:
+        log.warning("window vectors of %s unreadable (%s): embedding them again", doc_id, exc)
+        return {}
 
 
 def _fill_report(report: Report, plan: _Plan) -> None:

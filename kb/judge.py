@@ -18,7 +18,7 @@ from typing import Any
 from . import facts
 from .answer import Evidence, ScoredSentence, question_parts
 from .lexical import LexicalIndex
-from .query import Query
+from .query import Query, normalise_question
 from .region import province_of, provinces_in
 from .retrieve import Retrieval
 from .types import Hit
@@ -87,7 +87,8 @@ def features(
     kind_match = 0.0 if facts.missing(asking, " ".join(h.chunk.text for h in cited[:3])) else 1.0
     title = set(lexical.tokenizer.tokenize(hits[0].chunk.meta.title)) if hits else set()
     title_coverage = sum(1 for w in words if forms[w] & title) / len(words) if words else 0.0
-    named = provinces_in(query.text)
+    # A follow-up's own place replaces the earlier turn's: 「广东呢？」 after a question on 江西 asks about 广东.
+    named = (query.rewritten and provinces_in(normalise_question(query.original))) or provinces_in(query.text)
     covered = {province_of(h.chunk.meta.region) for h in hits}  # a city's circular covers its province
     if (
         named and not named & covered

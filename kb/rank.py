@@ -26,7 +26,7 @@ from .words import ASKS_NUMBER, content_words, forms_of
 log = logging.getLogger(__name__)
 
 RANKER = Path(__file__).with_name("ranker.json")
-RANKER_VERSION = 1
+RANKER_VERSION = 2  # 2: the best window's similarity (kb/windows.py)
 RERANK = 30  # fused candidates the model re-orders; the rest keep their fused order behind them
 FEATURES = (
     "dense",
@@ -46,6 +46,8 @@ FEATURES = (
     "length",
     "kind_match",
     "kind_miss",
+    "window",
+    "window_gap",
 )
 
 _NUMBER = re.compile(r"\d+(\.\d+)?\s*(万元|亿元|元|%|％|个|岁|人|倍|个月|日|天|小时|年|家|所|项|张)")
@@ -64,9 +66,11 @@ def candidate_features(
     lexical: LexicalIndex,
     boost: frozenset[str] = frozenset(),
     spans: list[tuple[str, set[str]]] | None = None,
+    windows: list[float | None] | None = None,
 ) -> list[dict[str, float]]:
     """FEATURES for each of `hits` (the fused candidates, in fused order) as signals of relevance to `question`;
-    `spans`: each hit's text and tokens as it would be cited (widened), else its own."""
+    `spans`: each hit's text and tokens as it would be cited (widened), else its own; `windows`: each hit's best
+    window similarity to the question (kb/windows.py), else (or where None) its passage's."""
     words = content_words(question, lexical)
     forms = forms_of(words, lexical)
     idf = {w: max(lexical.idf(f) for f in forms[w]) for w in words}
@@ -87,8 +91,13 @@ def candidate_features(
         doc_dense[h.chunk.doc_id] = max(doc_dense.get(h.chunk.doc_id, floor), d)
     if spans is None:
         spans = [(h.chunk.text, set(lexical.tokens_of(h.chunk))) for h in hits]
+    window = [
+        w if w is not None else (h.dense if h.dense is not None else floor)
+        for h, w in zip(hits, windows or [None] * len(hits), strict=True)
+    ]
+    top_window = max(window, default=0.0)
     out = []
-    for position, (hit, (text, tokens)) in enumerate(zip(hits, spans, strict=True), start=1):
+    for position, (hit, (text, tokens), best_window) in enumerate(zip(hits, spans, window, strict=True), start=1):
         chunk = hit.chunk
         title = _tokens(lexical, chunk.meta.title)
         section = _tokens(lexical, chunk.section)
@@ -115,6 +124,8 @@ def candidate_features(
                 "length": math.log1p(len(text)) / 7.0,
                 "kind_match": 1.0 if asked and all(asked) else 0.0,
                 "kind_miss": 1.0 if asked and not any(asked) else 0.0,
+                "window": best_window,
+                "window_gap": top_window - best_window,
             }
         )
     return out
@@ -134,15 +145,17 @@ class Ranker(Linear):
         lexical: LexicalIndex,
         boost: frozenset[str] = frozenset(),
         spans: list[tuple[str, set[str]]] | None = None,
+        windows: list[float | None] | None = None,
     ) -> list[Hit]:
-        """The first RERANK hits in the model's order, then the rest; `spans` as for candidate_features.
+        """The first RERANK hits in the model's order, then the rest; `spans` and `windows` as for
+        candidate_features.
 
         Each place keeps the fused score it had (the best hit gets the best fused score, and so on), so that what
         reads scores downstream (the sentence prior, the gate) sees the scale it was fitted on."""
         head, tail = hits[:RERANK], hits[RERANK:]
         if len(head) < 2:
             return hits
-        values = candidate_features(question, head, lexical, boost, spans)
+        values = candidate_features(question, head, lexical, boost, spans, windows)
         order = sorted(range(len(head)), key=lambda i: -self.score(values[i]))
         places = sorted((h.score for h in head), reverse=True)
         return [replace(head[i], score=score) for i, score in zip(order, places, strict=True)] + tail

@@ -7,13 +7,15 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from . import cards as cards_mod
+from . import windows as windows_mod
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import IndexMissing
@@ -25,6 +27,7 @@ from .types import Chunk, Hit
 from .validity import AMENDED, IN_FORCE, Validity, assess_stored
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CANDIDATES = 40  # per signal, before fusion
 TIE_MARGIN = 10  # dense hits fetched beyond CANDIDATES, so that ties at the cut are cut in a fixed order
@@ -70,6 +73,7 @@ class Retrieval:
     pinned: tuple[str, ...] = ()
     lexical_text: str = ""  # what BM25 searched (the question plus its policy terms)
     fused: list[Hit] | None = None  # the same candidates in fused order, when the ranker re-ordered them
+    vector: Any = None  # the question's embedding (what the windows are compared with)
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,7 @@ class Retriever:
         self._checked = 0.0
         self._reload_lock = threading.Lock()
         self._texts: dict[tuple[str, str], str | None] = {}
+        self._windows: dict[tuple[str, str], windows_mod.Vectors] = {}
         self.store: Store = self._open()
 
     def _open(self) -> Store:
@@ -210,14 +215,15 @@ class Retriever:
         hits = fused = found.hits
         if self.ranker is not None:
             spans = [self.span(h) for h in hits[:RERANK]]
-            hits = self.ranker.rerank(query.text, hits, self.store.lexical, frozenset(boost), spans)
+            windows = self.window_scores(hits[:RERANK], found.vector)
+            hits = self.ranker.rerank(query.text, hits, self.store.lexical, frozenset(boost), spans, windows)
         ranked = self._present(hits, k)
         found.timings_ms["retrieve"] = (time.perf_counter() - t0) * 1000 - found.timings_ms["embed"]
         return replace(found, hits=ranked, fused=None if hits is fused else self._present(fused, k))
 
     def _present(self, hits: list[Hit], k: int) -> list[Hit]:
         """The first 3k distinct hits, widened and numbered."""
-        hits = collapse_duplicates(hits)[: max(k, 1) * 3]
+        hits = collapse_duplicates(hits, limit=max(k, 1) * 3)
         return [replace(self._widen(h), rank=i + 1) for i, h in enumerate(hits)]
 
     def candidates(self, query: Query, filters: Filters | None = None, boost: tuple[str, ...] = ()) -> Retrieval:
@@ -238,7 +244,7 @@ class Retriever:
         dense = self._dense(vector, allowed)
         lexical = lexical_future.result()
         hits = fuse(dense, lexical, self.weights, boost=set(boost))
-        return Retrieval(query, hits, timings, pins, lexical_text)
+        return Retrieval(query, hits, timings, pins, lexical_text, vector=vector)
 
     def spelled(self, text: str) -> str:
         """`text` with the indexed word each misspelt one most likely stands for (担宝 → 担保) added; words the
@@ -283,14 +289,39 @@ class Retriever:
 
     def doc_text(self, doc_id: str) -> str | None:
         """The listed version's cleaned text, from a small cache (passages are widened and cards read from it)."""
+        return self._per_version(self._texts, doc_id, 256, lambda: self.store.doc_text(doc_id))
+
+    def window_scores(self, hits: list[Hit], vector: Any) -> list[float | None]:
+        """Each hit's best window similarity to the question (kb/windows.py); None where none is stored."""
+        out: list[float | None] = []
+        for hit in hits:
+            stored = self.doc_windows(hit.chunk.doc_id).get(hit.chunk.id) if vector is not None else None
+            out.append(None if stored is None else windows_mod.best_similarity(stored[1], vector))
+        return out
+
+    def doc_windows(self, doc_id: str) -> windows_mod.Vectors:
+        """The listed version's window vectors, from a cache (a damaged or missing blob: none, and a warning)."""
+
+        def load() -> windows_mod.Vectors:
+            text = self.store.doc_windows(doc_id)
+            try:
+                return windows_mod.loads(text) if text is not None else {}
+            except ValueError as exc:
+                log.warning("window vectors of %s unreadable (%s): run `python ingest.py --rebuild`", doc_id, exc)
+                return {}
+
+        return self._per_version(self._windows, doc_id, 4096, load)
+
+    def _per_version(self, cache: dict[tuple[str, str], T], doc_id: str, bound: int, load: Callable[[], T]) -> T:
+        """What `load` gives for the version of `doc_id` the manifest lists, kept in `cache` (emptied past `bound`
+        entries; a new version is a new key, so a re-ingest needs no invalidation)."""
         listed = self.manifest.docs.get(doc_id)
         key = (doc_id, listed["hash"] if listed else "")
-        text = self._texts.get(key)
-        if text is None:
-            if len(self._texts) > 256:
-                self._texts.clear()
-            text = self._texts[key] = self.store.doc_text(doc_id)
-        return text
+        if key not in cache:
+            if len(cache) > bound:
+                cache.clear()
+            cache[key] = load()
+        return cache[key]
 
     def _dense(self, vector, allowed: set[str] | None) -> list[tuple[Chunk, float]]:  # type: ignore[no-untyped-def]
         where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
@@ -360,8 +391,10 @@ def _shingles(text: str, n: int = 4) -> frozenset[str]:
     return frozenset(core[i : i + n] for i in range(max(1, len(core) - n + 1)))
 
 
-def collapse_duplicates(hits: list[Hit], threshold: float = 0.8) -> list[Hit]:
-    """Fold a hit whose passage is (nearly) the same as a better-ranked one's into that one (`Hit.also`)."""
+def collapse_duplicates(hits: list[Hit], threshold: float = 0.8, limit: int | None = None) -> list[Hit]:
+    """Fold a hit whose passage is (nearly) the same as a better-ranked one's into that one (`Hit.also`); with
+    `limit`, the first `limit` distinct hits (and the duplicates of those found among the hits before the next
+    distinct one)."""
     kept: list[Hit] = []
     seen: list[frozenset[str]] = []
     for hit in hits:
@@ -372,6 +405,8 @@ def collapse_duplicates(hits: list[Hit], threshold: float = 0.8) -> list[Hit]:
                     kept[i] = replace(kept[i], also=(*kept[i].also, hit.chunk))
                 break
         else:
+            if limit is not None and len(kept) == limit:
+                break
             kept.append(hit)
             seen.append(sh)
     return kept

@@ -267,18 +267,23 @@ class KnowledgeBase:
         if judgement.status == REFUSED:
             answer = self._refusal(question, hits, note=f"weak evidence p={judgement.confidence:.2f}")
             return replace(answer, confidence=judgement.confidence)
-        hedged = judgement.status == CLOSEST
+        status = judgement.status
         if where.kind == FACTS:
+            # The question may call the document by another kind or issuer than the best passage's
+            # (「国务院办公厅那个指导意见」 of a Jiangxi 实施意见): then that is only the nearest document,
+            # hedged (a 文号 named is trusted).
+            if not retrieval.pinned and answer_mod.names_another_document(question, hits[0].chunk.meta.title):
+                status = CLOSEST
             head, signature = self._head_and_signature(hits[0])
-            text, cited = answer_mod.compose_metadata(question, head, signature, hits[1:k], hedged=hedged)
+            text, cited = answer_mod.compose_metadata(question, head, signature, hits[1:k], hedged=status == CLOSEST)
         else:
-            text, cited = answer_mod.compose(query, hits, judgement.sentences, k, hedged=hedged)
+            text, cited = answer_mod.compose(query, hits, judgement.sentences, k, hedged=status == CLOSEST)
         return Answer(
             question,
             text,
             refused=False,
             citations=cited[:k],
-            status=judgement.status,
+            status=status,
             kind=where.kind,
             confidence=judgement.confidence,
             note=f"p={judgement.confidence:.2f}",

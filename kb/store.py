@@ -289,9 +289,23 @@ class Store:
         self.blobs.write(self.text_name(doc_id, doc_hash), text)
 
     def delete_texts(self, doc_id: str, keep: str | None = None) -> None:
-        """Prune a document's cleaned texts and support-measure cards to the version `keep` (None: all)."""
+        """Prune a document's cleaned texts, support-measure cards and window vectors to the version `keep` (None:
+        all)."""
         self.blobs.prune(f"texts/{_doc_key(doc_id)}", keep=self.text_name(doc_id, keep) if keep else None)
         self.blobs.prune(f"cards/{_doc_key(doc_id)}", keep=self.cards_name(doc_id, keep) if keep else None)
+        self.blobs.prune(f"windows/{_doc_key(doc_id)}", keep=self.windows_name(doc_id, keep) if keep else None)
+
+    def save_windows(self, doc_id: str, doc_hash: str, windows: str) -> None:
+        """Keep one version's window vectors (kb/windows.py), beside its text."""
+        self.blobs.write(self.windows_name(doc_id, doc_hash), windows)
+
+    def doc_windows(self, doc_id: str) -> str | None:
+        listed = self.manifest.docs.get(doc_id)
+        return None if listed is None else self.blobs.read(self.windows_name(doc_id, listed["hash"]))
+
+    @staticmethod
+    def windows_name(doc_id: str, doc_hash: str) -> str:
+        return f"windows/{_doc_key(doc_id)}-{doc_hash[:12]}.json"
 
     def save_cards(self, doc_id: str, doc_hash: str, cards: str) -> None:
         """Keep one version's support-measure cards (kb/cards.py), beside its text."""

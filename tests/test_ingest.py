@@ -259,9 +259,13 @@ def test_an_edit_to_one_paragraph_embeds_only_the_passages_it_changed(
     read_state(settings).assert_consistent()
     new = listed_vectors(settings, DOC_A)
     changed = [md for md, _v in new if md["text_hash"] not in old_vectors]
-    # only the passage holding the edited sentence is embedded again; every other keeps its vector
-    assert len(changed) == 1 and report.embedded == 1 == len(counting.texts)
-    assert "800元" in counting.texts[0] and "三、组织实施" not in counting.texts[0]
+    # only the passage holding the edited sentence is embedded again, then its sentence windows (kb/windows.py);
+    # every other passage keeps its vector and its windows' vectors
+    assert len(changed) == 1 and report.embedded == 1
+    passage, *windows = counting.texts
+    assert "800元" in passage and "三、组织实施" not in passage
+    joined = "".join(passage.split())  # a window joins its sentences without the line breaks between them
+    assert windows and all("".join(w.split()) in joined for w in windows) and any("800元" in w for w in windows)
     assert report.chunks == len(new) > 1
     for md, vector in new:
         if md["text_hash"] in old_vectors:

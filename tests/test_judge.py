@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from kb.answer import CLOSEST_HEAD, ENGLISH_LEAD, UNSPECIFIED_TIME, _yes_no_lead, question_parts
+from kb.answer import (
+    CLOSEST_HEAD,
+    ENGLISH_LEAD,
+    UNSPECIFIED_TIME,
+    _yes_no_lead,
+    names_another_document,
+    question_parts,
+)
 from kb.config import Settings
 from kb.judge import ANSWERED, CLOSEST, FEATURES, GATE, OPEN_GATE, REFUSED, Gate, load_gate
 from kb.query import Turn
@@ -117,6 +124,53 @@ def test_a_document_facts_question_names_the_addressees_and_the_date(kb):
     assert "文号：" not in answer.text  # never the circular 「文号：X」
     settled = kb.ask("国务院那份促进就业的意见是下发给哪些单位的？啥时候定下来的？", log_unanswered=False)
     assert "国务院各部委、各直属机构" in settled.text and "2018年11月16日" in settled.text
+
+
+def test_a_document_facts_question_about_a_document_the_library_lacks_is_hedged(kb):
+    """「国务院办公厅那个…指导意见」 is not the Jiangxi 实施意见 the passages are from: its date is only the nearest."""
+    lacking = kb.ask("国务院办公厅那个促进3岁以下婴幼儿照护服务发展的指导意见是哪天印发的？", log_unanswered=False)
+    assert lacking.kind == FACTS and lacking.status == CLOSEST and lacking.text.startswith(CLOSEST_HEAD)
+    held = kb.ask("国办那个支持小微企业和三农的融资担保指导意见是哪个部门发的、哪天签的？", log_unanswered=False)
+    assert held.status == ANSWERED and "国办发〔2019〕6号" in held.text and "2019年1月22日" in held.text
+
+
+@pytest.mark.parametrize(
+    ("question", "title", "other"),
+    [
+        (
+            "国务院办公厅那个托育的指导意见是哪天印发的？",
+            "江西省人民政府办公厅关于促进3岁以下婴幼儿照护服务发展的实施意见",
+            True,
+        ),
+        (
+            "江西那个托育的意见是发给哪些单位的？",
+            "江西省人民政府办公厅关于促进3岁以下婴幼儿照护服务发展的实施意见",
+            False,
+        ),
+        ("国务院那个职业教育改革的方案是哪天印发的？", "国务院关于印发国家职业教育改革实施方案的通知", False),
+        (
+            "国办那个融资担保的指导意见是谁发的？",
+            "国务院办公厅关于有效发挥政府性融资担保基金作用切实支持小微企业和“三农”发展的指导意见",
+            False,
+        ),
+        (
+            "国务院那份促进就业的意见是哪天印发的？",
+            "国家发展改革委办公厅关于开展社会服务领域双创带动就业示范工作的通知",
+            True,
+        ),
+        ("这份文件是哪天印发的？", "国务院关于深入实施“人工智能+”行动的意见", False),
+    ],
+)
+def test_a_document_is_another_when_the_question_calls_it_by_another_kind_or_issuer(question, title, other):
+    assert names_another_document(question, title) is other
+
+
+def test_a_follow_up_naming_another_province_asks_about_that_province(kb):
+    first = kb.ask("江西新建的小区要不要配托位？按什么标准配？", log_unanswered=False)
+    history = [Turn(first.question, first.text, [h.chunk.doc_id for h in first.citations])]
+    query = kb._rewrite("广东呢？", history)
+    assert query.rewritten and kb.judge(query, kb.retriever.retrieve(query, k=10)).features["other_place"] == 1.0
+    assert kb.ask("广东呢？", history=history, log_unanswered=False).status != ANSWERED
 
 
 def test_an_elliptical_follow_up_is_answered_in_the_context_of_the_last_turn(kb):
