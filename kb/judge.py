@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 
 ANSWERED, CLOSEST, REFUSED = "answered", "closest", "refused"
 GATE = Path(__file__).with_name("gate.json")
-GATE_VERSION = 4  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
-# 4: kind_match reads the first part of the question that asks a kind (rates split: interest, fee, tax)
+GATE_VERSION = 5  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
+# 4: kind_match reads the first part of the question that asks a kind (rates split: interest, fee, tax); 5: window
 FEATURES = (
     "dense",
     "lexical",
@@ -41,6 +41,7 @@ FEATURES = (
     "title_coverage",
     "uncovered_rarity",
     "uncovered",
+    "window",
 )
 
 
@@ -61,12 +62,14 @@ def features(
     evidence: Evidence,
     lexical: LexicalIndex,
     cited_hits: list[Hit] | None = None,
+    window: float | None = None,
 ) -> dict[str, float]:
     """The signals the gate weighs (see FEATURES): similarity and lexical support of the best passages; how much of
     the question's subject the library, the best passages and the best document's title know, and how specific the
     words no passage has are; whether the first cited passages (`cited_hits`, else the weighed ones) name every kind
     of fact asked for (kb/facts.py: a sum, a share, a length of time, a count, an age, a date); and whether
-    the question names a province no retrieved document is about."""
+    the question names a province no retrieved document is about; `window`: the best similarity of any sentence
+    window of the first passages to the question (kb/windows.py), else the best passage similarity."""
     hits = retrieval.hits
     words = content_words(query.text, lexical)
     # Each word with the forms the library may know it by: its policy terms (带娃 → 婴幼儿) or its spelling fix.
@@ -109,6 +112,7 @@ def features(
         # over corpus/ and ln 6,400 with the NCP documents), which would make a larger library look less sure.
         "uncovered_rarity": max(uncovered, default=0.0) / (lexical.rarest_idf() or 1.0),
         "uncovered": float(len(uncovered)),
+        "window": evidence.dense_top if window is None else window,
     }
 
 

@@ -305,7 +305,16 @@ class KnowledgeBase:
         )
         tokens = set(lexical.tokenizer.tokenize(retrieval.lexical_text))
         evidence = answer_mod.evidence(weighed.hits, evidence_sentences, sum(lexical.idf(t) for t in tokens))
-        values = judge_mod.features(query, weighed, evidence_sentences, evidence, lexical, cited_hits=retrieval.hits)
+        windows = [w for w in self.retriever.window_scores(weighed.hits[:3], retrieval.vector) if w is not None]
+        values = judge_mod.features(
+            query,
+            weighed,
+            evidence_sentences,
+            evidence,
+            lexical,
+            cited_hits=retrieval.hits,
+            window=max(windows) if windows else None,
+        )
         return replace(self.gate.judge(values), sentences=tuple(sentences))
 
     def validity_notes(self, text: str, cited: list[Hit]) -> str:

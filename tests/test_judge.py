@@ -183,7 +183,8 @@ def test_an_elliptical_follow_up_is_answered_in_the_context_of_the_last_turn(kb)
 
 def test_a_closest_answer_is_hedged_cited_and_logged_as_partial(corpus_store: Settings, tmp_path: Path):
     settings = Settings(data_dir=corpus_store.data_dir, corpus_dir=corpus_store.corpus_dir)
-    kb = KnowledgeBase(settings, gate=Gate(FEATURES, (0.0,) * 10, (1.0,) * 10, (0.0,) * 10, 0.0, 0.9, 0.1))
+    n = len(FEATURES)
+    kb = KnowledgeBase(settings, gate=Gate(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.9, 0.1))
     kb.settings = Settings(data_dir=tmp_path)  # the log goes to a private dir, never into the shared store
     answer = kb.ask("个人创业担保贷款最多能贷多少？")  # p = 0.5 under this gate: between the cut points
     assert answer.status == CLOSEST and answer.text.startswith(CLOSEST_HEAD) and answer.citations
