@@ -16,6 +16,9 @@ from .types import Hit
 MAX_ANSWER_CHARS = 300
 # How much a sentence's retrieval rank counts against how much of the question it covers (see evals/RESULTS.md).
 PRIOR_WEIGHT = 0.7
+# The weight of a sentence's window's similarity to the question (kb/windows.py): among 0, 4, 6, 8 and 12 (measured
+# on the users' calibration half and NCP train), the best on NCP dev (seed-dev the same for all; evals/RESULTS.md).
+WINDOW_WEIGHT = 6.0
 MAX_QUOTE_CHARS = 150
 # Sentences quoted for the question as a whole (a question of several parts may add more); a further quote scores
 # at least NEXT_QUOTE_RATIO of the best one and covers at least NEXT_QUOTE_COVERAGE of the question. Chosen by
@@ -103,12 +106,16 @@ _ASKS_TIME = re.compile(r"什么时候|何时|哪天|哪一?年|截止|期限|�
 _TIME = re.compile(r"\d{4}年|\d{1,2}月|年底|年前|年末|之日起|\d+日内|个工作日|每年|每\d年|\d+年内")
 
 
+Windows = Callable[[Hit], list[tuple[str, float]]]  # a hit's sentence windows with their similarity to the question
+
+
 def sentence_features(
-    query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf, top: int = 6
+    query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf, top: int = 6, windows: Windows | None = None
 ) -> list[tuple[Hit, str, dict[str, float]]]:
     """(hit, sentence, features) for every sentence of the top hits but headings: how much of the question it
     covers (IDF-weighted words, policy terms counting; character pairs), how good its passage is, whether it holds
-    the kind of fact asked for (a number, a date)."""
+    the kind of fact asked for (a number, a date), and how close in meaning the window holding it is to the question
+    (`windows`, kb/windows.py; else, or for a sentence no window holds, its passage's similarity)."""
     q_tokens = set(tokenize(query.text))
     weights = {t: idf(t) for t in q_tokens}
     total = sum(weights.values()) or 1.0
@@ -126,6 +133,7 @@ def sentence_features(
     best_fused = hits[0].score if hits else 1.0
     out = []
     for hit in hits[:top]:
+        held = [("".join(w.split()), sim) for w, sim in windows(hit)] if windows is not None else []
         for i, sentence in enumerate(_sentences(hit.chunk.text)):
             if _is_heading(sentence) or is_signature_line(sentence):
                 continue  # the section label already says it, or it signs the circular off: nothing to quote
@@ -144,19 +152,29 @@ def sentence_features(
                 "no_number": float(wants_number and not has_number),
                 "time": float(wants_time and has_time),
                 "no_time": float(wants_time and not has_time),
+                "window": _window_of(sentence, held, hit.dense or 0.0),
             }
             out.append((hit, sentence, values))
     return out
 
 
-def score_sentences(query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf, top: int = 6) -> list[ScoredSentence]:
-    """Every sentence of the top hits, best first: how much of the question it covers, how good its passage is, and
+def _window_of(sentence: str, held: list[tuple[str, float]], passage: float) -> float:
+    """The similarity of the best window holding `sentence` (whitespace ignored), else the passage's."""
+    core = "".join(sentence.split())
+    return max((sim for text, sim in held if core in text), default=passage)
+
+
+def score_sentences(
+    query: Query, hits: list[Hit], tokenize: Tokenize, idf: Idf, top: int = 6, windows: Windows | None = None
+) -> list[ScoredSentence]:
+    """Every sentence of the top hits, best first: how much of the question it covers, how good its passage is,
     whether it holds the kind of fact asked for (weights chosen on seed-dev; logistic models fitted on NCP train and
-    the calibration half did no better on the dev sets, `python -m evals.fit_sentences`, evals/RESULTS.md)."""
+    the calibration half did no better on the dev sets, `python -m evals.fit_sentences`, evals/RESULTS.md), and how
+    close its window is in meaning (WINDOW_WEIGHT)."""
     scored: list[ScoredSentence] = []
-    for hit, sentence, v in sentence_features(query, hits, tokenize, idf, top):
+    for hit, sentence, v in sentence_features(query, hits, tokenize, idf, top, windows):
         coverage = 0.6 * v["token_cov"] + 0.4 * v["bigram_cov"]
-        score = coverage + PRIOR_WEIGHT * v["prior"] + 0.1 * (v["number"] + v["time"])
+        score = coverage + PRIOR_WEIGHT * v["prior"] + 0.1 * (v["number"] + v["time"]) + WINDOW_WEIGHT * v["window"]
         scored.append(ScoredSentence(hit, sentence, score, coverage))
     return sorted(scored, key=lambda s: -s.score)
 

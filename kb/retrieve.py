@@ -14,6 +14,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, TypeVar
 
+import numpy as np
+
 from . import cards as cards_mod
 from . import windows as windows_mod
 from .config import Settings
@@ -297,6 +299,24 @@ class Retriever:
         for hit in hits:
             stored = self.doc_windows(hit.chunk.doc_id).get(hit.chunk.id) if vector is not None else None
             out.append(None if stored is None else windows_mod.best_similarity(stored[1], vector))
+        return out
+
+    def sentence_windows(self, hit: Hit, vector: Any) -> list[tuple[str, float]]:
+        """(window text, similarity to the question) for each window of a hit as cited (its own chunk and the
+        chunks it was widened over), so that the answer can weigh a sentence by its window."""
+        lexical = self.store.lexical
+        own = lexical.chunk(hit.chunk.id)
+        if vector is None or own is None:
+            return []
+        stored = self.doc_windows(hit.chunk.doc_id)
+        out: list[tuple[str, float]] = []
+        for chunk in [own, *(c for c in lexical.following(own.id) if c.end <= hit.chunk.end)]:
+            rows = stored.get(chunk.id)
+            texts = windows_mod.windows(chunk.text)
+            if rows is None or len(rows[1]) != len(texts):
+                continue  # none stored, or cut by another version of kb/windows.py
+            sims = np.asarray(rows[1], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+            out.extend(zip(texts, map(float, sims), strict=True))
         return out
 
     def doc_windows(self, doc_id: str) -> windows_mod.Vectors:

