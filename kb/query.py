@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -171,12 +172,18 @@ def is_follow_up(question: str, history: list[Turn]) -> bool:
     return len(core) <= 8 or bool(_REFERS_BACK.search(question))
 
 
-def rewrite(question: str, history: list[Turn] | None = None) -> Query:
-    """Build the retrieval query; a follow-up borrows the previous question so that its topic carries over."""
+def rewrite(
+    question: str, history: list[Turn] | None = None, substitute: Callable[[str, str], str] | None = None
+) -> Query:
+    """Build the retrieval query; a follow-up borrows the previous question so that its topic carries over, with
+    `substitute(previous, follow_up)` putting the words the follow-up names in place of the ones they replace
+    (kb/siblings.py: 「那养老呢？」 after a question on 家政)."""
     text = normalise_question(question)
     history = history or []
     if is_follow_up(text, history):
         previous = normalise_question(history[-1].question)
+        if substitute is not None:
+            previous = substitute(previous, text)
         combined = f"{previous} {text}"
         return Query(original=question, text=combined, doc_nos=doc_numbers(combined), rewritten=True)
     return Query(original=question, text=text, doc_nos=doc_numbers(text))

@@ -24,6 +24,7 @@ from .errors import IndexMissing
 from .query import Query, expand, is_foreign, lexical_query
 from .rank import RERANK, Ranker, load_ranker
 from .region import within
+from .siblings import Siblings
 from .store import MANIFEST, Manifest, Store, index_location
 from .types import Chunk, Hit
 from .validity import AMENDED, IN_FORCE, Validity, assess_stored
@@ -112,6 +113,7 @@ class Retriever:
         self._reload_lock = threading.Lock()
         self._texts: dict[tuple[str, str], str | None] = {}
         self._windows: dict[tuple[str, str], windows_mod.Vectors] = {}
+        self._siblings: tuple[str, Siblings] | None = None
         self.store: Store = self._open()
 
     def _open(self) -> Store:
@@ -292,6 +294,14 @@ class Retriever:
     def doc_text(self, doc_id: str) -> str | None:
         """The listed version's cleaned text, from a small cache (passages are widened and cards read from it)."""
         return self._per_version(self._texts, doc_id, 256, lambda: self.store.doc_text(doc_id))
+
+    def siblings(self) -> Siblings:
+        """Words the loaded library lists side by side (kb/siblings.py), built once per index version."""
+        if self._siblings is None or self._siblings[0] != self.version:
+            lexical = self.store.lexical
+            texts = (c.text for doc_id in self.manifest.docs for c in lexical.chunks_of(doc_id))
+            self._siblings = (self.version, Siblings.from_texts(texts, lexical.tokenizer.tokenize))
+        return self._siblings[1]
 
     def window_scores(self, hits: list[Hit], vector: Any) -> list[float | None]:
         """Each hit's best window similarity to the question (kb/windows.py); None where none is stored."""

@@ -213,7 +213,8 @@ class KnowledgeBase:
         return out[:3]
 
     def _rewrite(self, question: str, history: list[Turn] | None) -> Query:
-        query = rewrite(question, history)
+        tokenize = self.retriever.store.lexical.tokenizer.tokenize
+        query = rewrite(question, history, partial(self.retriever.siblings().substitute, tokenize=tokenize))
         if query.rewritten and self.llm is not None and history:
             try:
                 standalone = self.llm.rewrite([(t.question, t.answer) for t in history], question)

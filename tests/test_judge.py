@@ -173,6 +173,17 @@ def test_a_follow_up_naming_another_province_asks_about_that_province(kb):
     assert kb.ask("广东呢？", history=history, log_unanswered=False).status != ANSWERED
 
 
+def test_a_follow_up_naming_a_sibling_asks_the_earlier_question_of_it(kb):
+    """家政 and 养老 are listed side by side in the notice (「家政服务、养老托育、乡村旅游、家电回收」):
+    「那养老呢？」 asks the earlier question of 养老 instead of 家政; a follow-up naming nothing listed beside a word
+    of it changes nothing."""
+    earlier = [Turn("国家发改委那个双创带动就业示范，家政这块主要想怎么弄？", "", [])]
+    assert kb._rewrite("那养老呢？", earlier).text.startswith("国家发改委那个双创带动就业示范，养老这块主要想怎么弄？")
+    loan = [Turn("我自己创业，创业担保贷款最多能贷多少？", "", [])]
+    assert kb._rewrite("那小微企业呢？", loan).text.startswith("我自己创业，创业担保贷款最多能贷多少？")
+    assert kb.retriever.siblings().count("家政", "养老") > 0 == kb.retriever.siblings().count("家政", "贷款")
+
+
 def test_an_elliptical_follow_up_is_answered_in_the_context_of_the_last_turn(kb):
     first = kb.ask("家政服务领域的示范项目有什么方向？", log_unanswered=False)
     history = [Turn(first.question, first.text, [h.chunk.doc_id for h in first.citations])]

@@ -1,0 +1,61 @@
+"""Words the library lists side by side («家政服务、养老托育、乡村旅游»), for elliptical follow-ups.
+
+「那养老呢？」 after 「家政这块主要想怎么弄？」 asks the same question of 养老 instead of 家政. The two are
+siblings: items of one enumeration in some passage. A follow-up's rewritten query (kb/query.py) keeps the earlier
+question but puts each word the follow-up names in place of its sibling there, so that retrieval and the answer look
+for 养老, not for 家政 and 养老 at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+_ITEM = r"[^，。；：！？、\s（）()“”的和与及等]{2,8}"
+_LIST = re.compile(rf"(?<![^，。；：！？\s（）()“”的和与及等]){_ITEM}(?:、{_ITEM}){{2,}}")
+# 「那养老呢？」「还有就业困难人员呢」「托育呢」: the thing a bare follow-up names
+_TOPIC = re.compile(r"(?:那么?|还有|另外|那如果)?([\w\u4e00-\u9fff]{2,8}?)(?:这块|方面|的话)?呢?[？?。]*")
+MAX_ITEMS = 12  # a longer run is a list of materials or place names, not of peers
+
+
+class Siblings:
+    """Pairs of words that are items of one enumeration in the library's passages, with how many enumerations."""
+
+    def __init__(self, pairs: Counter[frozenset[str]]) -> None:
+        self._pairs = pairs
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], tokenize: Callable[[str], list[str]]) -> Siblings:
+        pairs: Counter[frozenset[str]] = Counter()
+        for text in texts:
+            for run in _LIST.findall(text):
+                items = run.split("、")
+                if len(items) > MAX_ITEMS:
+                    continue
+                # each item as a whole (失业人员, 就业困难人员) and its words (家政 of 家政服务)
+                words = [{item, *(t for t in tokenize(item) if len(t) >= 2)} for item in items]
+                found = set()
+                for i, a in enumerate(words):
+                    for b in words[i + 1 :]:
+                        found.update(frozenset((x, y)) for x in a for y in b if not (x in y or y in x))
+                pairs.update(found)
+        return cls(pairs)
+
+    def count(self, a: str, b: str) -> int:
+        """In how many enumerations `a` and `b` are items side by side."""
+        return self._pairs.get(frozenset((a, b)), 0)
+
+    def substitute(self, earlier: str, follow_up: str, tokenize: Callable[[str], list[str]]) -> str:
+        """`earlier` with the one word listed most often beside what an elliptical `follow_up` names
+        (「那养老呢？」: 养老) replaced by it; unchanged when the follow-up names no such thing, `earlier` already
+        has it, or two words tie."""
+        named = _TOPIC.fullmatch(follow_up.strip())
+        if named is None or named.group(1) in earlier:
+            return earlier
+        topic = named.group(1)
+        words = [t for t in dict.fromkeys(tokenize(earlier)) if len(t) >= 2]
+        ranked = sorted(((self.count(w, topic), w) for w in words), reverse=True)
+        if not ranked or ranked[0][0] == 0 or (len(ranked) > 1 and ranked[1][0] == ranked[0][0]):
+            return earlier
+        return earlier.replace(ranked[0][1], topic)
