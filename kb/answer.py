@@ -49,8 +49,12 @@ _NAMES_DOCUMENT = re.compile(r"通知|意见|方案|文件|办法|清单|规定|
 _ASKS_SIGNED = re.compile(r"(什么时候|啥时候|何时|哪天|哪一天|哪年).{0,6}(签的|签署|定下来|定的)")
 # What a question may call a document, most specific first (「指导意见」 is not a 「实施意见」), and the national
 # issuers it may name (国办 is 国务院办公厅): a title that has neither is another document.
-_DOC_KIND = re.compile(r"指导意见|实施意见|若干意见|实施方案|意见|通知|方案|清单|办法|规定|决定|条例|规划|纲要|批复")
-_ISSUERS = (("国务院办公厅", re.compile(r"国务院办公厅|国办")), ("国务院", re.compile(r"国务院(?!办公厅)")))
+# Only what titles end with: 规定 / 办法 / 决定 are everyday words too (「按什么办法执行」).
+_DOC_KIND = re.compile(r"指导意见|实施意见|若干意见|实施方案|意见|通知|方案|清单")
+_ISSUERS = (
+    ("国务院办公厅", re.compile(r"国务院办公厅|国办(?!发)")),
+    ("国务院", re.compile(r"国务院(?!办公厅|扶贫|国资|部署|常务|各部|有关|参事|研究|发展研究)")),
+)
 
 Tokenize = Callable[[str], list[str]]
 Idf = Callable[[str], float]
@@ -159,9 +163,10 @@ def sentence_features(
 
 
 def _window_of(sentence: str, held: list[tuple[str, float]], passage: float) -> float:
-    """The similarity of the best window holding `sentence` (whitespace ignored), else the passage's."""
+    """The similarity of the best window holding `sentence` (whitespace ignored), else the passage's best window's
+    (else, with none stored, the passage's own similarity)."""
     core = "".join(sentence.split())
-    return max((sim for text, sim in held if core in text), default=passage)
+    return max((sim for text, sim in held if core in text), default=max((sim for _t, sim in held), default=passage))
 
 
 def score_sentences(
@@ -416,13 +421,16 @@ def asks_metadata(question: str) -> bool:
     )
 
 
-def names_another_document(question: str, title: str) -> bool:
+def names_another_document(question: str, title: str, issuer: str = "") -> bool:
     """The question calls the document by a kind (指导意见, 方案 …) or a national issuer (国务院办公厅, 国办) that
     `title` does not have: 「国务院办公厅那个托育的指导意见是哪天印发的」 is not about
     《江西省人民政府办公厅关于…的实施意见》."""
     if any(kind not in title for kind in _DOC_KIND.findall(question)):
         return True
-    return any(pattern.search(question) and not title.startswith(name) for name, pattern in _ISSUERS)
+    return any(
+        pattern.search(question) and not (title.startswith(name) or issuer.startswith(name))
+        for name, pattern in _ISSUERS
+    )
 
 
 def _cn_date(iso: str) -> str:

@@ -550,6 +550,8 @@ def _execute(
         manifest.docs.pop(doc_id, None)
         after_commit.append(lambda d=doc_id: (store.delete_versions(d), store.delete_texts(d)))
 
+    # A document whose text changed and with it its id (no 文号) is dropped first: keep its windows to reuse.
+    retired = {old: _listed_windows(store, old) for old in plan.replaces.values()}
     for doc_id in plan.removed:
         drop(doc_id)
     gone = {k for k in plan.in_scope if k not in plan.sha and k not in plan.failed}
@@ -584,6 +586,8 @@ def _execute(
             dim_checked = True
         doc_id = parsed.meta.doc_id
         old = plan.replaces.get(doc_id)
+        # the windows of the version listed now (under its old id, for a document without a 文号) keep their vectors
+        listed_windows = _listed_windows(store, doc_id) | retired.get(old or "", {})
         if old is not None:
             drop(old)
         touch(doc_id)
@@ -595,7 +599,7 @@ def _execute(
         store.save_cards(doc_id, version, cards_mod.dumps(cards_mod.extract(parsed.doc.text, parsed.meta, chunks)))
         t0 = time.perf_counter()
         windows = windows_mod.embed(
-            [(c.id, c.text_hash(), c.text) for c in chunks], embedder.embed_documents, _listed_windows(store, doc_id)
+            [(c.id, c.text) for c in chunks], embedder.embed_documents, listed_windows, settings.embed_batch
         )
         report.embed_seconds += time.perf_counter() - t0
         store.save_windows(doc_id, version, windows_mod.dumps(windows))

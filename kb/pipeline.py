@@ -21,7 +21,7 @@ VERSIONS = MappingProxyType(
         "split": 3,  # kb/split.py: sections and chunks (2: chunks overlap; 3: short documents keep their sections)
         "cards": 6,  # kb/cards.py: support-measure cards (stored as CARD_RULES "cards-N"; 6: institutional, plans)
         "store": 2,  # kb/store.py and kb/types.py: the record layout of a stored chunk (2: topic)
-        "windows": 1,  # kb/windows.py: each passage's sentence windows, embedded for the ranker
+        "windows": 2,  # kb/windows.py: each passage's sentence windows, embedded (2: kept by a digest of their texts)
     }
 )
 

@@ -323,8 +323,8 @@ class Retriever:
         for chunk in [own, *(c for c in lexical.following(own.id) if c.end <= hit.chunk.end)]:
             rows = stored.get(chunk.id)
             texts = windows_mod.windows(chunk.text)
-            if rows is None or len(rows[1]) != len(texts):
-                continue  # none stored, or cut by another version of kb/windows.py
+            if rows is None or rows[0] != windows_mod.digest(texts) or rows[1].shape[1] != len(vector):
+                continue  # none stored, or cut otherwise than now (kb/windows.py changed without a re-ingest)
             sims = np.asarray(rows[1], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
             out.extend(zip(texts, map(float, sims), strict=True))
         return out
@@ -347,11 +347,14 @@ class Retriever:
         entries; a new version is a new key, so a re-ingest needs no invalidation)."""
         listed = self.manifest.docs.get(doc_id)
         key = (doc_id, listed["hash"] if listed else "")
-        if key not in cache:
+        try:
+            return cache[key]
+        except KeyError:
+            value = load()
             if len(cache) > bound:
-                cache.clear()
-            cache[key] = load()
-        return cache[key]
+                cache.clear()  # another thread may clear it too: the value is returned from here, not re-read
+            cache[key] = value
+            return value
 
     def _dense(self, vector, allowed: set[str] | None) -> list[tuple[Chunk, float]]:  # type: ignore[no-untyped-def]
         where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None

@@ -274,7 +274,8 @@ class KnowledgeBase:
             # The question may call the document by another kind or issuer than the best passage's
             # (「国务院办公厅那个指导意见」 of a Jiangxi 实施意见): then that is only the nearest document,
             # hedged (a 文号 named is trusted).
-            if not retrieval.pinned and answer_mod.names_another_document(question, hits[0].chunk.meta.title):
+            meta = hits[0].chunk.meta
+            if not retrieval.pinned and answer_mod.names_another_document(question, meta.title, meta.issuer or ""):
                 status = CLOSEST
             head, signature = self._head_and_signature(hits[0])
             text, cited = answer_mod.compose_metadata(question, head, signature, hits[1:k], hedged=status == CLOSEST)

@@ -8,6 +8,7 @@ blob beside its text (kb/store.py); the ranker weighs the best window's similari
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 
@@ -17,9 +18,9 @@ from .answer import _sentences
 
 WINDOW_LIMIT = 100  # characters; chosen on the users' calibration half (evals/RESULTS.md, the ranker's section)
 MIN_SENTENCE = 6  # a shorter "sentence" (a list number, a heading's tail) joins its neighbours' window
-FORMAT = 1
+FORMAT = 2  # 2: each chunk's windows identified by a digest of their texts, not by the chunk's text
 
-Vectors = dict[str, tuple[str, np.ndarray]]  # chunk id → (the chunk's text hash, its windows' vectors as rows)
+Vectors = dict[str, tuple[str, np.ndarray]]  # chunk id → (digest of its window texts, their vectors as rows)
 
 
 def windows(text: str, limit: int = WINDOW_LIMIT) -> list[str]:
@@ -36,32 +37,43 @@ def windows(text: str, limit: int = WINDOW_LIMIT) -> list[str]:
     return out or [text[:limit]]
 
 
+def digest(texts: Sequence[str]) -> str:
+    """Identifies a chunk's windows as cut: stored rows are reused, and paired with texts, only when it matches."""
+    return hashlib.sha1("\x1f".join(texts).encode("utf-8")).hexdigest()[:20]
+
+
 def embed(
-    chunks: Sequence[tuple[str, str, str]], embed_documents: Callable[[list[str]], np.ndarray], known: Vectors
+    chunks: Sequence[tuple[str, str]],
+    embed_documents: Callable[[list[str]], np.ndarray],
+    known: Vectors,
+    batch: int = 16,
 ) -> Vectors:
-    """Vectors of each (chunk id, text hash, text)'s windows; a chunk whose text hash `known` has keeps its rows."""
-    reuse = {text_hash: rows for text_hash, rows in known.values()}
+    """Vectors of each (chunk id, text)'s windows, embedded `batch` at a time; a chunk whose windows `known` has
+    (the same texts, in any document) keeps those rows."""
+    reuse = {key: rows for key, rows in known.values()}
+    cut = [(cid, windows(text)) for cid, text in chunks]
+    todo = list(dict.fromkeys(w for _cid, ws in cut if digest(ws) not in reuse for w in ws))
+    made: dict[str, np.ndarray] = {}
+    for start in range(0, len(todo), batch):
+        part = todo[start : start + batch]
+        rows = np.asarray(embed_documents(part), dtype=np.float32)
+        if rows.ndim != 2 or len(rows) != len(part):
+            raise ValueError(f"the embedder returned {rows.shape} for {len(part)} windows")
+        made.update(zip(part, rows, strict=True))
     out: Vectors = {}
-    todo = [(cid, h, windows(text)) for cid, h, text in chunks if h not in reuse]
-    flat = [w for _cid, _h, ws in todo for w in ws]
-    matrix = np.asarray(embed_documents(flat), dtype=np.float32) if flat else np.zeros((0, 0), np.float32)
-    start = 0
-    made = {}
-    for cid, h, ws in todo:
-        made[cid] = (h, matrix[start : start + len(ws)])
-        start += len(ws)
-    for cid, h, _text in chunks:
-        out[cid] = made.get(cid) or (h, reuse[h])
+    for cid, ws in cut:
+        key = digest(ws)
+        out[cid] = (key, reuse[key] if key in reuse else np.stack([made[w] for w in ws]))
     return out
 
 
 def dumps(vectors: Vectors) -> str:
     """One document's windows as JSON text (the rows as base64 half-precision floats)."""
-    rows = [m for _h, m in vectors.values()]
+    rows = [m for _key, m in vectors.values()]
     dim = int(rows[0].shape[1]) if rows and rows[0].ndim == 2 else 0
     spans, start = {}, 0
-    for cid, (h, m) in vectors.items():
-        spans[cid] = {"hash": h, "rows": [start, start + len(m)]}
+    for cid, (key, m) in vectors.items():
+        spans[cid] = {"digest": key, "rows": [start, start + len(m)]}
         start += len(m)
     stacked = np.concatenate(rows).astype("<f2") if rows and dim else np.zeros((0,), "<f2")
     payload = {"format": FORMAT, "dim": dim, "chunks": spans, "vectors": base64.b64encode(stacked.tobytes()).decode()}
@@ -69,19 +81,29 @@ def dumps(vectors: Vectors) -> str:
 
 
 def loads(text: str) -> Vectors:
-    """The inverse of `dumps`; ValueError when the text is not such a blob."""
+    """The inverse of `dumps`; ValueError when the text is not such a blob (or not of this format)."""
     try:
         data = json.loads(text)
-        if data.get("format") != FORMAT:
-            raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError(f"format {data.get('format') if isinstance(data, dict) else None!r}, expected {FORMAT}")
         dim = int(data["dim"])
         flat = np.frombuffer(base64.b64decode(data["vectors"]), dtype="<f2")
         matrix = flat.reshape(-1, dim) if dim else flat.reshape(0, 0)
-        return {cid: (s["hash"], matrix[s["rows"][0] : s["rows"][1]]) for cid, s in data["chunks"].items()}
-    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+        out: Vectors = {}
+        for cid, span in data["chunks"].items():
+            start, end = (int(x) for x in span["rows"])
+            if not 0 <= start < end <= len(matrix):
+                raise ValueError(f"rows {start}:{end} of {cid} outside the {len(matrix)} stored")
+            out[cid] = (str(span["digest"]), matrix[start:end])
+        return out
+    except (AttributeError, KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
         raise ValueError(f"not a windows blob: {exc}") from exc
 
 
-def best_similarity(rows: np.ndarray, vector: np.ndarray) -> float:
-    """The highest cosine of any window (rows and vector are unit length, as the embedder makes them)."""
-    return float((rows.astype(np.float32) @ np.asarray(vector, dtype=np.float32)).max()) if len(rows) else 0.0
+def best_similarity(rows: np.ndarray, vector: np.ndarray) -> float | None:
+    """The highest cosine of any window (rows and vector are unit length, as the embedder makes them); None when
+    there is none to compare, or the rows are of another embedding size."""
+    query = np.asarray(vector, dtype=np.float32)
+    if not len(rows) or rows.shape[1] != query.shape[-1]:
+        return None
+    return float((rows.astype(np.float32) @ query).max())

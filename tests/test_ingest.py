@@ -371,13 +371,27 @@ NO_DOC_NO = """关于做好2024年春节期间就业服务工作的说明
 """
 
 
+NO_DOC_NO_LONG = NO_DOC_NO + "".join(
+    f"{n}、{topic}\n各地要围绕{topic}制定具体方案，明确责任分工和时间安排，加强部门协同配合，及时研究解决工作推进中遇到的"
+    f"困难和问题，认真总结推广好经验好做法，确保{topic}各项措施落到实处、取得实效，让群众有实实在在的获得感。\n"
+    for n, topic in (("三", "职业培训"), ("四", "创业扶持"), ("五", "困难帮扶"))
+)
+
+
 def test_editing_a_document_without_a_doc_number_is_an_update(settings, source_dir, embedder, read_state) -> None:
-    path = write(source_dir, "note.txt", NO_DOC_NO)
+    settings = replace(settings, chunk_size=300)
+    path = write(source_dir, "note.txt", NO_DOC_NO_LONG)
     ingest([source_dir], settings, embedder=embedder)
-    path.write_text(NO_DOC_NO.replace("农民工返岗服务", "农民工返岗复工服务"), encoding="utf-8")
-    report = ingest([source_dir], settings, embedder=embedder)
+    path.write_text(NO_DOC_NO_LONG.replace("农民工返岗服务", "农民工返岗复工服务"), encoding="utf-8")
+    counting = CountingEmbedder(embedder)
+    report = ingest([source_dir], settings, embedder=counting)
     read_state(settings).assert_consistent()
     assert (report.updated, report.added, report.removed) == (shown(path), [], [])
+    # its id is a content hash, so the edit is a new id: the windows of unchanged passages are kept all the same
+    passages, windows = counting.texts[: report.embedded], counting.texts[report.embedded :]
+    assert passages and all("复工" in p for p in passages) and report.chunks > len(passages)
+    changed = "".join("".join(p.split()) for p in passages)
+    assert windows and all("".join(w.split()) in changed for w in windows), windows
 
 
 # --- duplicates ---------------------------------------------------------------------------------------------------

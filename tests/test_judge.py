@@ -159,6 +159,12 @@ def test_a_document_facts_question_about_a_document_the_library_lacks_is_hedged(
             True,
         ),
         ("这份文件是哪天印发的？", "国务院关于深入实施“人工智能+”行动的意见", False),
+        (
+            "这个通知是哪个部门发的？按什么办法执行？",
+            "国家发展改革委办公厅关于开展社会服务领域双创带动就业示范工作的通知",
+            False,
+        ),
+        ("落实国务院部署的那份通知是哪天印发的？", "人力资源社会保障部关于做好就业工作的通知", False),
     ],
 )
 def test_a_document_is_another_when_the_question_calls_it_by_another_kind_or_issuer(question, title, other):
