@@ -14,8 +14,6 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, TypeVar
 
-import numpy as np
-
 from . import cards as cards_mod
 from . import windows as windows_mod
 from .config import Settings
@@ -323,10 +321,13 @@ class Retriever:
         for chunk in [own, *(c for c in lexical.following(own.id) if c.end <= hit.chunk.end)]:
             rows = stored.get(chunk.id)
             texts = windows_mod.windows(chunk.text)
-            if rows is None or rows[0] != windows_mod.digest(texts) or rows[1].shape[1] != len(vector):
-                continue  # none stored, or cut otherwise than now (kb/windows.py changed without a re-ingest)
-            sims = np.asarray(rows[1], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
-            out.extend(zip(texts, map(float, sims), strict=True))
+            sims = (
+                None
+                if rows is None or rows[0] != windows_mod.digest(texts)
+                else windows_mod.similarities(rows[1], vector)
+            )
+            if sims is not None:  # else none stored, or cut otherwise than now (kb/windows.py changed, no re-ingest)
+                out.extend(zip(texts, map(float, sims), strict=True))
         return out
 
     def doc_windows(self, doc_id: str) -> windows_mod.Vectors:

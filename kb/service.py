@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -213,8 +212,7 @@ class KnowledgeBase:
         return out[:3]
 
     def _rewrite(self, question: str, history: list[Turn] | None) -> Query:
-        tokenize = self.retriever.store.lexical.tokenizer.tokenize
-        query = rewrite(question, history, partial(self.retriever.siblings().substitute, tokenize=tokenize))
+        query = rewrite(question, history, self._substitute)
         if query.rewritten and self.llm is not None and history:
             try:
                 standalone = self.llm.rewrite([(t.question, t.answer) for t in history], question)
@@ -224,6 +222,11 @@ class KnowledgeBase:
             except Exception as exc:  # the LLM is optional: a failure falls back to the rule-based rewrite
                 log.warning("LLM rewrite failed, using the rule-based one: %s", exc)
         return query
+
+    def _substitute(self, earlier: str, follow_up: str) -> str:
+        """A follow-up's topic in place of its sibling in the earlier question (kb/siblings.py); the sibling index
+        is built on the first follow-up, not on every question."""
+        return self.retriever.siblings().substitute(earlier, follow_up, self.retriever.store.lexical.tokenizer.tokenize)
 
     def _generate(
         self, question: str, retrieval: Retrieval, extractive: Answer, k: int
@@ -299,7 +302,14 @@ class KnowledgeBase:
         top for every question, answerable or not, which would hide the very signal the gate reads."""
         lexical = self.retriever.store.lexical
         tokenize = lexical.tokenizer.tokenize
-        held = partial(self.retriever.sentence_windows, vector=retrieval.vector)
+        known: dict[tuple[str, int], list[tuple[str, float]]] = {}
+
+        def held(hit: Hit) -> list[tuple[str, float]]:  # once per passage: both orders hold mostly the same ones
+            key = (hit.chunk.id, hit.chunk.end)
+            if key not in known:
+                known[key] = self.retriever.sentence_windows(hit, retrieval.vector)
+            return known[key]
+
         sentences = answer_mod.score_sentences(query, retrieval.hits, tokenize, lexical.idf, windows=held)
         weighed = retrieval if retrieval.fused is None else replace(retrieval, hits=retrieval.fused)
         evidence_sentences = (

@@ -7,7 +7,7 @@ import json
 import logging
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
@@ -300,8 +300,7 @@ class Store:
         self.blobs.write(self.windows_name(doc_id, doc_hash), windows)
 
     def doc_windows(self, doc_id: str) -> str | None:
-        listed = self.manifest.docs.get(doc_id)
-        return None if listed is None else self.blobs.read(self.windows_name(doc_id, listed["hash"]))
+        return self._listed(doc_id, self.windows_name)
 
     @staticmethod
     def windows_name(doc_id: str, doc_hash: str) -> str:
@@ -312,8 +311,7 @@ class Store:
         self.blobs.write(self.cards_name(doc_id, doc_hash), cards)
 
     def doc_cards(self, doc_id: str) -> str | None:
-        listed = self.manifest.docs.get(doc_id)
-        return None if listed is None else self.blobs.read(self.cards_name(doc_id, listed["hash"]))
+        return self._listed(doc_id, self.cards_name)
 
     @staticmethod
     def cards_name(doc_id: str, doc_hash: str) -> str:
@@ -321,10 +319,12 @@ class Store:
 
     def doc_text(self, doc_id: str) -> str | None:
         """The cleaned text of the version the manifest lists (what citations' offsets point into)."""
+        return self._listed(doc_id, self.text_name)
+
+    def _listed(self, doc_id: str, name: Callable[[str, str], str]) -> str | None:
+        """The blob `name` gives for the version of `doc_id` the manifest lists (None when it lists none)."""
         listed = self.manifest.docs.get(doc_id)
-        if listed is None:
-            return None
-        return self.blobs.read(self.text_name(doc_id, listed["hash"]))
+        return None if listed is None else self.blobs.read(name(doc_id, listed["hash"]))
 
     @staticmethod
     def text_name(doc_id: str, doc_hash: str) -> str:

@@ -100,10 +100,16 @@ def loads(text: str) -> Vectors:
         raise ValueError(f"not a windows blob: {exc}") from exc
 
 
-def best_similarity(rows: np.ndarray, vector: np.ndarray) -> float | None:
-    """The highest cosine of any window (rows and vector are unit length, as the embedder makes them); None when
+def similarities(rows: np.ndarray, vector: np.ndarray) -> np.ndarray | None:
+    """Each window's cosine to the question (rows and vector are unit length, as the embedder makes them); None when
     there is none to compare, or the rows are of another embedding size."""
     query = np.asarray(vector, dtype=np.float32)
-    if not len(rows) or rows.shape[1] != query.shape[-1]:
+    if not len(rows) or rows.ndim != 2 or rows.shape[1] != query.shape[-1]:
         return None
-    return float((rows.astype(np.float32) @ query).max())
+    return rows.astype(np.float32) @ query
+
+
+def best_similarity(rows: np.ndarray, vector: np.ndarray) -> float | None:
+    """The highest cosine of any window, or None as for `similarities`."""
+    sims = similarities(rows, vector)
+    return None if sims is None else float(sims.max())

@@ -39,14 +39,15 @@ def test_stored_vectors_read_back_as_written():
 def test_a_passage_s_best_window_is_closer_to_a_question_on_one_of_its_sentences(
     settings: Settings, source_dir: Path, embedder
 ):
-    (source_dir / "a.txt").write_text(
+    _ingest(
+        settings,
+        source_dir,
+        embedder,
         "关于支持小微企业的通知\n"
         "一、加大金融支持力度。对符合条件的小微企业给予贷款贴息，降低融资成本，鼓励银行增加信贷投放。"
         "二、支持托育机构发展。托育机构用水、用电、用气按居民生活类价格执行，减轻运营负担。"
         "三、加强组织领导。各地要明确责任分工，抓好政策落实，及时总结推广经验做法。\n",
-        encoding="utf-8",
     )
-    ingest([source_dir], settings, embedder=embedder)
     retriever = Retriever(settings, embedder=embedder, ranker=False)
     question = "托儿所交电费能按家里的价格算吗？"
     found = retriever.candidates(retriever_query(question))
@@ -60,10 +61,7 @@ def test_a_passage_s_best_window_is_closer_to_a_question_on_one_of_its_sentences
 def test_a_damaged_windows_blob_is_named_and_the_passage_keeps_its_own_similarity(
     settings: Settings, source_dir: Path, embedder, caplog
 ):
-    (source_dir / "a.txt").write_text(
-        "关于促进就业的通知\n一、对失业人员给予培训补贴。二、支持创业担保贷款。\n", encoding="utf-8"
-    )
-    ingest([source_dir], settings, embedder=embedder)
+    _ingest(settings, source_dir, embedder, "关于促进就业的通知\n一、对失业人员给予培训补贴。二、支持创业担保贷款。\n")
     store = Store(settings, embedder.name)
     doc_id = next(iter(store.manifest.docs))
     store.save_windows(doc_id, store.manifest.docs[doc_id]["hash"], "not json")
@@ -73,6 +71,12 @@ def test_a_damaged_windows_blob_is_named_and_the_passage_keeps_its_own_similarit
         assert retriever.window_scores(found.hits, found.vector) == [None] * len(found.hits)
     assert found.hits and f"window vectors of {doc_id} unreadable" in caplog.text
     assert retriever.retrieve(retriever_query("失业了有培训补贴吗"), k=3).hits  # still answered
+
+
+def _ingest(settings: Settings, source_dir: Path, embedder, text: str) -> None:  # type: ignore[no-untyped-def]
+    """One circular of `text` in the source folder, ingested with the real embedder."""
+    (source_dir / "a.txt").write_text(text, encoding="utf-8")
+    ingest([source_dir], settings, embedder=embedder)
 
 
 def retriever_query(text: str):  # type: ignore[no-untyped-def]
@@ -86,15 +90,16 @@ def test_the_sentence_whose_window_is_closest_in_meaning_is_quoted_first(
 ):
     """Three sentences of a window each (kb/windows.py) share next to no word with the question; the one meaning
     what it asks leads the answer."""
-    (source_dir / "a.txt").write_text(
+    _ingest(
+        settings,
+        source_dir,
+        embedder,
         "关于支持托育服务的通知\n"
         "一、各地要加强组织领导，明确责任分工，建立健全部门协调机制，及时研究解决工作推进中遇到的困难和问题，"
         "认真总结推广各地在实践中形成的好经验好做法。"
         "托育机构用水、用电、用气按居民生活类价格执行，减轻机构运营负担，切实降低服务成本，让更多家庭受益。"
         "各地要按规定做好统计监测工作，完善信息报送制度，定期报送工作进展情况，确保各项任务落到实处。\n",
-        encoding="utf-8",
     )
-    ingest([source_dir], settings, embedder=embedder)
     kb = KnowledgeBase(settings, embedder=embedder, gate=OPEN_GATE)
     answer = kb.ask("娃娃托管班交水电煤气贵不贵，能不能便宜点？", log_unanswered=False)
     first_quote = answer.text.split("》：", 1)[1]  # after a yes / no lead and the source
