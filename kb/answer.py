@@ -129,7 +129,7 @@ def sentence_features(
     # The kind of fact asked for (kb/facts.py: 「利率是多少」 wants a rate, not any figure); the broader patterns
     # when the question names no kind (「最高」「期限」).
     kinds = facts.asked(query.text)
-    value_kinds = [k for k in kinds if k not in _TIMES]
+    value_kinds = [k for k in kinds if k not in _TIMES and facts.is_figure(k)]
     time_kinds = [k for k in kinds if k in _TIMES]
     wants_number = bool(value_kinds or _ASKS_AMOUNT.search(query.text))
     wants_time = bool(time_kinds or _ASKS_TIME.search(query.text))

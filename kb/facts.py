@@ -24,6 +24,7 @@ class Kind:
     asked: re.Pattern[str]
     held: re.Pattern[str]
     asked_in_english: re.Pattern[str] | None = None  # the same asking in an English question
+    figure: bool = True  # a number or a date (an answer leads with it); False for materials and places
 
 
 def _english(pattern: str) -> re.Pattern[str]:
@@ -63,7 +64,14 @@ KINDS = (
         "(?:担保费|手续费)(?:收|交)多少",
         "fee rate|guarantee fee|how much (?:is the )?fee",
     ),
-    _rate("tax", "税率", "税率|征收率", "(?:交|缴|征)多少税|税(?:要)?交多少", "tax rate|how much tax"),
+    _rate(
+        "tax",
+        "税率",
+        "税率|征收率",
+        # 「增值税要交几个点」「所得税能降到多少」 ask a rate without its word
+        r"(?:交|缴|征)多少税|税(?:要)?交多少|税[^，。？?]{0,4}?(?:几个点|多少个点|百分之几|(?:降|减)(?:到|至)多少)",
+        "tax rate|how much tax",
+    ),
     Kind(
         "share",
         "比例",
@@ -165,6 +173,37 @@ KINDS = (
         _english(r"phone|hotline|website|url|web ?site|download|e-?mail|contact number"),
     ),
 )
+# Hotline questions ask for the papers to bring and the office to go to; circulars seldom list either (a website
+# or a phone number is a contact, above). Held loosely: any paper named, any office named as where to apply.
+_OFFICE = r"部门|机关|机构|大厅|窗口|中心|网站|平台|所在地|户籍地|常住地|经营地|参保地|政府|街道|社区"
+KINDS += (
+    Kind(
+        "materials",
+        "申请材料",
+        re.compile(
+            r"(?:什么|哪些|啥|哪几样|几样)(?:材料|资料|证件|证明|手续材料)|材料(?:有哪些|是什么|要哪些|清单)"
+            r"|(?:要|得|需要)(?:带|准备|提交|提供|交)(?:什么|哪些|啥)"
+        ),
+        re.compile(r"材料|资料|证件|证明|身份证|营业执照|申请表|复印件|申报书|清单"),
+        _english(r"what (?:documents|papers|materials)|which (?:documents|papers)|documents (?:do|are) (?:i|we) need"),
+        figure=False,
+    ),
+    Kind(
+        "office",
+        "办理地点",
+        re.compile(
+            r"(?:去|到|在)(?:哪|哪里|哪儿|什么地方|哪个(?:地方|大厅|窗口))(?:办|交|申请|登记|备案|报名|领|缴|注册|跑)"
+            r"|(?:地址|地点)(?:在哪|是哪|是什么)|哪个(?:大厅|窗口)|(?:去|到)哪个部门"
+        ),
+        re.compile(
+            rf"(?:向|到|在|由|赴)[^，。；]{{0,14}}?(?:{_OFFICE})[^。；]{{0,10}}?"
+            r"(?:办理|申请|登记|备案|注册|申领|提出|报送|缴纳|领取|受理|申报|提交)"
+            r"|网上办|线上办|一网通办|政务服务|办事大厅|服务窗口|登记机关|地址"
+        ),
+        _english(r"where (?:do|can|should) (?:i|we) (?:apply|go|register|file|submit)|which office"),
+        figure=False,
+    ),
+)
 _BY_NAME = {k.name: k for k in KINDS}
 
 
@@ -208,6 +247,11 @@ def holds(text: str, kind: str) -> bool:
 def missing(question: str, text: str) -> tuple[str, ...]:
     """The kinds `question` asks for that `text` names no figure of."""
     return tuple(k for k in asked(question) if not holds(text, k))
+
+
+def is_figure(kind: str) -> bool:
+    """Whether `kind` is a number or a date (not the papers to bring or the office to go to)."""
+    return _BY_NAME[kind].figure
 
 
 def label(kind: str) -> str:

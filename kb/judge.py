@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 
 ANSWERED, CLOSEST, REFUSED = "answered", "closest", "refused"
 GATE = Path(__file__).with_name("gate.json")
-GATE_VERSION = 5  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
-# 4: kind_match reads the first part of the question that asks a kind (rates split: interest, fee, tax); 5: window
+GATE_VERSION = 6  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
+# 4: kind_match reads the first part of the question that asks a kind (rates split: interest, fee, tax); 5: window;
+# 6: kinds materials and office, a part asking a figure first (kb/facts.py)
 FEATURES = (
     "dense",
     "lexical",
@@ -86,7 +87,9 @@ def features(
     cited = hits if cited_hits is None else cited_hits
     # The kinds of the first part that asks any: of 「最多能贷多少？利息怎么算？」 the sum; the answer notes that no
     # rate is given (kb/answer.py), the question is not judged as one with nothing answered.
-    asking = next((part for part in question_parts(query.text) if facts.asked(part)), "")
+    # A part asking for a figure comes before one asking only for papers or an office (「在哪交？一年多少钱？」).
+    parts = [part for part in question_parts(query.text) if facts.asked(part)]
+    asking = next((p for p in parts if any(facts.is_figure(k) for k in facts.asked(p))), parts[0] if parts else "")
     kind_match = 0.0 if facts.missing(asking, " ".join(h.chunk.text for h in cited[:3])) else 1.0
     title = set(lexical.tokenizer.tokenize(hits[0].chunk.meta.title)) if hits else set()
     title_coverage = sum(1 for w in words if forms[w] & title) / len(words) if words else 0.0

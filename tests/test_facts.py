@@ -35,7 +35,7 @@ LOAN = (
         ("截止日期前提交的材料怎么审核？", ()),  # nor does 截止日期 without an asking word
         ("贷款期限是几年？", ("duration",)),  # a length of time, not a deadline
         ("就业见习计划补贴多少，怎么申请？", ("money",)),  # 见习计划 is a noun, not a plan stated
-        ("我想问补贴多少，在哪领？", ("money",)),  # 想问 asks
+        ("我想问补贴多少，在哪领？", ("money", "office")),  # 想问 asks
         ("担保费率一般是多少？", ("fee",)),  # a fee, not an interest rate
         ("增值税税率是多少？", ("tax",)),
         ("文件有没有在政府网站上公开？", ()),
@@ -66,6 +66,15 @@ LOAN = (
         ("能告诉我补贴多少吗？", ("money",)),  # asks to be told
         ("在杭州住了好几年了，能在杭州办失业登记吗？", ()),  # 好几年: a few years, not how long
         ("补贴几千块？", ("money",)),
+        # the papers to bring and the office to go to
+        ("去卫健部门备案的时候要交哪些材料？", ("materials",)),
+        ("申请需要带什么？", ("materials",)),
+        ("执照去哪办？", ("office",)),
+        ("执照登记得去哪个部门跑？", ("office",)),
+        ("政务服务大厅地址在哪？", ("office",)),
+        ("哪些材料可以容缺后补？", ("materials",)),
+        ("小饭馆的增值税要交几个点？", ("tax", "share")),  # a tax rate asked without its word
+        ("企业所得税能降到多少？", ("tax",)),
     ],
 )
 def test_the_kinds_a_question_asks_for(question, kinds):
@@ -97,6 +106,15 @@ def test_a_figure_counts_only_for_its_own_kind():
     assert not facts.holds("每人每年补贴2000元", "date")  # how often is not when
 
 
+def test_papers_and_offices_count_only_when_named():
+    assert facts.holds("申请人应提交身份证复印件和营业执照。", "materials")
+    assert not facts.holds("对托育机构给予一定补贴。", "materials")
+    assert facts.holds("可在参保地申请技术技能提升补贴。", "office")
+    assert facts.holds("向所在地卫生健康部门备案。", "office")
+    assert not facts.holds("各地卫生健康部门要加强监管。", "office")  # a department named, not as where to go
+    assert not facts.is_figure("office") and facts.is_figure("money")
+
+
 def test_the_answer_names_the_figure_no_quote_gives():
     assert _unanswered_parts("创业担保贷款最多能贷多少？利息怎么算？", [LOAN]) == ["所引条文未规定具体利率。"]
     assert _unanswered_parts("示范项目什么时候截止申报？", ["鼓励地方给予支持。"]) == [UNSPECIFIED_TIME]
@@ -105,6 +123,7 @@ def test_the_answer_names_the_figure_no_quote_gives():
     monthly = ["按月发放至个人账户。"]
     assert _unanswered_parts("每月补多少，几号发？", monthly) == ["所引条文未规定具体金额。", UNSPECIFIED_TIME]
     assert _unanswered_parts("每月多少，几号发？", monthly) == [UNSPECIFIED_FIGURE, UNSPECIFIED_TIME]
+    assert _unanswered_parts("备案要交哪些材料？", ["托育机构应当及时备案。"]) == ["所引条文未规定具体申请材料。"]
 
 
 @pytest.fixture(scope="module")
