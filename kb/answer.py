@@ -11,7 +11,7 @@ from . import facts
 from .clean import is_signature_line
 from .query import Query, expand, is_foreign, normalise_question
 from .split import SECTION_SEP
-from .types import Hit
+from .types import DocMeta, Hit
 
 MAX_ANSWER_CHARS = 300
 # How much a sentence's retrieval rank counts against how much of the question it covers (see evals/RESULTS.md).
@@ -436,6 +436,17 @@ def names_another_document(question: str, title: str, issuer: str = "") -> bool:
 def _cn_date(iso: str) -> str:
     y, m, d = iso.split("-")
     return f"{int(y)}年{int(m)}月{int(d)}日"
+
+
+def document_facts(meta: DocMeta) -> str:
+    """What a document-facts answer states of a document (compose_metadata): its title, 文号, issuer and dates, as
+    one text the gate checks the kinds of fact asked for against (a date asked is answered from the signature, not
+    from the passage that was found)."""
+    dates = [
+        f"成文日期{_cn_date(meta.signed)}" if meta.signed else "",
+        f"发布日期{_cn_date(meta.published)}" if meta.published else "",
+    ]
+    return " ".join(x for x in (f"《{meta.title}》", meta.doc_no, meta.issuer or "", *dates) if x)
 
 
 def addressees(head_text: str) -> str:

@@ -30,7 +30,8 @@ ANSWERED, CLOSEST, REFUSED = "answered", "closest", "refused"
 GATE = Path(__file__).with_name("gate.json")
 GATE_VERSION = 6  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
 # 4: kind_match reads the first part of the question that asks a kind (rates split: interest, fee, tax); 5: window;
-# 6: kinds materials and office, a part asking a figure first (kb/facts.py)
+# 6: kinds materials and office, a part asking a figure first (kb/facts.py); a document-facts question's kinds
+# are checked against what its answer states (title, 文号, issuer, dates)
 FEATURES = (
     "dense",
     "lexical",
@@ -64,13 +65,16 @@ def features(
     lexical: LexicalIndex,
     cited_hits: list[Hit] | None = None,
     window: float | None = None,
+    stated: str | None = None,
 ) -> dict[str, float]:
     """The signals the gate weighs (see FEATURES): similarity and lexical support of the best passages; how much of
     the question's subject the library, the best passages and the best document's title know, and how specific the
     words no passage has are; whether the first cited passages (`cited_hits`, else the weighed ones) name every kind
     of fact asked for (kb/facts.py: a sum, a share, a length of time, a count, an age, a date); and whether
     the question names a province no retrieved document is about; `window`: the best similarity of any sentence
-    window of the first passages to the question (kb/windows.py), else the best passage similarity."""
+    window of the first passages to the question (kb/windows.py), else the best passage similarity. `stated`: the
+    text the answer states the facts from, when not the cited passages (a document-facts answer: title, 文号,
+    issuer and dates, kb/answer.py document_facts)."""
     hits = retrieval.hits
     words = content_words(query.text, lexical)
     # Each word with the forms the library may know it by: its policy terms (带娃 → 婴幼儿) or its spelling fix.
@@ -90,7 +94,9 @@ def features(
     # A part asking for a figure comes before one asking only for papers or an office (「在哪交？一年多少钱？」).
     parts = [part for part in question_parts(query.text) if facts.asked(part)]
     asking = next((p for p in parts if any(facts.is_figure(k) for k in facts.asked(p))), parts[0] if parts else "")
-    kind_match = 0.0 if facts.missing(asking, " ".join(h.chunk.text for h in cited[:3])) else 1.0
+    if stated is None:
+        stated = " ".join(h.chunk.text for h in cited[:3])
+    kind_match = 0.0 if facts.missing(asking, stated) else 1.0
     title = set(lexical.tokenizer.tokenize(hits[0].chunk.meta.title)) if hits else set()
     title_coverage = sum(1 for w in words if forms[w] & title) / len(words) if words else 0.0
     # A follow-up's own place replaces the earlier turn's: 「广东呢？」 after a question on 江西 asks about 广东.

@@ -302,11 +302,12 @@ class Retriever:
         return self._siblings[1]
 
     def window_scores(self, hits: list[Hit], vector: Any) -> list[float | None]:
-        """Each hit's best window similarity to the question (kb/windows.py); None where none is stored."""
+        """Each hit's best window similarity to the question (kb/windows.py), over its own chunk's windows; None
+        where none is stored, or they were cut otherwise than now."""
         out: list[float | None] = []
         for hit in hits:
-            stored = self.doc_windows(hit.chunk.doc_id).get(hit.chunk.id) if vector is not None else None
-            out.append(None if stored is None else windows_mod.best_similarity(stored[1], vector))
+            found = self._windows_of(hit.chunk.doc_id, hit.chunk.id) if vector is not None else None
+            out.append(None if found is None else windows_mod.best_similarity(found[1], vector))
         return out
 
     def sentence_windows(self, hit: Hit, vector: Any) -> list[tuple[str, float]]:
@@ -316,19 +317,23 @@ class Retriever:
         own = lexical.chunk(hit.chunk.id)
         if vector is None or own is None:
             return []
-        stored = self.doc_windows(hit.chunk.doc_id)
         out: list[tuple[str, float]] = []
         for chunk in [own, *(c for c in lexical.following(own.id) if c.end <= hit.chunk.end)]:
-            rows = stored.get(chunk.id)
-            texts = windows_mod.windows(chunk.text)
-            sims = (
-                None
-                if rows is None or rows[0] != windows_mod.digest(texts)
-                else windows_mod.similarities(rows[1], vector)
-            )
-            if sims is not None:  # else none stored, or cut otherwise than now (kb/windows.py changed, no re-ingest)
-                out.extend(zip(texts, map(float, sims), strict=True))
+            found = self._windows_of(chunk.doc_id, chunk.id)
+            sims = None if found is None else windows_mod.similarities(found[1], vector)
+            if sims is not None:
+                out.extend(zip(found[0], map(float, sims), strict=True))
         return out
+
+    def _windows_of(self, doc_id: str, chunk_id: str) -> tuple[tuple[str, ...], Any] | None:
+        """A chunk's window texts and stored vectors; None when none are stored, or they were cut otherwise than
+        the chunk's text is cut now (kb/windows.py changed and no ingest since)."""
+        rows = self.doc_windows(doc_id).get(chunk_id)
+        chunk = self.store.lexical.chunk(chunk_id) if rows is not None else None
+        if rows is None or chunk is None:
+            return None
+        texts = _cut_windows(chunk.text)
+        return (texts, rows[1]) if rows[0] == windows_mod.digest(texts) else None
 
     def doc_windows(self, doc_id: str) -> windows_mod.Vectors:
         """The listed version's window vectors, from a cache (a damaged or missing blob: none, and a warning)."""
@@ -444,3 +449,9 @@ def collapse_duplicates(hits: list[Hit], threshold: float = 0.8, limit: int | No
             kept.append(hit)
             seen.append(sh)
     return kept
+
+
+@lru_cache(maxsize=8192)
+def _cut_windows(text: str) -> tuple[str, ...]:
+    """A chunk's sentence windows, cached: every question weighs the same candidates' windows again."""
+    return tuple(windows_mod.windows(text))

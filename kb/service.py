@@ -266,7 +266,7 @@ class KnowledgeBase:
             return replace(self._refusal(question, hits, note=where.reason), kind=BLOCKED)
         if not hits:
             return self._refusal(question, hits, note="no-hits")
-        judgement = self.judge(query, retrieval)
+        judgement = self.judge(query, retrieval, document_facts=where.kind == FACTS)
         if retrieval.pinned:  # the question names the document by its 文号
             judgement = replace(judgement, status=ANSWERED)
         if judgement.status == REFUSED:
@@ -295,8 +295,10 @@ class KnowledgeBase:
             note=f"p={judgement.confidence:.2f}",
         )
 
-    def judge(self, query: Query, retrieval: Retrieval) -> Judgement:
-        """The gate's verdict on a retrieval (kb/judge.py), with the scored sentences the answer is composed from.
+    def judge(self, query: Query, retrieval: Retrieval, document_facts: bool = False) -> Judgement:
+        """The gate's verdict on a retrieval (kb/judge.py), with the scored sentences the answer is composed from;
+        `document_facts`: the question asks for the document's 文号, issuer or dates, which its answer states from
+        the best passage's document, not from the passages.
 
         The gate weighs the candidates in fused order: the ranker puts the passages that cover the question most on
         top for every question, answerable or not, which would hide the very signal the gate reads."""
@@ -328,6 +330,9 @@ class KnowledgeBase:
             lexical,
             cited_hits=retrieval.hits,
             window=max(windows) if windows else None,
+            stated=answer_mod.document_facts(retrieval.hits[0].chunk.meta)
+            if document_facts and retrieval.hits
+            else None,
         )
         return replace(self.gate.judge(values), sentences=tuple(sentences))
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from kb import facts
-from kb.answer import UNSPECIFIED_FIGURE, UNSPECIFIED_TIME, _unanswered_parts
+from kb.answer import UNSPECIFIED_FIGURE, UNSPECIFIED_TIME, _unanswered_parts, document_facts
 from kb.config import Settings
 from kb.service import KnowledgeBase
+from kb.types import DocMeta
 
 LOAN = (
     "符合创业担保贷款申请条件的人员自主创业的，可申请最高不超过15万元的创业担保贷款。小微企业当年新招用符合条件的"
@@ -113,6 +114,17 @@ def test_papers_and_offices_count_only_when_named():
     assert facts.holds("向所在地卫生健康部门备案。", "office")
     assert not facts.holds("各地卫生健康部门要加强监管。", "office")  # a department named, not as where to go
     assert not facts.is_figure("office") and facts.is_figure("money")
+
+
+def test_a_document_facts_answer_states_the_dates_asked_for():
+    """The gate checks a 文号 / issuer / date question against what its answer states (the document's title, 文号,
+    issuer and dates), not against the passage found: 「什么时候签发的，哪天发布的」 is answered by the dates."""
+    title = "国务院关于深入实施“人工智能+”行动的意见"
+    meta = DocMeta("d", title, "国发〔2025〕11号", "国务院", "2025-08-21", "2025-08-26")
+    stated = document_facts(meta)
+    assert "2025年8月21日" in stated and "国发〔2025〕11号" in stated
+    assert facts.missing("国务院关于AI+的那份文件是什么时候签发的，网上哪天发布的？", stated) == ()
+    assert facts.missing("是什么时候签发的？", document_facts(DocMeta("d", "某通知"))) == ("date",)
 
 
 def test_the_answer_names_the_figure_no_quote_gives():
