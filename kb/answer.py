@@ -458,6 +458,21 @@ def addressees(head_text: str) -> str:
     return ""
 
 
+_ISSUE_LINE = re.compile(r"^(?:发文机关|成文日期|发布日期|发布时间)[：:]")
+_NUMBER_LINE = re.compile(r"^(?:文号|发文字号)[：:]")
+
+
+def _head_lines(head_text: str, doc_no: str, issue: bool, number: bool) -> list[str]:
+    """The lines of a document's head that state the facts asked for: issuer and dates, 文号 (the addressees are
+    quoted verbatim by the answer itself)."""
+    out = []
+    for line in (ln.strip() for ln in head_text.split("\n")[:12]):
+        stated = (issue and _ISSUE_LINE.match(line)) or (number and (_NUMBER_LINE.match(line) or line == doc_no))
+        if line and len(line) <= 80 and stated:
+            out.append(line)
+    return out
+
+
 def compose_metadata(
     question: str, head: Hit, signature: Hit | None, k_rest: list[Hit], hedged: bool = False
 ) -> tuple[str, list[Hit]]:
@@ -487,6 +502,9 @@ def compose_metadata(
         parts.append(f"文号为{meta.doc_no}[1]" if meta.doc_no else "文件未标注文号[1]")
     lead = f"{CLOSEST_HEAD}{name}" if hedged else name
     text = lead + "，".join(parts) + "。"
+    quoted = _head_lines(head.chunk.text, meta.doc_no, issue=asks_issue, number=asks_no or asks_issue)
+    if quoted:  # the lines of the head the facts were read from, verbatim, for the reader to check and copy
+        text += "\n原文：" + "".join(f"「{line}」" for line in quoted) + "[1]"
     # k_rest and the head fill k places: the signature, when cited, takes one of them
     related = [h for h in k_rest if h.chunk.id not in {c.chunk.id for c in cited}][: len(k_rest) + 1 - len(cited)]
     if related:

@@ -155,6 +155,16 @@ def test_a_question_about_issuer_and_date_is_answered_from_the_document(kb):
     assert any("2020年3月26日" in h.chunk.text for h in answer.citations)
 
 
+def test_a_document_facts_answer_quotes_the_head_lines_it_read(kb):
+    """The facts are stated, then the lines of the head they were read from, verbatim (to check and to copy)."""
+    answer = kb.ask("国办那个支持小微企业和三农的担保指导意见，是哪个部门发的、哪天签的？", log_unanswered=False)
+    quoted = answer.text.split("\n原文：", 1)[1].split("\n", 1)[0]
+    assert "「发文机关：国务院办公厅」" in quoted and "「成文日期：2019年01月22日」" in quoted
+    assert quoted.endswith("[1]") and "发文机关：国务院办公厅" in answer.citations[0].chunk.text
+    number = kb.ask("社会服务领域双创带动就业示范工作的通知文号是多少？", log_unanswered=False)
+    assert "\n原文：「发改办高技〔2020〕244号」[1]" in number.text
+
+
 def test_follow_ups_carry_the_topic_over(kb):
     first = kb.ask("家政服务领域的示范方向是什么？", log_unanswered=False)
     history = [Turn(first.question, first.text, [h.chunk.doc_id for h in first.citations])]
