@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 USERS = HERE / "users"
 STATUSES = ("answered", "closest", "refused")
 # Which batch each file belongs to (evals/users/README.md): "first", written before any tuning; "second", written at
-# stop 20 and "third", at stop 21, each measured before that stop refitted anything on it.
+# stop 20, "third", at stop 21 and "fourth", at stop 22, each measured before that stop refitted anything on it.
 BATCHES = {
     "answerable-a": "first",
     "answerable-b": "first",
@@ -42,6 +42,9 @@ BATCHES = {
     "answerable-e": "third",
     "answerable-f": "third",
     "unanswerable-e": "third",
+    "answerable-g": "fourth",
+    "answerable-h": "fourth",
+    "unanswerable-g": "fourth",
 }
 log = logging.getLogger("evals.users")
 

@@ -89,7 +89,7 @@ def _bigrams(text: str) -> set[str]:
     return {core[i : i + 2] for i in range(len(core) - 1)}
 
 
-def _sentences(text: str) -> list[str]:
+def split_sentences(text: str) -> list[str]:
     return [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
 
 
@@ -138,7 +138,7 @@ def sentence_features(
     out = []
     for hit in hits[:top]:
         held = [("".join(w.split()), sim) for w, sim in windows(hit)] if windows is not None else []
-        for i, sentence in enumerate(_sentences(hit.chunk.text)):
+        for i, sentence in enumerate(split_sentences(hit.chunk.text)):
             if _is_heading(sentence) or is_signature_line(sentence):
                 continue  # the section label already says it, or it signs the circular off: nothing to quote
             s_tokens = token_set(tokenize, sentence)
@@ -299,7 +299,7 @@ def compose(
 def _add_quote(candidate: ScoredSentence, q_bigrams: set[str], cited: list[Hit], quotes: list) -> bool:
     """Quote `candidate` (cited by its passage's number, a new one if the passage is not cited yet); False when it
     would make the answer too long."""
-    all_sentences = _sentences(candidate.hit.chunk.text)
+    all_sentences = split_sentences(candidate.hit.chunk.text)
     index = all_sentences.index(candidate.text) if candidate.text in all_sentences else 0
     quote = _trim(_expand(all_sentences, index), q_bigrams)
     if quotes and sum(len(q) for _n, q, _h in quotes) + len(quote) > MAX_ANSWER_CHARS:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import facts
-from .answer import Evidence, ScoredSentence, question_parts
+from .answer import Evidence, ScoredSentence, question_parts, split_sentences, token_set
 from .lexical import LexicalIndex
 from .query import Query, normalise_question
 from .region import province_of, provinces_in
@@ -28,10 +28,11 @@ log = logging.getLogger(__name__)
 
 ANSWERED, CLOSEST, REFUSED = "answered", "closest", "refused"
 GATE = Path(__file__).with_name("gate.json")
-GATE_VERSION = 6  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
+GATE_VERSION = 7  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
 # 4: kind_match reads the first part of the question that asks a kind (rates split: interest, fee, tax); 5: window;
 # 6: kinds materials and office, a part asking a figure first (kb/facts.py); a document-facts question's kinds
-# are checked against what its answer states (title, 文号, issuer, dates)
+# are checked against what its answer states (title, 文号, issuer, dates); 7: kind_match reads the passage cited
+# first, kind_near
 FEATURES = (
     "dense",
     "lexical",
@@ -44,6 +45,7 @@ FEATURES = (
     "uncovered_rarity",
     "uncovered",
     "window",
+    "kind_near",
 )
 
 
@@ -94,9 +96,11 @@ def features(
     # A part asking for a figure comes before one asking only for papers or an office (「在哪交？一年多少钱？」).
     parts = [part for part in question_parts(query.text) if facts.asked(part)]
     asking = next((p for p in parts if any(facts.is_figure(k) for k in facts.asked(p))), parts[0] if parts else "")
-    if stated is None:
-        stated = " ".join(h.chunk.text for h in cited[:3])
-    kind_match = 0.0 if facts.missing(asking, stated) else 1.0
+    # The passage cited first must hold them (a figure in the third passage seldom answers), and, for kind_near,
+    # one sentence of the first three must hold each beside one of the question's three most specific words
+    # (「奖补一年给多少」 is not answered by a 15万元 loan ceiling two clauses away).
+    kind_match = 0.0 if facts.missing(asking, stated if stated is not None else cited[0].chunk.text) else 1.0
+    kind_near = 1.0 if stated is not None else _kind_near(asking, cited[:3], words, forms, lexical)
     title = set(lexical.tokenizer.tokenize(hits[0].chunk.meta.title)) if hits else set()
     title_coverage = sum(1 for w in words if forms[w] & title) / len(words) if words else 0.0
     # A follow-up's own place replaces the earlier turn's: 「广东呢？」 after a question on 江西 asks about 广东.
@@ -122,7 +126,26 @@ def features(
         "uncovered_rarity": max(uncovered, default=0.0) / (lexical.rarest_idf() or 1.0),
         "uncovered": float(len(uncovered)),
         "window": evidence.dense_top if window is None else window,
+        "kind_near": kind_near,
     }
+
+
+def _kind_near(
+    asking: str, hits: list[Hit], words: list[str], forms: dict[str, set[str]], lexical: LexicalIndex
+) -> float:
+    """1 when every kind of fact `asking` asks for is held by a sentence of `hits` that also holds one of the
+    question's three most specific words (by IDF, through their policy terms); 1 when it asks for none."""
+    kinds = facts.asked(asking)
+    if not kinds:
+        return 1.0
+    specific = sorted(words, key=lambda w: -max(lexical.idf(f) for f in forms[w]))[:3]
+    near = [
+        sentence
+        for hit in hits
+        for sentence in split_sentences(hit.chunk.text)
+        if any(forms[w] & token_set(lexical.tokenizer.tokenize, sentence) for w in specific)
+    ]
+    return 1.0 if all(any(facts.holds(s, k) for s in near) for k in kinds) else 0.0
 
 
 @dataclass(frozen=True)

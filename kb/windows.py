@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .answer import _sentences
+from .answer import split_sentences
 
 WINDOW_LIMIT = 100  # characters; chosen on the users' calibration half (evals/RESULTS.md, the ranker's section)
 MIN_SENTENCE = 6  # a shorter "sentence" (a list number, a heading's tail) joins its neighbours' window
@@ -27,7 +27,7 @@ def windows(text: str, limit: int = WINDOW_LIMIT) -> list[str]:
     """`text` as consecutive runs of whole sentences of at most `limit` characters (a longer sentence alone)."""
     out: list[str] = []
     current = ""
-    for sentence in _sentences(text):
+    for sentence in split_sentences(text):
         if current and len(current) + len(sentence) > limit and len(current) >= MIN_SENTENCE:
             out.append(current)
             current = ""
