@@ -356,7 +356,7 @@ _MAIN_VERB = re.compile(r"(享受|纳入|支持|算|有|是|行)")
 # Nouns and other words that hold an auxiliary's or verb's character: not what a yes/no question asks with.
 _COMPOUNDS = re.compile(
     r"社会|协会|机会|会议|委员会|利用|费用|信用|使用|作用|应用|适用|要求|重要|主要|要素|能力|技能|职能|功能|智能|能源"
-    r"|银行|行业|试行|执行|实行|运行|进行|行政|发行|行为|没有|所有|拥有|现有|有关|预算|计算|核算|算力|就是|还是|或是"
+    r"|银行|行业|试行|执行|实行|运行|进行|行政|发行|行为|(?<!有)没有|所有|拥有|现有|有关|预算|计算|核算|算力|就是|还是|或是"
 )
 # A figure the question names: not a year (2019年) nor a 文号's year or serial (〔2019〕15号)
 _FIGURE = re.compile(r"(?<![\d〔.])(?!\d{4}\s*年)\d+(?:\.\d+)?(?![\d〕.]|\s*号)")
@@ -421,12 +421,19 @@ def asks_metadata(question: str) -> bool:
     )
 
 
+_QUOTED_TITLE = re.compile(r"《([^》]{6,80})》")
+
+
 def names_another_document(question: str, title: str, issuer: str = "") -> bool:
-    """The question calls the document by a kind (指导意见, 方案 …) or a national issuer (国务院办公厅, 国办) that
-    `title` does not have: 「国务院办公厅那个托育的指导意见是哪天印发的」 is not about
-    《江西省人民政府办公厅关于…的实施意见》."""
+    """The question calls the document by a kind (指导意见, 方案 …), a national issuer (国务院办公厅, 国办) or a quoted
+    title (《…》, four in five of its character pairs in `title`) that `title` does not have:
+    「国务院办公厅那个托育的指导意见是哪天印发的」 is not about 《江西省人民政府办公厅关于…的实施意见》."""
     if any(kind not in title for kind in _DOC_KIND.findall(question)):
         return True
+    for quoted in _QUOTED_TITLE.findall(question):  # a title the question quotes: the document's own, or near it
+        pairs = _bigrams(quoted)
+        if quoted not in title and pairs and len(pairs & _bigrams(title)) / len(pairs) < 0.8:
+            return True
     return any(
         pattern.search(question) and not (title.startswith(name) or issuer.startswith(name))
         for name, pattern in _ISSUERS

@@ -104,6 +104,8 @@ def test_a_yes_no_question_is_answered_yes_or_no_first(kb):
         ("小微企业能申请社会保险补贴吗？", "可申请社会保险补贴。", "能。"),  # not the 会 of 社会
         ("不确定是否符合条件，能申请补贴吗？", "可申请补贴。", "能。"),  # the clause that asks
         ("是不是每月发30块？", "每人每月给予300元补贴。", "文件未明确说是或不是，相关条文如下："),  # 30 is not 300
+        ("那贷款利率有没有上限？", "可给予贴息支持。", "有。"),  # 有没有 asks with 有 (没有 alone is no verb asked)
+        ("我没有工作，能申请吗？", "可申请补贴。", "能。"),
         # a figure the question names and the clause does not hold leaves the answer open
         ("国家是不是每年给每个孩子发3600块补贴？", "给予补贴。", "文件未明确说是或不是，相关条文如下："),
     ],
@@ -166,6 +168,13 @@ def test_a_document_facts_question_about_a_document_the_library_lacks_is_hedged(
             False,
         ),
         ("落实国务院部署的那份通知是哪天印发的？", "人力资源社会保障部关于做好就业工作的通知", False),
+        # a quoted title: the document's own (or nearly), or another's
+        (
+            "《国务院关于促进融资担保行业加快发展的意见》是哪一年几月发的？",
+            "国务院办公厅关于有效发挥政府性融资担保基金作用切实支持小微企业和“三农”发展的指导意见",
+            True,
+        ),
+        ("《国家职业教育改革实施方案》是哪天印发的？", "国务院关于印发国家职业教育改革实施方案的通知", False),
     ],
 )
 def test_a_document_is_another_when_the_question_calls_it_by_another_kind_or_issuer(question, title, other):
