@@ -11,9 +11,11 @@ import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from pypinyin import Style, pinyin
 
 from .files import atomic_write_text, read_versioned_json
 from .meta import doc_numbers_in
@@ -208,8 +210,9 @@ class LexicalIndex:
 
     def correct(self, term: str) -> str | None:
         """The indexed Chinese word a misspelt one most likely stands for: same length (2 to 4 characters), one
-        character different (担宝 → 担保, 失叶 → 失业), the most frequent if several; None for a word the index or
-        the dictionary knows (保姆 is no typo of 保障), or when nothing is near.
+        character different and sounding alike, tones aside — a typo made by sound, as pinyin input makes them
+        (担宝 → 担保, 失叶 → 失业, 浮化 → 孵化) —, the most frequent if several; None for a word the index or the
+        dictionary knows (保姆 is no typo of 保障), or when nothing is near (有个 is not 有效, nor 带娃 带动).
 
         Character-level matching on the lexical side for typos; the question keeps its own words too.
         """
@@ -228,7 +231,12 @@ class LexicalIndex:
                 self._masks = masks
             masks = self._masks
         postings = self._postings or {}
-        found = {t for i in range(len(term)) for t in masks.get(f"{term[:i]}*{term[i + 1 :]}", [])}
+        found = {
+            t
+            for i in range(len(term))
+            for t in masks.get(f"{term[:i]}*{term[i + 1 :]}", [])
+            if _sounds(t[i]) & _sounds(term[i])  # typed by its sound: 担宝 → 担保, not 有个 → 有效
+        }
         return max(sorted(found), key=lambda t: len(postings[t][0])) if found else None
 
     def knows(self, term: str) -> bool:
@@ -273,3 +281,10 @@ class LexicalIndex:
 def _idf(n: int, df: int) -> float:
     """BM25's inverse document frequency of a token in `df` of `n` passages (0 for an empty index)."""
     return math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if n else 0.0
+
+
+@lru_cache(maxsize=65536)
+def _sounds(ch: str) -> frozenset[str]:
+    """A character's common reading, without tone (pypinyin's own dictionary: nothing is downloaded); its rare
+    readings would make 找 sound like 华 and 位 like 力."""
+    return frozenset(pinyin(ch, style=Style.NORMAL)[0])

@@ -87,8 +87,10 @@ def test_a_date_asked_for_and_not_in_the_quotes_is_said_to_be_unspecified(kb):
     assert answer.status != ANSWERED or UNSPECIFIED_TIME in answer.text
 
 
-def test_a_yes_no_question_is_answered_yes_or_no_first(kb):
-    answer = kb.ask("幼儿园可以招收2至3岁的幼儿吗？", log_unanswered=False)
+def test_a_yes_no_question_is_answered_yes_or_no_first(corpus_store: Settings):
+    """The lead, whatever the fitted gate makes of this question (answered at cost 1, hedged at p 0.77 at cost 2):
+    asked of a service whose gate answers every question with evidence."""
+    answer = KnowledgeBase(corpus_store, gate=OPEN_GATE).ask("幼儿园可以招收2至3岁的幼儿吗？", log_unanswered=False)
     assert answer.status == ANSWERED and answer.text.startswith("可以。根据《江西省人民政府办公厅")
     assert "招收2-3岁的幼儿" in answer.text
 

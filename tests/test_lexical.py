@@ -80,3 +80,13 @@ def test_search_remove_save_and_reload(tmp_path: Path) -> None:
 
 def test_an_empty_index_finds_nothing(tmp_path: Path) -> None:
     assert LexicalIndex(tmp_path / "none.json").search("家政服务") == []
+
+
+def test_a_typo_is_corrected_only_to_a_word_that_sounds_alike(tmp_path: Path) -> None:
+    """Pinyin input makes typos by sound: 担宝 is 担保 and 浮化 孵化; 有个 is no typo of 有效, nor 带娃 of 带动."""
+    index = LexicalIndex(tmp_path / "bm25.json")
+    text = "政府性融资担保机构要强化对创业孵化基地的支持，有效带动就业。融资担保和孵化服务都要强化。"
+    index.add([make_chunk("国发〔2018〕39号", 0, text)])
+    assert index.correct("担宝") == "担保" and index.correct("浮化") == "孵化"  # not the commoner 强化
+    assert index.correct("有个") is None and index.correct("带娃") is None
+    assert index.correct("担保") is None  # a word the index knows is no typo
