@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.answer import PRIOR_WEIGHT, WINDOW_WEIGHT, _expand, _sentences, sentence_features
+from kb.answer import PRIOR_WEIGHT, WINDOW_WEIGHT, _expand, sentence_features, split_sentences
 from kb.service import KnowledgeBase
 
 from .__main__ import publish
@@ -100,7 +100,7 @@ def collect(kb: KnowledgeBase, questions: list, ncp: bool, with_history: bool = 
         for hit, sentence, values in rows:
             stems = {Path(s).stem for s in sources.get(hit.chunk.doc_id, [hit.chunk.meta.source])}
             doc_ok = not ncp or q.doc in stems
-            every = _sentences(hit.chunk.text)
+            every = split_sentences(hit.chunk.text)
             index = every.index(sentence) if sentence in every else 0
             quote = _expand(every, index) if sentence in every else sentence
             # where the sentence sits: its passage's place, its length, its position in the passage

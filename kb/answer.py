@@ -106,7 +106,7 @@ def _is_heading(sentence: str) -> bool:
     return bool(_HEADING.match(sentence)) and len(sentence) <= 32 and "，" not in core and not re.search("[：:]", core)
 
 
-_ASKS_TIME = re.compile(r"什么时候|何时|哪天|哪一?年|截止|期限|多久|多长时间|几号|几月|到哪")
+_ASKS_TIME = re.compile(r"什么时候|何时|哪天|哪一?年|截止|期限|多久|多长时间|几号|几月|到哪(?:年|天|一天|个月|日)")
 _TIME = re.compile(r"\d{4}年|\d{1,2}月|年底|年前|年末|之日起|\d+日内|个工作日|每年|每\d年|\d+年内")
 
 
@@ -405,7 +405,11 @@ def _unanswered_parts(asked: str, quotes: list[str]) -> list[str]:
     figures = [facts.label(k) for k in missing if k not in _TIMES]
     if figures:
         notes.append(f"所引条文未规定具体{'、'.join(figures)}。")
-    elif not set(kinds) - _TIMES and _ASKS_AMOUNT.search(asked) and not _AMOUNT.search(quoted):
+    if (
+        not [k for k in kinds if k not in _TIMES and facts.is_figure(k)]
+        and _ASKS_AMOUNT.search(asked)
+        and not _AMOUNT.search(quoted)
+    ):
         notes.append(UNSPECIFIED_FIGURE)
     if set(missing) & _TIMES or (not set(kinds) & _TIMES and _ASKS_TIME.search(asked) and not _TIME.search(quoted)):
         notes.append(UNSPECIFIED_TIME)
@@ -430,7 +434,8 @@ def names_another_document(question: str, title: str, issuer: str = "") -> bool:
     「国务院办公厅那个托育的指导意见是哪天印发的」 is not about 《江西省人民政府办公厅关于…的实施意见》."""
     if any(kind not in title for kind in _DOC_KIND.findall(question)):
         return True
-    for quoted in _QUOTED_TITLE.findall(question):  # a title the question quotes: the document's own, or near it
+    # a document's title the question quotes (it ends in a kind: a law it cites is not the document asked about)
+    for quoted in (t for t in _QUOTED_TITLE.findall(question) if _DOC_KIND.search(t[-4:])):
         pairs = _bigrams(quoted)
         if quoted not in title and pairs and len(pairs & _bigrams(title)) / len(pairs) < 0.8:
             return True

@@ -69,7 +69,8 @@ KINDS = (
         "税率",
         "税率|征收率",
         # 「增值税要交几个点」「所得税能降到多少」 ask a rate without its word
-        r"(?:交|缴|征)多少税|税(?:要)?交多少|税[^，。？?]{0,4}?(?:几个点|多少个点|百分之几|(?:降|减)(?:到|至)多少)",
+        r"(?:交|缴|征)多少税|税(?:要)?交多少"
+        r"|(?<![个免])税(?:要|能|可以|会|得)?(?:交|缴|按)?(?:几个点|多少个点|百分之几|(?:降|减)(?:到|至)多少)",
         "tax rate|how much tax",
     ),
     Kind(
@@ -182,7 +183,8 @@ KINDS += (
         "申请材料",
         re.compile(
             r"(?:什么|哪些|啥|哪几样|几样)(?:材料|资料|证件|证明|手续材料)|材料(?:有哪些|是什么|要哪些|清单)"
-            r"|(?:要|得|需要)(?:带|准备|提交|提供|交)(?:什么|哪些|啥)"
+            # 「要带什么？」, not 「要交什么税」「需要提供什么条件」
+            r"|(?:要|得|需要)(?:带|准备|提交|提供|交)(?:什么|哪些|啥)(?=[？?。，,！!]|$)"
         ),
         re.compile(r"材料|资料|证件|证明|身份证|营业执照|申请表|复印件|申报书|清单"),
         _english(r"what (?:documents|papers|materials)|which (?:documents|papers)|documents (?:do|are) (?:i|we) need"),
@@ -232,11 +234,14 @@ def asked(question: str) -> tuple[str, ...]:
     indefinite 几 of 「我想招几个人，能贷款吗」)."""
     parts = [_A_FEW.sub("", c) for c in _CLAUSE.split(question) if c.strip()]
     clauses = [c for i, c in enumerate(parts) if not _indefinite(c, i == len(parts) - 1)]
-    return tuple(
+    found = tuple(
         k.name
         for k in KINDS
         if any(k.asked.search(c) or (k.asked_in_english and k.asked_in_english.search(c)) for c in clauses)
     )
+    if {"rate", "fee", "tax"} & set(found):  # 「增值税要交几个点」 asks a tax rate, not a share besides
+        found = tuple(k for k in found if k != "share")
+    return found
 
 
 def holds(text: str, kind: str) -> bool:

@@ -99,7 +99,8 @@ def features(
     # The passage cited first must hold them (a figure in the third passage seldom answers), and, for kind_near,
     # one sentence of the first three must hold each beside one of the question's three most specific words
     # (「奖补一年给多少」 is not answered by a 15万元 loan ceiling two clauses away).
-    kind_match = 0.0 if facts.missing(asking, stated if stated is not None else cited[0].chunk.text) else 1.0
+    first = stated if stated is not None else (cited[0].chunk.text if cited else "")
+    kind_match = 0.0 if facts.missing(asking, first) else 1.0
     kind_near = 1.0 if stated is not None else _kind_near(asking, cited[:3], words, forms, lexical)
     title = set(lexical.tokenizer.tokenize(hits[0].chunk.meta.title)) if hits else set()
     title_coverage = sum(1 for w in words if forms[w] & title) / len(words) if words else 0.0
@@ -134,11 +135,12 @@ def _kind_near(
     asking: str, hits: list[Hit], words: list[str], forms: dict[str, set[str]], lexical: LexicalIndex
 ) -> float:
     """1 when every kind of fact `asking` asks for is held by a sentence of `hits` that also holds one of the
-    question's three most specific words (by IDF, through their policy terms); 1 when it asks for none."""
+    question's three most specific words (by IDF, through their policy terms); 1 when it asks for none, or the
+    question has no subject word."""
     kinds = facts.asked(asking)
-    if not kinds:
-        return 1.0
     specific = sorted(words, key=lambda w: -max(lexical.idf(f) for f in forms[w]))[:3]
+    if not kinds or not specific:  # nothing asked for, or no subject word to be near (「一年多少钱？」 alone)
+        return 1.0
     near = [
         sentence
         for hit in hits

@@ -69,13 +69,16 @@ LOAN = (
         ("补贴几千块？", ("money",)),
         # the papers to bring and the office to go to
         ("去卫健部门备案的时候要交哪些材料？", ("materials",)),
-        ("申请需要带什么？", ("materials",)),
         ("执照去哪办？", ("office",)),
         ("执照登记得去哪个部门跑？", ("office",)),
         ("政务服务大厅地址在哪？", ("office",)),
         ("哪些材料可以容缺后补？", ("materials",)),
-        ("小饭馆的增值税要交几个点？", ("tax", "share")),  # a tax rate asked without its word
+        ("小饭馆的增值税要交几个点？", ("tax",)),  # a tax rate asked without its word (a rate, not a share besides)
         ("企业所得税能降到多少？", ("tax",)),
+        ("个税起征点降到多少？", ()),  # a threshold, not a rate: 税 inside 个税
+        ("个体户要交什么税？", ()),  # not papers to bring
+        ("需要提供什么条件？", ()),
+        ("申请需要带什么？", ("materials",)),
     ],
 )
 def test_the_kinds_a_question_asks_for(question, kinds):
@@ -136,6 +139,12 @@ def test_the_answer_names_the_figure_no_quote_gives():
     assert _unanswered_parts("每月补多少，几号发？", monthly) == ["所引条文未规定具体金额。", UNSPECIFIED_TIME]
     assert _unanswered_parts("每月多少，几号发？", monthly) == [UNSPECIFIED_FIGURE, UNSPECIFIED_TIME]
     assert _unanswered_parts("备案要交哪些材料？", ["托育机构应当及时备案。"]) == ["所引条文未规定具体申请材料。"]
+    # an office asked with an untyped figure: both said; 到哪个部门 asks no time
+    assert _unanswered_parts("最高多少？去哪办？", ["鼓励地方给予支持。"]) == [
+        "所引条文未规定具体办理地点。",
+        UNSPECIFIED_FIGURE,
+    ]
+    assert _unanswered_parts("到哪个部门办？", ["鼓励地方给予支持。"]) == ["所引条文未规定具体办理地点。"]
 
 
 @pytest.fixture(scope="module")
