@@ -59,7 +59,8 @@ def collect(kb: KnowledgeBase, questions: list) -> list[Example]:
     out = []
     for q in questions:
         history = history_of(kb, q, k=5) if isinstance(q, UserQuestion) else []  # as the web chat asks them
-        if route(q.question).kind == BLOCKED or kb.profile_of(q.question, history) is not None:
+        where = route(q.question).kind
+        if where == BLOCKED or kb.profile_of(q.question, history) is not None:
             continue  # decided before the gate: chat and injections are refused, 我能申请吗 has its own answer
         query = kb._rewrite(q.question, history)
         if query.doc_nos:
@@ -72,7 +73,7 @@ def collect(kb: KnowledgeBase, questions: list) -> list[Example]:
             Example(
                 q.id,
                 q.kind == "answerable",
-                kb.judge(query, retrieval, document_facts=route(q.question).kind == FACTS).features,
+                kb.judge(query, retrieval, document_facts=where == FACTS).features,
                 hit5,
             )
         )

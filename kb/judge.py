@@ -94,14 +94,14 @@ def features(
     # The kinds of the first part that asks any: of 「最多能贷多少？利息怎么算？」 the sum; the answer notes that no
     # rate is given (kb/answer.py), the question is not judged as one with nothing answered.
     # A part asking for a figure comes before one asking only for papers or an office (「在哪交？一年多少钱？」).
-    parts = [part for part in question_parts(query.text) if facts.asked(part)]
-    asking = next((p for p in parts if any(facts.is_figure(k) for k in facts.asked(p))), parts[0] if parts else "")
+    asks = [kinds for kinds in map(facts.asked, question_parts(query.text)) if kinds]
+    kinds = next((k for k in asks if any(map(facts.is_figure, k))), asks[0] if asks else ())
     # The passage cited first must hold them (a figure in the third passage seldom answers), and, for kind_near,
     # one sentence of the first three must hold each beside one of the question's three most specific words
     # (「奖补一年给多少」 is not answered by a 15万元 loan ceiling two clauses away).
     first = stated if stated is not None else (cited[0].chunk.text if cited else "")
-    kind_match = 0.0 if facts.missing(asking, first) else 1.0
-    kind_near = 1.0 if stated is not None else _kind_near(asking, cited[:3], words, forms, lexical)
+    kind_match = 0.0 if any(not facts.holds(first, k) for k in kinds) else 1.0
+    kind_near = 1.0 if stated is not None else _kind_near(kinds, cited[:3], words, forms, lexical)
     title = set(lexical.tokenizer.tokenize(hits[0].chunk.meta.title)) if hits else set()
     title_coverage = sum(1 for w in words if forms[w] & title) / len(words) if words else 0.0
     # A follow-up's own place replaces the earlier turn's: 「广东呢？」 after a question on 江西 asks about 广东.
@@ -132,12 +132,11 @@ def features(
 
 
 def _kind_near(
-    asking: str, hits: list[Hit], words: list[str], forms: dict[str, set[str]], lexical: LexicalIndex
+    kinds: tuple[str, ...], hits: list[Hit], words: list[str], forms: dict[str, set[str]], lexical: LexicalIndex
 ) -> float:
-    """1 when every kind of fact `asking` asks for is held by a sentence of `hits` that also holds one of the
-    question's three most specific words (by IDF, through their policy terms); 1 when it asks for none, or the
+    """1 when every kind of fact asked for (`kinds`) is held by a sentence of `hits` that also holds one of the
+    question's three most specific words (by IDF, through their policy terms); 1 when none is asked for, or the
     question has no subject word."""
-    kinds = facts.asked(asking)
     specific = sorted(words, key=lambda w: -max(lexical.idf(f) for f in forms[w]))[:3]
     if not kinds or not specific:  # nothing asked for, or no subject word to be near (「一年多少钱？」 alone)
         return 1.0

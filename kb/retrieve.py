@@ -332,8 +332,8 @@ class Retriever:
         chunk = self.store.lexical.chunk(chunk_id) if rows is not None else None
         if rows is None or chunk is None:
             return None
-        texts = _cut_windows(chunk.text)
-        return (texts, rows[1]) if rows[0] == windows_mod.digest(texts) else None
+        texts, key = _cut_windows(chunk.text)
+        return (texts, rows[1]) if rows[0] == key else None
 
     def doc_windows(self, doc_id: str) -> windows_mod.Vectors:
         """The listed version's window vectors, from a cache (a damaged or missing blob: none, and a warning)."""
@@ -452,6 +452,8 @@ def collapse_duplicates(hits: list[Hit], threshold: float = 0.8, limit: int | No
 
 
 @lru_cache(maxsize=8192)
-def _cut_windows(text: str) -> tuple[str, ...]:
-    """A chunk's sentence windows, cached: every question weighs the same candidates' windows again."""
-    return tuple(windows_mod.windows(text))
+def _cut_windows(text: str) -> tuple[tuple[str, ...], str]:
+    """A chunk's sentence windows and their digest, cached: every question weighs the same candidates' windows
+    again."""
+    texts = tuple(windows_mod.windows(text))
+    return texts, windows_mod.digest(texts)

@@ -51,8 +51,8 @@ def embed(
     """Vectors of each (chunk id, text)'s windows, embedded `batch` at a time; a chunk whose windows `known` has
     (the same texts, in any document) keeps those rows."""
     reuse = {key: rows for key, rows in known.values()}
-    cut = [(cid, windows(text)) for cid, text in chunks]
-    todo = list(dict.fromkeys(w for _cid, ws in cut if digest(ws) not in reuse for w in ws))
+    cut = [(cid, ws, digest(ws)) for cid, ws in ((cid, windows(text)) for cid, text in chunks)]
+    todo = list(dict.fromkeys(w for _cid, ws, key in cut if key not in reuse for w in ws))
     made: dict[str, np.ndarray] = {}
     for start in range(0, len(todo), batch):
         part = todo[start : start + batch]
@@ -61,8 +61,7 @@ def embed(
             raise ValueError(f"the embedder returned {rows.shape} for {len(part)} windows")
         made.update(zip(part, rows, strict=True))
     out: Vectors = {}
-    for cid, ws in cut:
-        key = digest(ws)
+    for cid, ws, key in cut:
         out[cid] = (key, reuse[key] if key in reuse else np.stack([made[w] for w in ws]))
     return out
 
