@@ -75,8 +75,14 @@ def eligibility_html(answer: Answer, status_of: StatusOf) -> str:
     body = "".join(match_html(m, status_of(m.card.doc_id)) for m in answer.matches)
     if not answer.matches:
         body = '<div class="kb-empty">知识库中没有找到与您情况相符的措施。</div>'
+    direct = ""
+    if answer.direct:  # the clauses that answer the question as asked (or that none does), before the measures
+        hedged = answer.status == "closest"
+        badge = '<span class="kb-badge kb-closest-badge">仅供参考：未找到直接答复</span><br>' if hedged else ""
+        css = "kb-answer kb-direct kb-closest" if hedged else "kb-answer kb-direct"
+        direct = f'<div class="{css}">{badge}{esc(answer.direct).replace(chr(10), "<br>")}</div>'
     return (
-        '<div class="kb-eligibility">'
+        f'<div class="kb-eligibility">{direct}'
         f'<div class="kb-profile">您的情况：{esc(profile.describe())}</div>'
         f'<div class="kb-answer">{head}</div>{body}'
         + (f'<div class="kb-asks">{esc(asks)}</div>' if asks else "")

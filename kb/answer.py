@@ -40,12 +40,18 @@ _ASKS_ADDRESSEES = re.compile(
 _ADDRESSEE = re.compile(r"^各|人民政府|委员会|各部委|直属机构|有关单位|有关部门|发展改革委")
 _ASKS_ISSUE = re.compile(
     r"(哪个|哪些|什么|哪一?个?)(部门|单位|机关|机构).{0,6}(印发|发布|出台|下发|制定|发的|签发)|谁(印)?发的|发文机关"
-    r"|(什么时候|啥时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(印发|发布|出台|下发|签发|发的|成文)"
-    r"|(印发|发布|出台)(时间|日期)"
+    r"|(什么时候|啥时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(印发|出台|签发|成文)"
+    r"|(印发|发布|出台|成文)(时间|日期)"
+    r"|(印发|出台|签发|成文)的?(是|于|在)?(什么时候|啥时候|何时|哪天|哪一天|哪年|几号|什么日期)"
+)
+# Said of money or a card as well (「补贴什么时候下发」): a document's date only of a document the question names.
+_ASKS_RELEASED = re.compile(
+    r"(什么时候|啥时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(发布|下发|发的)"
+    r"|(发布|下发)的?(是|于|在)?(什么时候|啥时候|何时|哪天|哪一天|哪年|几号|什么日期)"
 )
 # Asked of a document the question names: 「补贴发给谁」 asks who benefits, 「那份意见是下发给哪些单位的」 its 主送;
 # 「项目什么时候定下来」 is not a document's date, 「那份意见啥时候定下来的」 is.
-_NAMES_DOCUMENT = re.compile(r"通知|意见|方案|文件|办法|清单|规定|决定|那份|这份|该文")
+_NAMES_DOCUMENT = re.compile(r"通知|意见|方案|文件|办法|清单|规定|决定|那份|这份|该文|号文|〔\d{4}〕\d+号")
 _ASKS_SIGNED = re.compile(r"(什么时候|啥时候|何时|哪天|哪一天|哪年).{0,6}(签的|签署|定下来|定的)")
 # What a question may call a document, most specific first (「指导意见」 is not a 「实施意见」), and the national
 # issuers it may name (国办 is 国务院办公厅): a title that has neither is another document.
@@ -334,7 +340,7 @@ _YES_NO = re.compile(
     r"能不能|可不可以|可以不可以|是不是|会不会|能否|是否|有没有|要不要|用不用|算不算|行不行|"
     r"(可以|能|会|允许|享受|支持|纳入|算).{0,24}[吗嘛][？?]?$"
 )
-_DENIES = re.compile(r"不得|禁止|严禁|不予|不允许|不能")
+_DENIES = re.compile(r"不得|禁止|严禁|不予|不允许|不能|不可(?!或缺|替代|分割|逆|少)")
 _GRANTS = re.compile(r"可以|可按|可由|可申请|可享受|可探索|鼓励|支持|允许|给予|予以|享受|纳入|同等")
 ENGLISH_LEAD = "Answer from the Chinese policy texts (the quoted clauses below, with their sources):"
 ENGLISH_CLOSEST = "No clause answers this directly; the closest passages are quoted below in Chinese:"
@@ -388,11 +394,22 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
     first = quotes[0]
     if any(not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", first) for n in _FIGURE.findall(first_part[0])):
         return f"文件未明确说{verb}或{negative}，相关条文如下："
+    asked = _bigrams(first_part[0]) - _ASKING_BIGRAMS
+    bearing = len(asked & _bigrams(first))
+    if any(len(asked & _bigrams(q)) >= max(bearing, 1) and _denying_clause(q, asked) for q in quotes[1:]):
+        # a later quote that bears on the question as much as the first and limits it in a clause of the question's
+        # own words (「且不可同时领取失业保险金」 after 「再给予生活费补贴」): the answer is the limit, not the grant
+        return f"按所引条文，{negative}。"
     if _DENIES.search(first):
         return f"按所引条文，{negative}。"
     if _GRANTS.search(first):
         return f"{verb}。"
     return f"文件未明确说{verb}或{negative}，相关条文如下："
+
+
+def _denying_clause(quote: str, asked: set[str]) -> bool:
+    """A clause of `quote` denies (不得, 不可 …) and shares a pair of characters with the question."""
+    return any(_DENIES.search(c) and asked & _bigrams(c) for c in re.split(r"[，,；;。]", quote))
 
 
 def _unanswered_parts(asked: str, quotes: list[str]) -> list[str]:
@@ -421,7 +438,10 @@ def asks_metadata(question: str) -> bool:
     return bool(
         _ASKS_DOC_NO.search(question)
         or _ASKS_ISSUE.search(question)
-        or ((_ASKS_ADDRESSEES.search(question) or _ASKS_SIGNED.search(question)) and _NAMES_DOCUMENT.search(question))
+        or (
+            (_ASKS_ADDRESSEES.search(question) or _ASKS_SIGNED.search(question) or _ASKS_RELEASED.search(question))
+            and _NAMES_DOCUMENT.search(question)
+        )
     )
 
 
@@ -494,7 +514,9 @@ def compose_metadata(
     cited = [head]
     asks_no = bool(_ASKS_DOC_NO.search(question))
     asks_to = bool(_ASKS_ADDRESSEES.search(question))
-    asks_issue = bool(_ASKS_ISSUE.search(question) or _ASKS_SIGNED.search(question)) or not (asks_no or asks_to)
+    asks_issue = bool(
+        _ASKS_ISSUE.search(question) or _ASKS_SIGNED.search(question) or _ASKS_RELEASED.search(question)
+    ) or not (asks_no or asks_to)
     name = f"《{meta.title}》"
     parts: list[str] = []
     if asks_issue:

@@ -135,6 +135,24 @@ def parse_profile(text: str) -> Profile | None:
     return profile if (profile.identities or profile.firm) else None  # a field alone says what, not who
 
 
+# A 我能申请吗 question that asks only which measures apply (「有什么支持？」「能申请哪些补贴？」「能申请吗？」):
+# the list of measures answers it. Anything else it asks (「培训生活费补贴还能一起拿吗」「能领几千块」) is answered
+# from the clauses first.
+_ONLY_MEASURES = re.compile(
+    r"^(?:请问|那|那么)?(?:国家|政府|政策|上面|文件|我|我们)?(?:都|还)?"
+    r"(?:(?:有|能有|会有|可以有|能享受|可以享受|能申请|可以申请|能获得|可以获得|能得到|能拿到|可以拿到)"
+    r"(?:什么|哪些|啥|哪种|哪几种|哪一些)(?:样的)?(?:支持|政策|补贴|扶持|帮助|优惠|好处|措施|补助|帮扶)?"
+    r"|(?:能|可以)(?:申请|享受)(?:什么|哪些)?(?:支持|政策|补贴|扶持|优惠)?|符合(?:什么|哪些)?(?:条件|政策))"
+    r"(?:吗|嘛|呢|么)?$"
+)
+
+
+def asks_only_measures(question: str) -> bool:
+    """The question's last clause asks which measures apply and nothing more specific."""
+    clauses = [c for c in re.split(r"[，,。！!？?；;\s]+", question) if c]
+    return bool(clauses) and bool(_ONLY_MEASURES.match(clauses[-1]))
+
+
 def profile_in(text: str) -> Profile:
     """Whatever the text says about the person (no gate: for a reply to a follow-up question like 「在江西」)."""
     identities = tuple(g for g, p in IDENTITY_WORDS.items() if re.search(p, text))
@@ -364,14 +382,18 @@ FIELD_CHOICES = tuple(SECTORS)
 
 MARK = {MET: "✓", NOT_MET: "✗", UNKNOWN: "？"}
 HEAD = "根据您提供的情况"  # the answer's first line (the web chat shows it above the cards)
+NOT_DIRECT = "知识库中没有直接回答这个问题的条文；以下是与您的情况可能相关的措施，仅供参考。"
 FOLLOW_UP = "为进一步判断，请补充"  # a reply to an answer with this line adds to the same situation
 SHOWN = 5  # measures spelled out in the answer text (the web chat shows every card)
 
 
-def compose(matches: Sequence[Match], profile: Profile, known: Callable[[str], bool] = bool) -> tuple[str, list[str]]:
+def compose(
+    matches: Sequence[Match], profile: Profile, known: Callable[[str], bool] = bool, first: Sequence[str] = ()
+) -> tuple[str, list[str]]:
     """The answer text with [n] markers, and the chunk ids the markers point at (in order); a chunk `known` rejects
-    gets no marker, so the numbers always match the citations."""
-    cited: list[str] = []
+    gets no marker, so the numbers always match the citations. `first`: chunks already cited as [1], [2], … by the
+    lines before this text (the clauses quoted for the question as asked)."""
+    cited: list[str] = list(first)
 
     def marker(chunk_id: str) -> str:
         if not chunk_id or not known(chunk_id):

@@ -15,6 +15,7 @@ from typing import Any
 
 from . import answer as answer_mod
 from . import eligibility as elig
+from . import facts as facts_mod
 from . import judge as judge_mod
 from . import llm as llm_mod
 from . import lookup as lookup_mod
@@ -84,9 +85,10 @@ class KnowledgeBase:
         notice = TRUNCATED_NOTICE if was_cut else ""
         profile = self.profile_of(question, history)
         if profile is not None:
-            final = self.eligibility(profile, question)
+            direct = None if elig.asks_only_measures(question) else self._direct(question, history, k)
+            final = self.eligibility(profile, question, direct)
             final.text = notice + final.text
-            if final.refused and log_unanswered:  # no measure for this situation: a gap maintainers should see
+            if final.status != ANSWERED and log_unanswered:  # no measure, or not what was asked: a gap to see
                 self._log_unanswered(question, final.searched, final.note, [])
             yield final.text, final
             return
@@ -155,23 +157,54 @@ class KnowledgeBase:
                 return profile
         return None
 
-    def eligibility(self, profile: elig.Profile, question: str = "") -> Answer:
-        """我能申请吗: the measures open to this person, each condition met / not met / unknown and cited."""
+    def _direct(self, question: str, history: list[Turn], k: int) -> Answer | None:
+        """The extractive answer to a 我能申请吗 question as asked, judged as any question is: 「我正在领失业金，培训
+        生活费补贴还能一起拿吗？」 asks more than which measures apply to the asker. None when it is not to be
+        searched (empty, blocked, a document-facts question)."""
+        where = route(question)
+        if where.kind in (EMPTY, BLOCKED, FACTS):
+            return None
+        query = self._rewrite(question, history)
+        boost = tuple(history[-1].doc_ids) if history and query.rewritten else ()
+        retrieval = self.retriever.retrieve(query, k=k, boost=boost)
+        # k=0: only the quoted passages are cited (no 相关条文 line); the measures' passages follow them.
+        return self._extractive(question, where, query, retrieval, 0)
+
+    def eligibility(self, profile: elig.Profile, question: str = "", direct: Answer | None = None) -> Answer:
+        """我能申请吗: the measures open to this person, each condition met / not met / unknown and cited.
+
+        `direct`, the extractive answer to the question as asked, leads when the gate answered it (the clause that
+        answers a specific situation, which the measures' list does not quote); when it did not and the question
+        asks a specific fact (an amount, a rate, a date, papers, an office: kb/facts.py), the list is only the
+        closest the knowledge base has, and says so (status closest)."""
         started = time.perf_counter()
         self.retriever.refresh()
         matches = elig.match(self.retriever.cards, profile, self.retriever.validity_of)
         lexical = self.retriever.store.lexical
-        text, chunk_ids = elig.compose(matches, profile, lambda cid: lexical.chunk(cid) is not None)
-        citations = [Hit(chunk, 1.0) for cid in chunk_ids if (chunk := lexical.chunk(cid)) is not None]
+        leads = direct is not None and direct.status == ANSWERED and bool(direct.citations)
+        first = [h.chunk.id for h in direct.citations] if leads and direct is not None else []
+        text, chunk_ids = elig.compose(matches, profile, lambda cid: lexical.chunk(cid) is not None, first)
+        citations = [Hit(chunk, 1.0) for cid in chunk_ids[len(first) :] if (chunk := lexical.chunk(cid)) is not None]
+        status = ANSWERED if matches else REFUSED
+        lead = ""
+        if leads and direct is not None:
+            citations = direct.citations + citations
+            lead = direct.text
+        elif matches and facts_mod.asked(question):
+            status = CLOSEST
+            lead = elig.NOT_DIRECT
         answer = Answer(
             question or profile.describe(),
-            text,
+            f"{lead}\n{text}" if lead else text,
             refused=not matches,
             citations=citations,
             note="" if matches else "no-measure",
             searched=f"我能申请吗：{profile.describe()}",
             matches=matches,
             profile=profile,
+            status=status,
+            direct=lead,
+            confidence=direct.confidence if direct is not None else None,
         )
         answer.timings_ms = _timings(started, {}, (time.perf_counter() - started) * 1000)
         return answer
@@ -288,7 +321,7 @@ class KnowledgeBase:
             question,
             text,
             refused=False,
-            citations=cited[:k],
+            citations=cited,  # both composers cite at most k passages beside the ones they quote
             status=status,
             kind=where.kind,
             confidence=judgement.confidence,

@@ -157,6 +157,8 @@ class Answer:
     status: str = ""
     kind: str = "general"  # general / facts (文号, issuer, dates) / eligibility / empty / blocked
     confidence: float | None = None  # the answer gate's (kb/judge.py), when it judged
+    # A 我能申请吗 answer's first lines: the clauses that answer the question as asked, or that none does.
+    direct: str = ""
 
     def __post_init__(self) -> None:
         if not self.status:

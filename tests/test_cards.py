@@ -3,6 +3,7 @@ hand-checked expected file; and 我能申请吗 (kb/eligibility.py) on top of th
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -246,6 +247,8 @@ def test_the_chat_answers_can_i_apply_with_cards_and_asks_for_what_is_unknown(co
     other = kb.ask("养老服务有哪些补贴政策？", history=[Turn(answer.question, answer.text, [])], log_unanswered=False)
     assert other.profile is None and not other.matches
 
+    assert answer.direct == "" and answer.status == "answered"  # 「有什么支持」: the measures are the answer
+
     # An ordinary answer carries the cards of the measures it quotes.
     plain = kb.ask("个人创业担保贷款最多能贷多少？", log_unanswered=False)
     assert not plain.matches and any("15万元" in c.values("amounts") for c in plain.cards)
@@ -343,3 +346,27 @@ def test_the_jiangxi_childcare_measures_lead_and_the_card_search_knows_the_chats
     assert any("托育" not in kb.card_text(c) for c in childcare)  # found by 婴幼儿照护, as the chat finds them
     assert [c.id for c in kb.cards("带娃")] == [c.id for c in childcare]  # kb/synonyms.txt: 带娃 → 婴幼儿
     assert [c.name for c in kb.cards("创业担保贷款")] == ["加大创业担保贷款贴息及奖补政策支持力度"]
+
+
+def test_a_can_i_apply_question_that_asks_something_specific_leads_with_the_clause_that_answers(
+    corpus_store: Settings, embedder
+):
+    """「我在领失业保险金…生活费补贴也能领吗」 describes the asker (a 我能申请吗 question) and asks one thing: the
+    clause that answers it comes first, then the measures; the citation numbers run on across both."""
+    kb = KnowledgeBase(corpus_store, embedder=embedder)
+    answer = kb.ask("我失业了，在领失业保险金，参加培训的时候生活费补贴也能领吗？", log_unanswered=False)
+    assert answer.matches and answer.status == "answered"
+    assert answer.text.startswith(answer.direct) and elig.HEAD in answer.text
+    assert answer.direct.startswith("按所引条文，不能") and "不可同时领取失业保险金" in answer.direct
+    assert "不可同时领取失业保险金" in answer.citations[0].chunk.text
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers == set(range(1, len(answer.citations) + 1))
+    ids = [h.chunk.id for h in answer.citations]
+    assert len(ids) == len(set(ids))  # a measure's passage already quoted keeps its number
+
+
+def test_a_can_i_apply_question_for_a_figure_no_text_gives_is_only_the_closest(corpus_store: Settings, embedder):
+    kb = KnowledgeBase(corpus_store, embedder=embedder)
+    answer = kb.ask("我是退役军人，想开个家政公司，开业补贴能拿几万块？", log_unanswered=False)
+    assert answer.matches and answer.status == "closest" and not answer.refused
+    assert answer.text.startswith(elig.NOT_DIRECT) and answer.direct == elig.NOT_DIRECT

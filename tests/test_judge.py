@@ -39,6 +39,10 @@ def test_route_sends_each_kind_of_question_its_way():
     # addressees and "when was it settled" are document facts only of a document the question names
     assert route("国务院那份促进就业的意见是下发给哪些单位的？啥时候定下来的？").kind == FACTS
     assert route("这笔补贴发给谁？").kind == route("示范项目什么时候定下来？").kind == GENERAL
+    # 成文 is said of documents only, in either order; 发布 / 下发 of money too, so only of a document named
+    assert route("国办发〔2019〕6号那个文，成文是哪一天？").kind == FACTS
+    assert route("244号文什么时候发的？").kind == route("那份通知发布是什么时候？").kind == FACTS
+    assert route("补贴什么时候下发？").kind == route("补贴什么时候发的？").kind == GENERAL
 
 
 def test_the_shipped_gate_is_fitted_and_says_on_what():
@@ -114,6 +118,15 @@ def test_a_yes_no_question_is_answered_yes_or_no_first(corpus_store: Settings):
 )
 def test_a_yes_no_lead_answers_in_the_verb_asked(question, quote, lead):
     assert _yes_no_lead(question, [quote]) == lead
+
+
+def test_a_later_clause_that_limits_what_the_first_grants_decides_the_lead():
+    asked = "在领失业金，培训的生活费补贴还能一起领吗？"
+    grant, limit = "培训期间再给予生活费补贴", "生活费补贴每人每年只享受一次，且不可同时领取失业保险金"
+    assert _yes_no_lead(asked, [grant, limit]) == "按所引条文，不能。"
+    # a limit in a clause of none of the question's words does not: 「不得干预其日常经营决策」
+    quotes = ["减少反担保要求", "要维护政府担保机构的独立地位，不得干预其日常经营决策"]
+    assert _yes_no_lead("找政府担保，还用不用找人做反担保？", quotes) == "文件未明确说用或不用，相关条文如下："
 
 
 def test_an_english_question_gets_an_english_lead_and_the_chinese_clause(kb):

@@ -106,6 +106,27 @@ def test_can_i_apply_escapes_conditions_and_their_details():
     safe(html, "支持对象", "地区", "申请条件", "出处")
 
 
+@pytest.mark.parametrize("status", ["answered", "closest"])
+def test_can_i_apply_shows_the_clause_that_answers_first_escaped(status: str):
+    from kb.eligibility import Profile
+
+    card = hostile_card()
+    answer = Answer(
+        "我是退役军人，还能一起拿吗？",
+        f"按所引条文，不能。根据…{EVIL}[1]\n根据您提供的情况（退役军人），知识库中有 1 项措施可能适用：",
+        refused=False,
+        citations=[hostile_hit()],
+        status=status,
+        matches=[Match(card, ())],
+        profile=Profile(identities=("退役军人",)),
+        direct=f"按所引条文，不能。根据…{EVIL}[1]",
+    )
+    html = cards_view.eligibility_html(answer, lambda _doc: "现行")
+    safe(html, "按所引条文，不能", "您的情况")
+    assert html.index("kb-direct") < html.index("kb-profile")  # the answer to the question comes first
+    assert ("仅供参考" in html) == (status == "closest")
+
+
 @pytest.mark.parametrize("status", ["已失效", f"部分失效{EVIL}"])
 def test_a_status_badge_is_escaped(status: str):
     html = cards_view.card_html(hostile_card(), status)
