@@ -50,6 +50,7 @@ body:not(.dark) .gradio-container {--button-primary-background-fill: #c2410c; --
 .kb-conds {list-style: none; padding-left: .2em; margin: .4em 0;}
 .kb-conds li {margin: .15em 0; font-size: .92em;}
 .kb-met b {color: #237804;} .kb-notmet b {color: #a8071a;} .kb-unknown b {color: #ad6800;}
+.kb-direct {margin-bottom: .6em; padding-bottom: .5em; border-bottom: 1px solid #eee;}
 .kb-asks {background: #fffbe6; border-left: 3px solid #faad14; padding: .4em .7em; margin: .5em 0;}
 .kb-card-foot {font-size: .85em; margin-top: .2em;}
 .kb-doccard {border: 1px solid #e3c2c7; border-radius: 6px; padding: .6em .9em; margin: .3em 0;}

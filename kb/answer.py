@@ -277,6 +277,9 @@ def compose(
     uncovered: list[str] = []
     for part in question_parts(asked)[1:]:  # the later parts of a question of several
         part_bigrams = _bigrams(part) - _ASKING_BIGRAMS
+        kinds = facts.asked(part)
+        if kinds and all(facts.holds("".join(q for _n, q, _h in quotes), kind) for kind in kinds):
+            continue  # 「退多少？」 after a quote of 「按…50%的标准确定」: the figure asked is quoted
         if not part_bigrams or any(len(part_bigrams & _bigrams(q)) / len(part_bigrams) >= 0.3 for _n, q, _h in quotes):
             continue
         match = max(sentences, key=lambda c: len(part_bigrams & _bigrams(c.text)), default=None)

@@ -11,15 +11,19 @@ from kb.answer import (
     CLOSEST_HEAD,
     ENGLISH_LEAD,
     UNSPECIFIED_TIME,
+    ScoredSentence,
     _yes_no_lead,
+    compose,
     names_another_document,
     question_parts,
+    split_sentences,
 )
 from kb.config import Settings
 from kb.judge import ANSWERED, CLOSEST, FEATURES, GATE, OPEN_GATE, REFUSED, Gate, load_gate
-from kb.query import Turn
+from kb.query import Query, Turn
 from kb.route import BLOCKED, EMPTY, FACTS, GENERAL, route
 from kb.service import KnowledgeBase
+from kb.types import Chunk, DocMeta, Hit
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +88,21 @@ def test_a_question_of_several_parts_says_which_part_the_texts_leave_open(kb):
     assert "15万元" in answer.text
     assert "关于“申请要交哪些证明材料的原件”，所引条文未作具体规定。" in answer.text
     assert question_parts("最多能贷多少？利息怎么算？") == ["最多能贷多少", "利息怎么算"]
+
+
+def test_a_later_part_whose_figure_is_quoted_is_not_said_to_be_left_open():
+    """「教材又是几年一换？」 shares no word with 「每3年修订1次教材」 but the time it asks for is quoted: no
+    「未作具体规定」 for it; a later part whose kind of fact no quote holds still gets one."""
+    text = "原则上每5年修订1次职业院校专业目录，学校每年调整1次专业。每3年修订1次教材。"
+    meta = DocMeta(doc_id="d", title="国务院关于印发国家职业教育改革实施方案的通知", doc_no="国发〔2019〕4号")
+    hit = Hit(Chunk("d:0", "d", 0, text, "", 0, len(text), None, meta, "h"), 1.0)
+    sentences = [ScoredSentence(hit, s, 1.0 - i / 10, 0.5) for i, s in enumerate(split_sentences(text))]
+    asked = "专业目录多少年修一次？教材又是几年一换？"
+    answer, _cited = compose(Query(asked, asked), [hit], sentences, k=1)
+    assert "每3年修订1次教材" in answer and "未作具体规定" not in answer
+    asked = "专业目录多少年修一次？校长的工资是多少钱？"
+    answer, _cited = compose(Query(asked, asked), [hit], sentences, k=1)
+    assert "关于“校长的工资是多少钱”，所引条文未作具体规定。" in answer
 
 
 def test_a_date_asked_for_and_not_in_the_quotes_is_said_to_be_unspecified(kb):

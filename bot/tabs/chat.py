@@ -51,7 +51,8 @@ SHOW_QUESTION_JS = """() => setTimeout(() => {
 }, 150)"""
 SHOW_ANSWER_JS = """() => setTimeout(() => {
   const all = document.querySelectorAll('#kb-chat .kb-answer, #kb-chat .kb-eligibility');
-  const a = all[all.length - 1];
+  const last = all[all.length - 1];
+  const a = last && (last.closest('.kb-eligibility') || last);  // a 我能申请吗 answer: from its first line
   if (!a || Date.now() - (window.__kbOpenedAt || 0) < 2000) return;  // a 查看原文 was clicked meanwhile: stay there
   let box = a.parentElement;
   while (box && box.scrollHeight <= box.clientHeight) box = box.parentElement;
