@@ -176,7 +176,9 @@ class KnowledgeBase:
         `direct`, the extractive answer to the question as asked, leads when the gate answered it (the clause that
         answers a specific situation, which the measures' list does not quote); when it did not and the question
         asks a specific fact (an amount, a rate, a date, papers, an office: kb/facts.py), the list is only the
-        closest the knowledge base has, and says so (status closest)."""
+        closest the knowledge base has, and says so (status closest). With no measure for the situation, an answered
+        `direct` still answers (the cards are read by rules and miss some measures; the passages do not); a question
+        that asks only which measures apply has no `direct` (the passages about 补贴 in general do not answer it)."""
         started = time.perf_counter()
         self.retriever.refresh()
         matches = elig.match(self.retriever.cards, profile, self.retriever.validity_of)
@@ -187,18 +189,19 @@ class KnowledgeBase:
         citations = [Hit(chunk, 1.0) for cid in chunk_ids[len(first) :] if (chunk := lexical.chunk(cid)) is not None]
         status = ANSWERED if matches else REFUSED
         lead = ""
-        if leads and direct is not None:
+        if leads and direct is not None:  # the clauses answer, with or without a measure that fits
             citations = direct.citations + citations
             lead = direct.text
+            status = ANSWERED
         elif matches and facts_mod.asked(question):
             status = CLOSEST
             lead = elig.NOT_DIRECT
         answer = Answer(
             question or profile.describe(),
             f"{lead}\n{text}" if lead else text,
-            refused=not matches,
+            refused=status == REFUSED,
             citations=citations,
-            note="" if matches else "no-measure",
+            note="" if matches else "no-measure" if status == REFUSED else "no-measure, answered from the passages",
             searched=f"我能申请吗：{profile.describe()}",
             matches=matches,
             profile=profile,

