@@ -30,7 +30,8 @@ HERE = Path(__file__).resolve().parent
 USERS = HERE / "users"
 STATUSES = ("answered", "closest", "refused")
 # Which batch each file belongs to (evals/users/README.md): "first", written before any tuning; "second", written at
-# stop 20, "third", at stop 21 and "fourth", at stop 22, each measured before that stop refitted anything on it.
+# stop 20, "third", at stop 21, "fourth", at stop 22 and "fifth", at stop 23, each measured before that stop refitted
+# anything on it.
 BATCHES = {
     "answerable-a": "first",
     "answerable-b": "first",
@@ -45,6 +46,9 @@ BATCHES = {
     "answerable-g": "fourth",
     "answerable-h": "fourth",
     "unanswerable-g": "fourth",
+    "answerable-i": "fifth",
+    "answerable-j": "fifth",
+    "unanswerable-i": "fifth",
 }
 log = logging.getLogger("evals.users")
 
