@@ -40,15 +40,16 @@ _ASKS_ADDRESSEES = re.compile(
 _ADDRESSEE = re.compile(r"^各|人民政府|委员会|各部委|直属机构|有关单位|有关部门|发展改革委")
 _ASKS_ISSUE = re.compile(
     r"(哪个|哪些|什么|哪一?个?)(部门|单位|机关|机构).{0,6}(印发|发布|出台|下发|制定|发的|签发)|谁(印)?发的|发文机关"
-    r"|(什么时候|啥时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(印发|出台|签发|成文)"
+    r"|(什么时候|啥时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(印发|发布|出台|签发|成文)"
     r"|(印发|发布|出台|成文)(时间|日期)"
-    r"|(印发|出台|签发|成文)的?(是|于|在)?(什么时候|啥时候|何时|哪天|哪一天|哪年|几号|什么日期)"
+    r"|(印发|发布|出台|签发|成文)的?(是|于|在)?(什么时候|啥时候|何时|哪天|哪一天|哪年|几号|什么日期)"
 )
-# Said of money or a card as well (「补贴什么时候下发」): a document's date only of a document the question names.
+# Said of money as well (「补贴什么时候下发」「钱什么时候发的」): a document's date unless the question speaks of money.
 _ASKS_RELEASED = re.compile(
-    r"(什么时候|啥时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(发布|下发|发的)"
-    r"|(发布|下发)的?(是|于|在)?(什么时候|啥时候|何时|哪天|哪一天|哪年|几号|什么日期)"
+    r"(什么时候|啥时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(下发|发的)"
+    r"|(下发)的?(是|于|在)?(什么时候|啥时候|何时|哪天|哪一天|哪年|几号|什么日期)"
 )
+_MONEY = re.compile(r"补贴|补助|资金|钱|工资|款|金|奖励|费")
 # Asked of a document the question names: 「补贴发给谁」 asks who benefits, 「那份意见是下发给哪些单位的」 its 主送;
 # 「项目什么时候定下来」 is not a document's date, 「那份意见啥时候定下来的」 is.
 _NAMES_DOCUMENT = re.compile(r"通知|意见|方案|文件|办法|清单|规定|决定|那份|这份|该文|号文|〔\d{4}〕\d+号")
@@ -278,8 +279,8 @@ def compose(
     for part in question_parts(asked)[1:]:  # the later parts of a question of several
         part_bigrams = _bigrams(part) - _ASKING_BIGRAMS
         kinds = facts.asked(part)
-        if kinds and all(facts.holds("".join(q for _n, q, _h in quotes), kind) for kind in kinds):
-            continue  # 「退多少？」 after a quote of 「按…50%的标准确定」: the figure asked is quoted
+        if kinds and all(_holds_near(quotes, kind, part_bigrams) for kind in kinds):
+            continue  # 「教材又是几年一换？」 after 「每3年修订1次教材」: the figure asked is quoted by its subject
         if not part_bigrams or any(len(part_bigrams & _bigrams(q)) / len(part_bigrams) >= 0.3 for _n, q, _h in quotes):
             continue
         match = max(sentences, key=lambda c: len(part_bigrams & _bigrams(c.text)), default=None)
@@ -303,6 +304,13 @@ def compose(
         markers = "".join(f"[{len(cited) + i + 1}]" for i in range(len(related)))
         text += f"\n相关条文：{markers}"
     return text, cited + related
+
+
+def _holds_near(quotes: list, kind: str, words: set[str]) -> bool:
+    """A clause of the quotes names a figure of `kind` and shares a pair of characters with `words` (「签订1年以上
+    劳动合同」 does not answer 「贴息期限多长」)."""
+    clauses = (c for _n, q, _h in quotes for c in re.split(r"[，,；;。（）()]", q))
+    return any(facts.holds(c, kind) and words & _bigrams(c) for c in clauses)
 
 
 def _add_quote(candidate: ScoredSentence, q_bigrams: set[str], cited: list[Hit], quotes: list) -> bool:
@@ -338,12 +346,14 @@ def _quote_lines(quotes: list[tuple[int, str, Hit]], cited: list[Hit], hedged: b
 
 # Character pairs of asking, not of a subject: they make no part of a question covered.
 _ASKING_BIGRAMS = {"怎么", "么算", "什么", "多少", "哪些", "哪个", "是否", "能否", "可以", "如何", "有没", "没有"}
-_PART_SPLIT = re.compile(r"[？?]+|[；;]|，?(?:还有|另外|以及|同时)[，,]?")
+_PART_SPLIT = re.compile(r"[？?]+|[；;]|，?(?:还有|另外)[，,]?|[，,](?:以及|同时)[，,]?")
 _YES_NO = re.compile(
     r"能不能|可不可以|可以不可以|是不是|会不会|能否|是否|有没有|要不要|用不用|算不算|行不行|"
     r"(可以|能|会|允许|享受|支持|纳入|算).{0,24}[吗嘛][？?]?$"
 )
-_DENIES = re.compile(r"不得|禁止|严禁|不予|不允许|不能|不可(?!或缺|替代|分割|逆|少)")
+_DENIES = re.compile(
+    r"不得|禁止|严禁|不予|不允许|不能|(?<!缺一)(?<![密])不可(?!抗|或缺|替代|分|逆|少|撤销|避免|估量|忽视|思议)"
+)
 _GRANTS = re.compile(r"可以|可按|可由|可申请|可享受|可探索|鼓励|支持|允许|给予|予以|享受|纳入|同等")
 ENGLISH_LEAD = "Answer from the Chinese policy texts (the quoted clauses below, with their sources):"
 ENGLISH_CLOSEST = "No clause answers this directly; the closest passages are quoted below in Chinese:"
@@ -441,10 +451,8 @@ def asks_metadata(question: str) -> bool:
     return bool(
         _ASKS_DOC_NO.search(question)
         or _ASKS_ISSUE.search(question)
-        or (
-            (_ASKS_ADDRESSEES.search(question) or _ASKS_SIGNED.search(question) or _ASKS_RELEASED.search(question))
-            and _NAMES_DOCUMENT.search(question)
-        )
+        or (_ASKS_RELEASED.search(question) and not _MONEY.search(question))
+        or ((_ASKS_ADDRESSEES.search(question) or _ASKS_SIGNED.search(question)) and _NAMES_DOCUMENT.search(question))
     )
 
 
@@ -518,7 +526,9 @@ def compose_metadata(
     asks_no = bool(_ASKS_DOC_NO.search(question))
     asks_to = bool(_ASKS_ADDRESSEES.search(question))
     asks_issue = bool(
-        _ASKS_ISSUE.search(question) or _ASKS_SIGNED.search(question) or _ASKS_RELEASED.search(question)
+        _ASKS_ISSUE.search(question)
+        or _ASKS_SIGNED.search(question)
+        or (_ASKS_RELEASED.search(question) and not _MONEY.search(question))
     ) or not (asks_no or asks_to)
     name = f"《{meta.title}》"
     parts: list[str] = []

@@ -135,22 +135,26 @@ def parse_profile(text: str) -> Profile | None:
     return profile if (profile.identities or profile.firm) else None  # a field alone says what, not who
 
 
-# A 我能申请吗 question that asks only which measures apply (「有什么支持？」「能申请哪些补贴？」「能申请吗？」):
-# the list of measures answers it. Anything else it asks (「培训生活费补贴还能一起拿吗」「能领几千块」) is answered
-# from the clauses first.
-_ONLY_MEASURES = re.compile(
-    r"^(?:请问|那|那么)?(?:国家|政府|政策|上面|文件|我|我们)?(?:都|还)?"
-    r"(?:(?:有|能有|会有|可以有|能享受|可以享受|能申请|可以申请|能获得|可以获得|能得到|能拿到|可以拿到)"
-    r"(?:什么|哪些|啥|哪种|哪几种|哪一些)(?:样的)?(?:支持|政策|补贴|扶持|帮助|优惠|好处|措施|补助|帮扶)?"
-    r"|(?:能|可以)(?:申请|享受)(?:什么|哪些)?(?:支持|政策|补贴|扶持|优惠)?|符合(?:什么|哪些)?(?:条件|政策))"
-    r"(?:吗|嘛|呢|么)?$"
+# A 我能申请吗 question that asks only which measures apply (「有什么支持？」「有没有补贴？」「能享受哪些优惠政
+# 策？」): its asking clause is made of words of support and of asking alone, and the list of measures answers it.
+# Anything else it asks (「培训生活费补贴还能一起拿吗」「能领几千块」) is answered from the clauses first.
+_GENERIC = re.compile(
+    r"请问|那么|国家|政府|上面|文件|我们|能不能|可不可以|能否|是否|有没有|可以|没有|什么|哪些|哪种|哪几种|哪一些|样的"
+    r"|申请|享受|获得|得到|拿到|优惠|支持|扶持|补贴|补助|帮扶|帮助|好处|措施|政策|条件|符合|资格|适用|一些"
+    r"|[那我都还能会有啥的吗嘛呢么些给领拿]"
 )
 
 
-def asks_only_measures(question: str) -> bool:
-    """The question's last clause asks which measures apply and nothing more specific."""
+def asking_clause(question: str) -> str:
+    """The question's last clause: where a 我能申请吗 question asks (the clauses before it describe the asker)."""
     clauses = [c for c in re.split(r"[，,。！!？?；;\s]+", question) if c]
-    return bool(clauses) and bool(_ONLY_MEASURES.match(clauses[-1]))
+    return clauses[-1] if clauses else ""
+
+
+def asks_only_measures(question: str) -> bool:
+    """The asking clause asks which measures apply and nothing more specific."""
+    clause = asking_clause(question)
+    return bool(clause) and not _GENERIC.sub("", clause)
 
 
 def profile_in(text: str) -> Profile:

@@ -85,7 +85,12 @@ class KnowledgeBase:
         notice = TRUNCATED_NOTICE if was_cut else ""
         profile = self.profile_of(question, history)
         if profile is not None:
-            direct = None if elig.asks_only_measures(question) else self._direct(question, history, k)
+            # A reply to our follow-up (「做家政」) or a question that asks only which measures apply: the list answers
+            direct = (
+                None
+                if elig.parse_profile(question) is None or elig.asks_only_measures(question)
+                else self._direct(question, history, k, filters)
+            )
             final = self.eligibility(profile, question, direct)
             final.text = notice + final.text
             if final.status != ANSWERED and log_unanswered:  # no measure, or not what was asked: a gap to see
@@ -157,7 +162,7 @@ class KnowledgeBase:
                 return profile
         return None
 
-    def _direct(self, question: str, history: list[Turn], k: int) -> Answer | None:
+    def _direct(self, question: str, history: list[Turn], k: int, filters: Filters | None = None) -> Answer | None:
         """The extractive answer to a 我能申请吗 question as asked, judged as any question is: 「我正在领失业金，培训
         生活费补贴还能一起拿吗？」 asks more than which measures apply to the asker. None when it is not to be
         searched (empty, blocked, a document-facts question)."""
@@ -166,9 +171,13 @@ class KnowledgeBase:
             return None
         query = self._rewrite(question, history)
         boost = tuple(history[-1].doc_ids) if history and query.rewritten else ()
-        retrieval = self.retriever.retrieve(query, k=k, boost=boost)
+        started = time.perf_counter()
+        retrieval = self.retriever.retrieve(query, k=k, filters=filters, boost=boost)
         # k=0: only the quoted passages are cited (no 相关条文 line); the measures' passages follow them.
-        return self._extractive(question, where, query, retrieval, 0)
+        answer = self._extractive(question, where, query, retrieval, 0)
+        answer.timings_ms = _timings(started, retrieval.timings_ms, 0.0)
+        answer.searched = query.text
+        return answer
 
     def eligibility(self, profile: elig.Profile, question: str = "", direct: Answer | None = None) -> Answer:
         """我能申请吗: the measures open to this person, each condition met / not met / unknown and cited.
@@ -188,28 +197,37 @@ class KnowledgeBase:
         text, chunk_ids = elig.compose(matches, profile, lambda cid: lexical.chunk(cid) is not None, first)
         citations = [Hit(chunk, 1.0) for cid in chunk_ids[len(first) :] if (chunk := lexical.chunk(cid)) is not None]
         status = ANSWERED if matches else REFUSED
-        lead = ""
+        lead, note = "", "" if matches else "no-measure"
         if leads and direct is not None:  # the clauses answer, with or without a measure that fits
             citations = direct.citations + citations
-            lead = direct.text
+            lead = direct.text + self.validity_notes(direct.text, direct.citations)
             status = ANSWERED
-        elif matches and facts_mod.asked(question):
-            status = CLOSEST
+            note = "answered as asked" if matches else "no-measure, answered as asked"
+        elif direct is not None and matches and facts_mod.asked(elig.asking_clause(question)):
+            status = CLOSEST  # 「…能领几千块？」: the figure asked is in no clause the gate accepts
             lead = elig.NOT_DIRECT
+            note = f"closest: not answered as asked ({direct.note or direct.status})"
+        searched = f"我能申请吗：{profile.describe()}"
         answer = Answer(
             question or profile.describe(),
             f"{lead}\n{text}" if lead else text,
             refused=status == REFUSED,
             citations=citations,
-            note="" if matches else "no-measure" if status == REFUSED else "no-measure, answered from the passages",
-            searched=f"我能申请吗：{profile.describe()}",
+            note=note,
+            searched=f"{searched}；{direct.searched}" if direct is not None and direct.searched else searched,
             matches=matches,
             profile=profile,
             status=status,
             direct=lead,
             confidence=direct.confidence if direct is not None else None,
         )
-        answer.timings_ms = _timings(started, {}, (time.perf_counter() - started) * 1000)
+        spent = (time.perf_counter() - started) * 1000
+        answer.timings_ms = _timings(started, {}, spent)
+        if direct is not None:  # the question as asked was searched and judged too
+            answer.timings_ms = {
+                key: answer.timings_ms.get(key, 0.0) + direct.timings_ms.get(key, 0.0)
+                for key in {*answer.timings_ms, *direct.timings_ms}
+            }
         return answer
 
     def cards(self, text: str = "", who: str = "", kind: str = "", current_only: bool = False) -> list[Card]:

@@ -71,6 +71,23 @@ def _two_circulars(tmp_path: Path, embedder) -> tuple[Path, Settings]:
     return src, settings
 
 
+@pytest.mark.parametrize(
+    ("question", "only"),
+    [
+        ("我是退役军人，想开家政公司，有没有补贴？", True),
+        ("我是高校毕业生，想创业，国家有什么扶持政策吗？", True),
+        ("我是失业人员，能享受哪些优惠政策？", True),
+        ("我想开店，能不能申请补贴？", True),
+        ("我们公司招了5个失业人员，国家有什么政策", True),
+        ("我正在领失业金，那个培训生活费补贴还能一起拿吗？", False),
+        ("我是刚毕业的大学生，能领几千块？", False),
+        ("我19岁，能去单位见习领补贴吗？", False),
+    ],
+)
+def test_a_can_i_apply_question_asks_only_which_measures_apply_or_something_more(question: str, only: bool):
+    assert elig.asks_only_measures(question) is only
+
+
 def test_a_specific_question_no_measure_fits_is_answered_from_the_clause(tmp_path: Path, embedder) -> None:
     """The cards are read by rules and may miss a situation; a 我能申请吗 question that asks something a passage
     answers gets that clause, with the plain note that no measure fits."""
@@ -244,6 +261,7 @@ def test_the_chat_answers_can_i_apply_with_cards_and_asks_for_what_is_unknown(co
 
     follow = kb.ask("在广东，会招人", history=[Turn(answer.question, answer.text, [])], log_unanswered=False)
     assert follow.profile.region == "广东省" and follow.profile.hiring is True
+    assert follow.direct == ""  # a reply to our follow-up is not searched as a question of its own
     assert follow.profile.identities == ("退役军人",) and follow.matches
     assert all(m.card.region != "江西省" for m in follow.matches)
 
@@ -259,6 +277,9 @@ def test_the_chat_answers_can_i_apply_with_cards_and_asks_for_what_is_unknown(co
     assert other.profile is None and not other.matches
 
     assert answer.direct == "" and answer.status == "answered"  # 「有什么支持」: the measures are the answer
+    # the asker's situation names a count (会招几个人); the asking clause asks only which measures apply
+    hiring = kb.ask("我是退役军人，想开家政公司，会招几个人，有什么补贴？", log_unanswered=False)
+    assert hiring.matches and hiring.status == "answered" and hiring.direct == ""
 
     # An ordinary answer carries the cards of the measures it quotes.
     plain = kb.ask("个人创业担保贷款最多能贷多少？", log_unanswered=False)
@@ -370,6 +391,8 @@ def test_a_can_i_apply_question_that_asks_something_specific_leads_with_the_clau
     assert answer.text.startswith(answer.direct) and elig.HEAD in answer.text
     assert answer.direct.startswith("按所引条文，不能") and "不可同时领取失业保险金" in answer.direct
     assert "不可同时领取失业保险金" in answer.citations[0].chunk.text
+    assert "措施期限已过" in answer.direct  # the clause quoted is of 2019–2020: said, as in any answer
+    assert answer.timings_ms["retrieve"] > 0  # the question as asked was searched, and its time counted
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
     assert markers == set(range(1, len(answer.citations) + 1))
     ids = [h.chunk.id for h in answer.citations]

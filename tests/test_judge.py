@@ -47,6 +47,8 @@ def test_route_sends_each_kind_of_question_its_way():
     assert route("国办发〔2019〕6号那个文，成文是哪一天？").kind == FACTS
     assert route("244号文什么时候发的？").kind == route("那份通知发布是什么时候？").kind == FACTS
     assert route("补贴什么时候下发？").kind == route("补贴什么时候发的？").kind == GENERAL
+    # a follow-up about the document just quoted names none
+    assert route("这个政策什么时候发布的？").kind == route("这个什么时候发的？").kind == FACTS
 
 
 def test_the_shipped_gate_is_fitted_and_says_on_what():
@@ -103,6 +105,10 @@ def test_a_later_part_whose_figure_is_quoted_is_not_said_to_be_left_open():
     asked = "专业目录多少年修一次？校长的工资是多少钱？"
     answer, _cited = compose(Query(asked, asked), [hit], sentences, k=1)
     assert "关于“校长的工资是多少钱”，所引条文未作具体规定。" in answer
+    # a figure of the kind asked, in a clause about something else, does not answer the part
+    asked = "专业目录多少年修一次？实习期多长？"
+    answer, _cited = compose(Query(asked, asked), [hit], sentences, k=1)
+    assert "关于“实习期多长”，所引条文未作具体规定。" in answer
 
 
 def test_a_date_asked_for_and_not_in_the_quotes_is_said_to_be_unspecified(kb):
@@ -146,6 +152,11 @@ def test_a_later_clause_that_limits_what_the_first_grants_decides_the_lead():
     # a limit in a clause of none of the question's words does not: 「不得干预其日常经营决策」
     quotes = ["减少反担保要求", "要维护政府担保机构的独立地位，不得干预其日常经营决策"]
     assert _yes_no_lead("找政府担保，还用不用找人做反担保？", quotes) == "文件未明确说用或不用，相关条文如下："
+    # 不可 of a noun or an idiom is no denial
+    assert _yes_no_lead("外贸企业可以申请不可抗力事实性证明吗？", ["可申请不可抗力事实性证明"]) == "可以。"
+    assert _yes_no_lead("学校能和企业合作办学吗？", ["鼓励校企合作办学，二者密不可分"]) == "能。"
+    # 同时 and 以及 inside a clause do not split it into parts
+    assert question_parts("我在领失业金，能不能同时领培训生活费？") == ["我在领失业金，能不能同时领培训生活费"]
 
 
 def test_an_english_question_gets_an_english_lead_and_the_chinese_clause(kb):
