@@ -40,16 +40,19 @@ _ASKS_ADDRESSEES = re.compile(
 _ADDRESSEE = re.compile(r"^各|人民政府|委员会|各部委|直属机构|有关单位|有关部门|发展改革委")
 _ASKS_ISSUE = re.compile(
     r"(哪个|哪些|什么|哪一?个?)(部门|单位|机关|机构).{0,6}(印发|发布|出台|下发|制定|发的|签发)|谁(印)?发的|发文机关"
-    r"|(什么时候|啥时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(印发|发布|出台|签发|成文)"
+    r"|(什么时候|啥时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(印发|出台|签发|成文)"
     r"|(印发|发布|出台|成文)(时间|日期)"
-    r"|(印发|发布|出台|签发|成文)的?(是|于|在)?(什么时候|啥时候|何时|哪天|哪一天|哪年|几号|什么日期)"
+    r"|(印发|出台|签发|成文)的?(是|于|在)?(什么时候|啥时候|何时|哪天|哪一天|哪年|几号|什么日期)"
 )
-# Said of money as well (「补贴什么时候下发」「钱什么时候发的」): a document's date unless the question speaks of money.
+# Said of money, cards and lists as well (「补贴什么时候下发」「社保卡什么时候发」「名单什么时候发布」): a document's
+# date when the question names a document, or points at the one just quoted (「这个什么时候发的」「是哪天发布的」)
+# and speaks of no money.
 _ASKS_RELEASED = re.compile(
-    r"(什么时候|啥时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(下发|发的)"
-    r"|(下发)的?(是|于|在)?(什么时候|啥时候|何时|哪天|哪一天|哪年|几号|什么日期)"
+    r"(什么时候|啥时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(发布|下发|发的)"
+    r"|(发布|下发)的?(是|于|在)?(什么时候|啥时候|何时|哪天|哪一天|哪年|几号|什么日期)"
 )
-_MONEY = re.compile(r"补贴|补助|资金|钱|工资|款|金|奖励|费")
+_POINTS_BACK = re.compile(r"这个|那个|这份|那份|这是|该|此|它")
+_MONEY = re.compile(r"补贴|补助|资金|钱|工资|奖金|奖励|待遇|贷款|社保|保险金|失业金|养老金|费用|经费")
 # Asked of a document the question names: 「补贴发给谁」 asks who benefits, 「那份意见是下发给哪些单位的」 its 主送;
 # 「项目什么时候定下来」 is not a document's date, 「那份意见啥时候定下来的」 is.
 _NAMES_DOCUMENT = re.compile(r"通知|意见|方案|文件|办法|清单|规定|决定|那份|这份|该文|号文|〔\d{4}〕\d+号")
@@ -279,7 +282,7 @@ def compose(
     for part in question_parts(asked)[1:]:  # the later parts of a question of several
         part_bigrams = _bigrams(part) - _ASKING_BIGRAMS
         kinds = facts.asked(part)
-        if kinds and all(_holds_near(quotes, kind, part_bigrams) for kind in kinds):
+        if kinds and all(_holds_near(quotes, kind, part_bigrams, part) for kind in kinds):
             continue  # 「教材又是几年一换？」 after 「每3年修订1次教材」: the figure asked is quoted by its subject
         if not part_bigrams or any(len(part_bigrams & _bigrams(q)) / len(part_bigrams) >= 0.3 for _n, q, _h in quotes):
             continue
@@ -306,11 +309,18 @@ def compose(
     return text, cited + related
 
 
-def _holds_near(quotes: list, kind: str, words: set[str]) -> bool:
+_ASKING_CHARS = set("多少几怎么什哪是否能可以吗呢最长短高低久要的了呀啊")
+
+
+def _holds_near(quotes: list, kind: str, words: set[str], part: str = "") -> bool:
     """A clause of the quotes names a figure of `kind` and shares a pair of characters with `words` (「签订1年以上
-    劳动合同」 does not answer 「贴息期限多长」)."""
-    clauses = (c for _n, q, _h in quotes for c in re.split(r"[，,；;。（）()]", q))
-    return any(facts.holds(c, kind) and words & _bigrams(c) for c in clauses)
+    劳动合同」 does not answer 「贴息期限多长」); or a quote does and shares a character of the part that is not one of
+    asking (「最多贷多少？」 beside 「…创业担保贷款，额度最高15万元」)."""
+    clauses = (c for _n, q, _h in quotes for c in re.split(r"[，,；;。]", q))
+    if any(facts.holds(c, kind) and words & _bigrams(c) for c in clauses):
+        return True
+    own = {ch for ch in part if _CJK.match(ch)} - _ASKING_CHARS
+    return bool(own) and any(facts.holds(q, kind) and own & set(q) for _n, q, _h in quotes)
 
 
 def _add_quote(candidate: ScoredSentence, q_bigrams: set[str], cited: list[Hit], quotes: list) -> bool:
@@ -352,7 +362,7 @@ _YES_NO = re.compile(
     r"(可以|能|会|允许|享受|支持|纳入|算).{0,24}[吗嘛][？?]?$"
 )
 _DENIES = re.compile(
-    r"不得|禁止|严禁|不予|不允许|不能|(?<!缺一)(?<![密])不可(?!抗|或缺|替代|分|逆|少|撤销|避免|估量|忽视|思议)"
+    r"不得|禁止|严禁|不予|不允许|不能|(?<!缺一)(?<![密])不可(?!抗|或缺|替代|分割|逆|少|撤销|避免|估量|忽视|思议)"
 )
 _GRANTS = re.compile(r"可以|可按|可由|可申请|可享受|可探索|鼓励|支持|允许|给予|予以|享受|纳入|同等")
 ENGLISH_LEAD = "Answer from the Chinese policy texts (the quoted clauses below, with their sources):"
@@ -446,12 +456,22 @@ def _unanswered_parts(asked: str, quotes: list[str]) -> list[str]:
     return notes
 
 
+def _asks_released(question: str) -> bool:
+    """发布 / 下发 / 发的 of a document: one the question names, or (no money spoken of) the one just quoted."""
+    if not _ASKS_RELEASED.search(question):
+        return False
+    if _NAMES_DOCUMENT.search(question):
+        return True
+    bare = len(re.sub(r"[\s？?。，,！!]", "", question)) <= 7  # 「是哪天发布的？」
+    return bool(_POINTS_BACK.search(question) or bare) and not _MONEY.search(question)
+
+
 def asks_metadata(question: str) -> bool:
     """文号, issuer, dates, or (of a document the question names) its addressees."""
     return bool(
         _ASKS_DOC_NO.search(question)
         or _ASKS_ISSUE.search(question)
-        or (_ASKS_RELEASED.search(question) and not _MONEY.search(question))
+        or _asks_released(question)
         or ((_ASKS_ADDRESSEES.search(question) or _ASKS_SIGNED.search(question)) and _NAMES_DOCUMENT.search(question))
     )
 
@@ -526,9 +546,7 @@ def compose_metadata(
     asks_no = bool(_ASKS_DOC_NO.search(question))
     asks_to = bool(_ASKS_ADDRESSEES.search(question))
     asks_issue = bool(
-        _ASKS_ISSUE.search(question)
-        or _ASKS_SIGNED.search(question)
-        or (_ASKS_RELEASED.search(question) and not _MONEY.search(question))
+        _ASKS_ISSUE.search(question) or _ASKS_SIGNED.search(question) or _asks_released(question)
     ) or not (asks_no or asks_to)
     name = f"《{meta.title}》"
     parts: list[str] = []

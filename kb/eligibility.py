@@ -151,10 +151,22 @@ def asking_clause(question: str) -> str:
     return clauses[-1] if clauses else ""
 
 
+_SUPPORT_NOUN = re.compile(r"补贴|补助|支持|扶持|优惠|帮助|帮扶|措施|政策|好处|什么|哪些|啥")
+
+
 def asks_only_measures(question: str) -> bool:
-    """The asking clause asks which measures apply and nothing more specific."""
-    clause = asking_clause(question)
-    return bool(clause) and not _GENERIC.sub("", clause)
+    """The asking clause asks which measures apply and nothing more specific. A bare 「可以吗？」「能拿吗？」 asks about
+    the clause before it, read without the asker's situation (「想申请创业担保贷款，可以吗？」 asks about a loan)."""
+    clauses = [c for c in re.split(r"[，,。！!？?；;\s]+", question) if c]
+    if not clauses or _GENERIC.sub("", clauses[-1]):
+        return False
+    if _SUPPORT_NOUN.search(clauses[-1]) or len(clauses) < 2:
+        return True
+    earlier = clauses[-2]
+    for pattern in (*IDENTITY_WORDS.values(), *_FIELD_WORDS.values(), *_FIRM_WORDS.values()):
+        earlier = re.sub(pattern, "", earlier)
+    earlier = _GENERIC.sub("", _STARTING.sub("", _HIRING_YES.sub("", _SELF.sub("", earlier))))
+    return not re.sub(r"[想要打算准备做开办是了已经岁店厂个家一\d]", "", earlier)
 
 
 def profile_in(text: str) -> Profile:

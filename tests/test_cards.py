@@ -82,6 +82,11 @@ def _two_circulars(tmp_path: Path, embedder) -> tuple[Path, Settings]:
         ("我正在领失业金，那个培训生活费补贴还能一起拿吗？", False),
         ("我是刚毕业的大学生，能领几千块？", False),
         ("我19岁，能去单位见习领补贴吗？", False),
+        # a bare 「可以吗」 asks about the clause before it, read without the asker's situation
+        ("我是高校毕业生，想申请创业担保贷款，可以吗？", False),
+        ("我是失业人员，培训生活费补贴，能拿吗？", False),
+        ("我是退役军人，想做家政，可以吗？", True),
+        ("我想开店，能申请吗？", True),
     ],
 )
 def test_a_can_i_apply_question_asks_only_which_measures_apply_or_something_more(question: str, only: bool):

@@ -49,6 +49,10 @@ def test_route_sends_each_kind_of_question_its_way():
     assert route("补贴什么时候下发？").kind == route("补贴什么时候发的？").kind == GENERAL
     # a follow-up about the document just quoted names none
     assert route("这个政策什么时候发布的？").kind == route("这个什么时候发的？").kind == FACTS
+    assert route("是哪天发布的？").kind == route("基金管理办法什么时候下发的？").kind == FACTS
+    # 发布 / 下发 of a card, a list or a payment is not a document's date
+    assert route("社保卡什么时候下发？").kind == route("补贴名单什么时候发布？").kind == GENERAL
+    assert route("失业保险待遇什么时候发的？").kind == GENERAL
 
 
 def test_the_shipped_gate_is_fitted_and_says_on_what():
@@ -109,6 +113,12 @@ def test_a_later_part_whose_figure_is_quoted_is_not_said_to_be_left_open():
     asked = "专业目录多少年修一次？实习期多长？"
     answer, _cited = compose(Query(asked, asked), [hit], sentences, k=1)
     assert "关于“实习期多长”，所引条文未作具体规定。" in answer
+    # a short part that names its subject only in a character (「最多贷多少」) is covered by the figure beside it
+    loan = "符合条件的个人可申请创业担保贷款，额度最高15万元。"
+    loan_hit = Hit(Chunk("d:1", "d", 1, loan, "", 0, len(loan), None, meta, "h"), 1.0)
+    asked = "谁能申请创业担保贷款？最多贷多少？"
+    answer, _cited = compose(Query(asked, asked), [loan_hit], [ScoredSentence(loan_hit, loan, 1.0, 0.5)], k=1)
+    assert "15万元" in answer and "未作具体规定" not in answer
 
 
 def test_a_date_asked_for_and_not_in_the_quotes_is_said_to_be_unspecified(kb):
@@ -152,6 +162,7 @@ def test_a_later_clause_that_limits_what_the_first_grants_decides_the_lead():
     # a limit in a clause of none of the question's words does not: 「不得干预其日常经营决策」
     quotes = ["减少反担保要求", "要维护政府担保机构的独立地位，不得干预其日常经营决策"]
     assert _yes_no_lead("找政府担保，还用不用找人做反担保？", quotes) == "文件未明确说用或不用，相关条文如下："
+    assert _yes_no_lead("一次性补贴能分几次领吗？", ["一次性创业补贴不可分次领取"]) == "按所引条文，不能。"
     # 不可 of a noun or an idiom is no denial
     assert _yes_no_lead("外贸企业可以申请不可抗力事实性证明吗？", ["可申请不可抗力事实性证明"]) == "可以。"
     assert _yes_no_lead("学校能和企业合作办学吗？", ["鼓励校企合作办学，二者密不可分"]) == "能。"
