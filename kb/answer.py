@@ -38,25 +38,25 @@ _ASKS_ADDRESSEES = re.compile(
     r"主送|发给(谁|哪)|下发给|印发给|发到哪|给哪些(单位|部门|地方)|(发|送)给了?(哪些|哪几|什么)"
 )
 _ADDRESSEE = re.compile(r"^各|人民政府|委员会|各部委|直属机构|有关单位|有关部门|发展改革委")
+_WHEN = "什么时候|啥时候|何时|哪天|哪一天|哪年"  # asked before a verb with 什么日期 / 日期 too, after it with 几号
 _ASKS_ISSUE = re.compile(
     r"(哪个|哪些|什么|哪一?个?)(部门|单位|机关|机构).{0,6}(印发|发布|出台|下发|制定|发的|签发)|谁(印)?发的|发文机关"
-    r"|(什么时候|啥时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(印发|出台|签发|成文)"
+    rf"|({_WHEN}|什么日期|日期).{{0,6}}(印发|出台|签发|成文)"
     r"|(印发|发布|出台|成文)(时间|日期)"
-    r"|(印发|出台|签发|成文)的?(是|于|在)?(什么时候|啥时候|何时|哪天|哪一天|哪年|几号|什么日期)"
+    rf"|(印发|出台|签发|成文)的?(是|于|在)?({_WHEN}|几号|什么日期)"
 )
 # Said of money, cards and lists as well (「补贴什么时候下发」「社保卡什么时候发」「名单什么时候发布」): a document's
 # date when the question names a document, or points at the one just quoted (「这个什么时候发的」「是哪天发布的」)
 # and speaks of no money.
 _ASKS_RELEASED = re.compile(
-    r"(什么时候|啥时候|何时|哪天|哪一天|哪年|什么日期|日期).{0,6}(发布|下发|发的)"
-    r"|(发布|下发)的?(是|于|在)?(什么时候|啥时候|何时|哪天|哪一天|哪年|几号|什么日期)"
+    rf"({_WHEN}|什么日期|日期).{{0,6}}(发布|下发|发的)|(发布|下发)的?(是|于|在)?({_WHEN}|几号|什么日期)"
 )
 _POINTS_BACK = re.compile(r"这个|那个|这份|那份|这是|该|此|它")
 _MONEY = re.compile(r"补贴|补助|资金|钱|工资|奖金|奖励|待遇|贷款|社保|保险金|失业金|养老金|费用|经费")
 # Asked of a document the question names: 「补贴发给谁」 asks who benefits, 「那份意见是下发给哪些单位的」 its 主送;
 # 「项目什么时候定下来」 is not a document's date, 「那份意见啥时候定下来的」 is.
 _NAMES_DOCUMENT = re.compile(r"通知|意见|方案|文件|办法|清单|规定|决定|那份|这份|该文|号文|〔\d{4}〕\d+号")
-_ASKS_SIGNED = re.compile(r"(什么时候|啥时候|何时|哪天|哪一天|哪年).{0,6}(签的|签署|定下来|定的)")
+_ASKS_SIGNED = re.compile(rf"({_WHEN}).{{0,6}}(签的|签署|定下来|定的)")
 # What a question may call a document, most specific first (「指导意见」 is not a 「实施意见」), and the national
 # issuers it may name (国办 is 国务院办公厅): a title that has neither is another document.
 # Only what titles end with: 规定 / 办法 / 决定 are everyday words too (「按什么办法执行」).

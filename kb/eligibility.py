@@ -145,9 +145,13 @@ _GENERIC = re.compile(
 )
 
 
+def _clauses(question: str) -> list[str]:
+    return [c for c in re.split(r"[，,。！!？?；;\s]+", question) if c]
+
+
 def asking_clause(question: str) -> str:
     """The question's last clause: where a 我能申请吗 question asks (the clauses before it describe the asker)."""
-    clauses = [c for c in re.split(r"[，,。！!？?；;\s]+", question) if c]
+    clauses = _clauses(question)
     return clauses[-1] if clauses else ""
 
 
@@ -157,7 +161,7 @@ _SUPPORT_NOUN = re.compile(r"补贴|补助|支持|扶持|优惠|帮助|帮扶|�
 def asks_only_measures(question: str) -> bool:
     """The asking clause asks which measures apply and nothing more specific. A bare 「可以吗？」「能拿吗？」 asks about
     the clause before it, read without the asker's situation (「想申请创业担保贷款，可以吗？」 asks about a loan)."""
-    clauses = [c for c in re.split(r"[，,。！!？?；;\s]+", question) if c]
+    clauses = _clauses(question)
     if not clauses or _GENERIC.sub("", clauses[-1]):
         return False
     if _SUPPORT_NOUN.search(clauses[-1]) or len(clauses) < 2:

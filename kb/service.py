@@ -118,8 +118,7 @@ class KnowledgeBase:
             yield answer.text, answer
             return
         query = self._rewrite(question, history)
-        boost = tuple(history[-1].doc_ids) if history and query.rewritten else ()
-        retrieval = self.retriever.retrieve(query, k=k, filters=filters, boost=boost)
+        retrieval = self._retrieve(query, history, k, filters)
         t_answer = time.perf_counter()
         result = self._extractive(question, where, query, retrieval, k)
         if self.llm is not None and not result.refused:
@@ -162,6 +161,11 @@ class KnowledgeBase:
                 return profile
         return None
 
+    def _retrieve(self, query: Query, history: list[Turn], k: int, filters: Filters | None) -> Retrieval:
+        """The query's passages; a follow-up rewritten with its context favours the documents just cited."""
+        boost = tuple(history[-1].doc_ids) if history and query.rewritten else ()
+        return self.retriever.retrieve(query, k=k, filters=filters, boost=boost)
+
     def _direct(self, question: str, history: list[Turn], k: int, filters: Filters | None = None) -> Answer | None:
         """The extractive answer to a 我能申请吗 question as asked, judged as any question is: 「我正在领失业金，培训
         生活费补贴还能一起拿吗？」 asks more than which measures apply to the asker. None when it is not to be
@@ -170,9 +174,8 @@ class KnowledgeBase:
         if where.kind in (EMPTY, BLOCKED, FACTS):
             return None
         query = self._rewrite(question, history)
-        boost = tuple(history[-1].doc_ids) if history and query.rewritten else ()
         started = time.perf_counter()
-        retrieval = self.retriever.retrieve(query, k=k, filters=filters, boost=boost)
+        retrieval = self._retrieve(query, history, k, filters)
         # k=0: only the quoted passages are cited (no 相关条文 line); the measures' passages follow them.
         answer = self._extractive(question, where, query, retrieval, 0)
         answer.timings_ms = _timings(started, retrieval.timings_ms, 0.0)
@@ -192,15 +195,15 @@ class KnowledgeBase:
         self.retriever.refresh()
         matches = elig.match(self.retriever.cards, profile, self.retriever.validity_of)
         lexical = self.retriever.store.lexical
-        leads = direct is not None and direct.status == ANSWERED and bool(direct.citations)
-        first = [h.chunk.id for h in direct.citations] if leads and direct is not None else []
+        answered = direct if direct is not None and direct.status == ANSWERED and direct.citations else None
+        first = [h.chunk.id for h in answered.citations] if answered is not None else []
         text, chunk_ids = elig.compose(matches, profile, lambda cid: lexical.chunk(cid) is not None, first)
         citations = [Hit(chunk, 1.0) for cid in chunk_ids[len(first) :] if (chunk := lexical.chunk(cid)) is not None]
         status = ANSWERED if matches else REFUSED
         lead, note = "", "" if matches else "no-measure"
-        if leads and direct is not None:  # the clauses answer, with or without a measure that fits
-            citations = direct.citations + citations
-            lead = direct.text + self.validity_notes(direct.text, direct.citations)
+        if answered is not None:  # the clauses answer, with or without a measure that fits
+            citations = answered.citations + citations
+            lead = answered.text + self.validity_notes(answered.text, answered.citations)
             status = ANSWERED
             note = "answered as asked" if matches else "no-measure, answered as asked"
         elif direct is not None and matches and facts_mod.asked(elig.asking_clause(question)):
@@ -221,8 +224,7 @@ class KnowledgeBase:
             direct=lead,
             confidence=direct.confidence if direct is not None else None,
         )
-        spent = (time.perf_counter() - started) * 1000
-        answer.timings_ms = _timings(started, {}, spent)
+        answer.timings_ms = _timings(started, {}, (time.perf_counter() - started) * 1000)
         if direct is not None:  # the question as asked was searched and judged too
             answer.timings_ms = {
                 key: answer.timings_ms.get(key, 0.0) + direct.timings_ms.get(key, 0.0)
