@@ -365,6 +365,13 @@ _DENIES = re.compile(
     r"不得|禁止|严禁|不予|不允许|不能|(?<!缺一)(?<![密])不可(?!抗|或缺|替代|分割|逆|少|撤销|避免|估量|忽视|思议)"
 )
 _GRANTS = re.compile(r"可以|可按|可由|可申请|可享受|可探索|鼓励|支持|允许|给予|予以|享受|纳入|同等")
+# A question on holding two benefits at once (「培训生活费补贴还能一起拿吗」) is decided by what the quotes say of
+# combining them, not by the clause that grants one of them.
+_COMBINES = re.compile(r"一起|一块儿?|同时|叠加|兼得|兼领|重复(?:享受|领取|申请)|都能(?:拿|领|享受|申请)")
+_NO_COMBINING = re.compile(
+    r"(?:不可|不得|不能|不予|不再|不)(?:同时|重复|叠加|兼得)|只能(?:选择)?享受(?:其中)?一|择一|就高不就低|就高不重复"
+)
+_MAY_COMBINE = re.compile(r"(?:可|可以|能|允许)(?:同时|叠加|重复)(?:享受|领取|申请)")
 ENGLISH_LEAD = "Answer from the Chinese policy texts (the quoted clauses below, with their sources):"
 ENGLISH_CLOSEST = "No clause answers this directly; the closest passages are quoted below in Chinese:"
 UNSPECIFIED_FIGURE = "所引条文未规定具体数额或比例。"
@@ -418,6 +425,11 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
     if any(not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", first) for n in _FIGURE.findall(first_part[0])):
         return f"文件未明确说{verb}或{negative}，相关条文如下："
     asked = _bigrams(first_part[0]) - _ASKING_BIGRAMS
+    if _COMBINES.search(first_part[0]):
+        if any(_NO_COMBINING.search(q) for q in quotes):
+            return f"按所引条文，{negative}。"
+        if any(_MAY_COMBINE.search(q) for q in quotes):
+            return f"{verb}。"
     bearing = len(asked & _bigrams(first))
     if any(len(asked & _bigrams(q)) >= max(bearing, 1) and _denying_clause(q, asked) for q in quotes[1:]):
         # a later quote that bears on the question as much as the first and limits it in a clause of the question's

@@ -105,6 +105,17 @@ KINDS = (
         _english(r"how much(?! time| interest| of)|what amount|maximum [\w -]{0,20}?(?:loan|amount|subsid|grant)"),
     ),
     Kind(
+        # 「学费能给报多少」「能退多少」「注册资本最低要多少」: a sum, or a share of one (退50%),
+        # refunded, waived or required
+        "sum",
+        "金额或比例",
+        re.compile(
+            r"[报减免退付赔省]多少(?!个|年|天|岁|人|家|次|名|所|项|税|利率)"
+            r"|(?:资本|本金|成本|租金|房租|押金|学费|经费|拨款|奖金|津贴|工资|社保费?)[^，。？?]{0,6}?多少(?!个|年|天|人|名)"
+        ),
+        re.compile(rf"(?:{_NUM})\s*(?:[万亿千]?元|[万亿](?=[，。；、）)\s]|$))|{_SHARE}|百分之[{_CN}\d]+"),
+    ),
+    Kind(
         "duration",
         "期限",
         re.compile(
@@ -167,7 +178,9 @@ KINDS = (
         "contact",  # documents seldom print one: 「热线电话是多少」「在哪个网站下载」
         "联系方式或网址",
         re.compile(
-            r"(?:电话|热线|网址|网站|官网|邮箱)(?:号码)?(?:是|为)?(?:多少|什么|在哪|哪个)|(?:哪个|什么)(?:网站|网址|官网|电话|热线)"
+            r"(?:电话|热线|网址|网站|官网|邮箱)(?:号码)?(?:是|为)?(?:多少|什么|在哪|哪个)"
+            # 「在哪个APP上申请」「在哪个网上平台提交」: a platform, which circulars seldom name
+            r"|(?:哪个|什么|啥)(?:网站|网址|官网|电话|热线|[Aa][Pp][Pp]|网上平台|平台|小程序|公众号)"
             r"|(?:在哪|去哪|哪里)(?:个网站)?(?:下载|查询|报名)|(?:打|拨)(?:什么|哪个)电话|联系方式"
         ),
         re.compile(r"\d{3,4}-\d{7,8}|(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)12\d{3}(?!\d)|https?://|www\.|\.gov\.cn|@"),
@@ -215,8 +228,10 @@ A_NOT_A = re.compile(r"可不可以|可以不可以|有没有|(可以|[能会是
 # A yes/no question — 「能招几个人吗」, 「招几个合伙人行不行」 — its 几 means "a few"
 _YES_NO = re.compile(rf"[吗嘛]\s*$|{A_NOT_A.pattern}|是否|能否")
 # 「我打算招几个人，…」 states a plan before asking (a person plans; 见习计划, 风险准备金 are nouns)
-_INTENDS = re.compile(r"(?:我|我们|咱们?|本人|自己|公司|单位|厂里)[^，。]{0,3}?(?:想|打算|准备|计划)")
+_INTENDS = re.compile(r"(?:我|我们|咱们?|本人|自己|公司|单位|厂里)[^，。]{0,3}?(?:想|打算|准备|计划)|^(?:想|打算|准备)")
 _A_FEW = re.compile(r"好几|十几|几十")  # 「住了好几年」「几十家企业」: a few, not how many
+# 「补多少是怎么定的」「给多少咋算」 ask how a sum is set (「标准根据…确定」 answers), not for the sum
+_HOW_SET = re.compile(r"多少[^，。？?]{0,2}?(?:怎么|咋|如何|怎样)(?:定|算|确定|计算|核定)")
 _KNOWING = re.compile(r"知道|清楚|了解|告诉|问问|问一下|想问|请问|查|说说|说一下")  # 「能告诉我补贴多少吗」 does ask
 
 
@@ -232,7 +247,7 @@ def _indefinite(clause: str, last: bool) -> bool:
 def asked(question: str) -> tuple[str, ...]:
     """The kinds of fact `question` asks for, in KINDS order (none for 「怎么申请」 or 「有哪些支持」, nor for the
     indefinite 几 of 「我想招几个人，能贷款吗」)."""
-    parts = [_A_FEW.sub("", c) for c in _CLAUSE.split(question) if c.strip()]
+    parts = [_HOW_SET.sub("", _A_FEW.sub("", c)) for c in _CLAUSE.split(question) if c.strip()]
     clauses = [c for i, c in enumerate(parts) if not _indefinite(c, i == len(parts) - 1)]
     found = tuple(
         k.name
@@ -241,6 +256,8 @@ def asked(question: str) -> tuple[str, ...]:
     )
     if {"rate", "fee", "tax"} & set(found):  # 「增值税要交几个点」 asks a tax rate, not a share besides
         found = tuple(k for k in found if k != "share")
+    if "money" in found:  # 「拨款是多少钱」 asks a sum of money, not a sum or a share
+        found = tuple(k for k in found if k != "sum")
     return found
 
 

@@ -79,6 +79,20 @@ LOAN = (
         ("个体户要交什么税？", ()),  # not papers to bring
         ("需要提供什么条件？", ()),
         ("申请需要带什么？", ("materials",)),
+        # a sum refunded, waived or required: a share of one answers too (「可返还…的50%」)
+        ("学费国家能给报多少？", ("sum",)),
+        ("失业保险能退回来一些吗？能退多少？", ("sum",)),
+        ("注册资本最低要多少？", ("sum",)),
+        ("生均拨款是多少钱一年？", ("money",)),  # a sum of money, not a sum or a share besides
+        ("担保费大概收多少？", ("fee",)),  # 担保费 is a fee's rate (保费 inside it is no sum asked)
+        # how a sum is set is asked, not the sum: 「补助标准根据…确定」 answers
+        ("政府会给临时补助吗？补多少是怎么定的？", ()),
+        ("给多少咋算？", ()),
+        # a platform is a contact circulars seldom name
+        ("育儿补贴在哪个APP上申请？", ("contact",)),
+        ("是在哪个网上平台提交？", ("contact",)),
+        # a plan stated with its subject left out: 「想给几个技术骨干发期权」 asks no count
+        ("我是做大模型创业的，想给几个技术骨干发期权把人留住，国家支持吗？", ()),
     ],
 )
 def test_the_kinds_a_question_asks_for(question, kinds):
@@ -108,6 +122,12 @@ def test_a_figure_counts_only_for_its_own_kind():
     assert not facts.holds("一次性发放", "count") and facts.holds("建设50所", "count")
     assert facts.holds("每个省原则上只保留一家省级担保机构", "count")  # 一家 counts, 一个 does not
     assert not facts.holds("每人每年补贴2000元", "date")  # how often is not when
+
+
+def test_a_sum_is_held_as_money_or_as_a_share():
+    assert facts.holds("可返还其上年度实际缴纳失业保险费的50%", "sum")
+    assert facts.holds("每人每年补贴2000元", "sum")
+    assert not facts.holds("按规定给予补贴。", "sum")
 
 
 def test_papers_and_offices_count_only_when_named():

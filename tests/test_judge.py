@@ -166,6 +166,10 @@ def test_a_later_clause_that_limits_what_the_first_grants_decides_the_lead():
     # 不可 of a noun or an idiom is no denial
     assert _yes_no_lead("外贸企业可以申请不可抗力事实性证明吗？", ["可申请不可抗力事实性证明"]) == "可以。"
     assert _yes_no_lead("学校能和企业合作办学吗？", ["鼓励校企合作办学，二者密不可分"]) == "能。"
+    # holding two benefits at once is decided by what the quotes say of combining them, wherever it stands
+    combining = "我是失业人员，正在领失业金，培训生活费补贴还能一起拿吗？"
+    assert _yes_no_lead(combining, ["培训期间再给予生活费补贴", limit]) == "按所引条文，不能。"
+    assert _yes_no_lead("两项补贴能叠加享受吗？", ["符合条件的，可叠加享受两项补贴"]) == "能。"
     # 同时 and 以及 inside a clause do not split it into parts
     assert question_parts("我在领失业金，能不能同时领培训生活费？") == ["我在领失业金，能不能同时领培训生活费"]
 
@@ -285,6 +289,14 @@ def test_a_place_the_passages_speak_of_is_not_another_place(kb):
 
     assert other_place("上海的托育机构能拿到什么补贴？") == 1.0
     assert other_place("新疆生产建设兵团发展改革委要组织哪些示范工作？") == 0.0  # the national notice is sent to it
+
+
+def test_a_figure_is_near_the_words_the_library_knows(kb):
+    """kind_near looks for the figure beside the question's most specific words that some passage has: words no
+    passage has (「没裁」「两年」) are near nothing, and 「可返还其上年度实际缴纳失业保险费的50%」 answers
+    「能退多少」."""
+    query = kb._rewrite("公司这两年一个人都没裁，去年交的失业保险能退回来一些吗？退多少？", [])
+    assert kb.judge(query, kb.retriever.retrieve(query, k=10)).features["kind_near"] == 1.0
 
 
 def test_the_shipped_gate_is_what_fit_gate_makes_of_the_calibration_half(corpus_store: Settings):
