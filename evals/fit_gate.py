@@ -3,7 +3,9 @@
 Fitted on the calibration half of evals/users/ and on seed-dev only (the test half is never read here). A logistic
 regression over kb.judge.FEATURES (L2, standardised features, Newton steps); the two cut points are chosen on
 5-fold cross-validated confidences, so that they are not set on the very scores the model was fitted to:
-- refuse_below: the highest cut that refuses at most REFUSE_SHARE of the answerable questions;
+- refuse_below: the highest cut that refuses at most REFUSE_SHARE of the answerable questions (REFUSE_SHARE is
+  chosen by `--choose-refuse-share` on NCP train, a fitting set of answerable questions over a larger library: the
+  largest share at which the gate refuses none of them — a refusal is for what nothing in the library relates to);
 - answer_at: the cut that maximises (answerable answered) − COST × (unanswerable answered) — a confident answer to
   a question the library cannot answer costs COST times a hedged (closest) answer to one it can.
 
@@ -37,7 +39,8 @@ from kb.service import KnowledgeBase
 from .score import contains_phrase
 from .users import UserQuestion, history_of, load
 
-REFUSE_SHARE = 0.02
+REFUSE_SHARE = 0.015  # chosen by `--choose-refuse-share` at stop 24 (evals/RESULTS.md, users' section)
+REFUSE_SHARES = (0.02, 0.015, 0.01, 0.005)  # the shares `--choose-refuse-share` weighs
 COST = 1.0  # chosen by `--choose-cost` at stop 24 on five batches (again 1; evals/RESULTS.md, users' section)
 COSTS = (1.0, 1.5, 2.0, 3.0)  # the costs `--choose-cost` weighs
 BARS = {"confident": 0.85, "unanswerable_not_answered": 0.90}  # issue 10's bars the cost is chosen against
@@ -113,9 +116,11 @@ def cross_validated(x: np.ndarray, y: np.ndarray, ids: list[str]) -> np.ndarray:
     return p
 
 
-def cut_points(p: np.ndarray, y: np.ndarray, cost: float = COST) -> tuple[float, float]:
+def cut_points(
+    p: np.ndarray, y: np.ndarray, cost: float = COST, refuse_share: float = REFUSE_SHARE
+) -> tuple[float, float]:
     answerable, unanswerable = p[y == 1], p[y == 0]
-    refuse_below = float(np.quantile(answerable, REFUSE_SHARE))
+    refuse_below = float(np.quantile(answerable, refuse_share))
     candidates = np.unique(np.r_[p, refuse_below])
     gains = [np.mean(answerable >= t) - cost * np.mean(unanswerable >= t) for t in candidates]
     answer_at = float(candidates[int(np.argmax(gains))])
@@ -208,10 +213,46 @@ def choose_cost(kb: KnowledgeBase) -> tuple[float, list[str]]:
     return best[0], lines
 
 
+def choose_refuse_share(kb: KnowledgeBase) -> tuple[float, list[str]]:
+    """The largest of REFUSE_SHARES at which the gate (fitted as `fit_gate` fits it) refuses no NCP train question
+    on the library of corpus/ and the NCP documents (evals/distractors.py builds it); and a table of every share."""
+    from .__main__ import load_seed
+    from .distractors import build_distracted
+    from .training import load_ncp_train
+
+    examples = collect(kb, [*load("calibration"), *load_seed()])
+    x, y = matrix(examples)
+    p_cv = cross_validated(x, y, [e.id for e in examples])
+    model = fit(x, y)
+    ncp = collect(KnowledgeBase(build_distracted()[0], gate=OPEN_GATE), load_ncp_train())
+    p_ncp = predict(model, matrix(ncp)[0])
+    lines = [
+        f"Refuse shares compared on NCP train ({len(ncp)} answerable questions reaching the gate, on corpus/ and the "
+        "NCP documents): the cut each share sets on the calibration half's cross-validated confidences, and what it "
+        "refuses.",
+        "",
+        "| share | refuse below | calibration answerable refused | calibration unanswerable refused "
+        "| NCP train refused |",
+        "|---|---|---|---|---|",
+    ]
+    refused = {}
+    for share in sorted(REFUSE_SHARES, reverse=True):
+        cut = float(np.quantile(p_cv[y == 1], share))
+        refused[share] = int(np.sum(p_ncp < cut))
+        lines.append(
+            f"| {share:g} | {cut:.3f} | {np.mean(p_cv[y == 1] < cut):.3f} | {np.mean(p_cv[y == 0] < cut):.3f} "
+            f"| {refused[share]} |"
+        )
+    return next((share for share, n in refused.items() if n == 0), min(REFUSE_SHARES)), lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.fit_gate", description=__doc__)
     parser.add_argument("--dry-run", action="store_true", help="print the gate, do not write kb/gate.json")
     parser.add_argument("--choose-cost", action="store_true", help="print the table COST is chosen from, and stop")
+    parser.add_argument(
+        "--choose-refuse-share", action="store_true", help="print the table REFUSE_SHARE is chosen from, and stop"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from .__main__ import ROOT, build
@@ -222,6 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.choose_cost:
         cost, lines = choose_cost(kb)
         sys.stdout.write("\n".join(lines) + f"\n\nchosen: {cost:g} (shipped: COST = {COST:g})\n")
+        return 0
+    if args.choose_refuse_share:
+        share, lines = choose_refuse_share(kb)
+        sys.stdout.write("\n".join(lines) + f"\n\nchosen: {share:g} (shipped: REFUSE_SHARE = {REFUSE_SHARE:g})\n")
         return 0
     data = fit_gate(kb).as_dict()
     assert data["version"] == GATE_VERSION

@@ -178,13 +178,23 @@ KINDS = (
         "contact",  # documents seldom print one: 「热线电话是多少」「在哪个网站下载」
         "联系方式或网址",
         re.compile(
-            r"(?:电话|热线|网址|网站|官网|邮箱)(?:号码)?(?:是|为)?(?:多少|什么|在哪|哪个)"
-            # 「在哪个APP上申请」「在哪个网上平台提交」: a platform, which circulars seldom name
-            r"|(?:哪个|什么|啥)(?:网站|网址|官网|电话|热线|[Aa][Pp][Pp]|网上平台|平台|小程序|公众号)"
+            r"(?:电话|热线|网址|网站|官网|邮箱)(?:号码)?(?:是|为)?(?:多少|什么|在哪|哪个)|(?:哪个|什么)(?:网站|网址|官网|电话|热线)"
             r"|(?:在哪|去哪|哪里)(?:个网站)?(?:下载|查询|报名)|(?:打|拨)(?:什么|哪个)电话|联系方式"
         ),
         re.compile(r"\d{3,4}-\d{7,8}|(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)12\d{3}(?!\d)|https?://|www\.|\.gov\.cn|@"),
         _english(r"phone|hotline|website|url|web ?site|download|e-?mail|contact number"),
+    ),
+)
+# 「在哪个APP上申请」「依托什么平台开通」: a platform, held when a passage names one (「粤商通」APP, 某某服务平台)
+_PLATFORM = r"[Aa][Pp][Pp]|网上平台|平台|小程序|公众号"
+KINDS += (
+    Kind(
+        "platform",
+        "平台",
+        re.compile(rf"(?:哪个|什么|啥)(?:{_PLATFORM})"),
+        re.compile(rf"[“\"][^”\"]{{2,16}}[”\"]|[A-Za-z\u4e00-\u9fff]{{2,12}}(?:{_PLATFORM})"),
+        _english(r"which (?:app|platform)|what (?:app|platform)"),
+        figure=False,
     ),
 )
 # Hotline questions ask for the papers to bring and the office to go to; circulars seldom list either (a website

@@ -28,11 +28,11 @@ log = logging.getLogger(__name__)
 
 ANSWERED, CLOSEST, REFUSED = "answered", "closest", "refused"
 GATE = Path(__file__).with_name("gate.json")
-GATE_VERSION = 7  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
+GATE_VERSION = 8  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
 # 4: kind_match reads the first part of the question that asks a kind (rates split: interest, fee, tax); 5: window;
 # 6: kinds materials and office, a part asking a figure first (kb/facts.py); a document-facts question's kinds
 # are checked against what its answer states (title, 文号, issuer, dates); 7: kind_match reads the passage cited
-# first, kind_near
+# first, kind_near; 8: kind_near looks beside the words the library knows; kinds sum and platform (kb/facts.py)
 FEATURES = (
     "dense",
     "lexical",

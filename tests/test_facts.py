@@ -88,9 +88,10 @@ LOAN = (
         # how a sum is set is asked, not the sum: 「补助标准根据…确定」 answers
         ("政府会给临时补助吗？补多少是怎么定的？", ()),
         ("给多少咋算？", ()),
-        # a platform is a contact circulars seldom name
-        ("育儿补贴在哪个APP上申请？", ("contact",)),
-        ("是在哪个网上平台提交？", ("contact",)),
+        # a platform, held when a passage names one
+        ("育儿补贴在哪个APP上申请？", ("platform",)),
+        ("是在哪个网上平台提交？", ("platform",)),
+        ("佛山依托什么平台开通企业融资快线？", ("platform",)),
         # a plan stated with its subject left out: 「想给几个技术骨干发期权」 asks no count
         ("我是做大模型创业的，想给几个技术骨干发期权把人留住，国家支持吗？", ()),
     ],
@@ -128,6 +129,12 @@ def test_a_sum_is_held_as_money_or_as_a_share():
     assert facts.holds("可返还其上年度实际缴纳失业保险费的50%", "sum")
     assert facts.holds("每人每年补贴2000元", "sum")
     assert not facts.holds("按规定给予补贴。", "sum")
+
+
+def test_a_platform_is_held_when_a_passage_names_one():
+    assert facts.holds("依托“粤商通”平台开通企业融资快线", "platform")
+    assert facts.holds("通过投资项目在线审批监管平台办理", "platform")
+    assert not facts.holds("利用传统媒体以及微博、短视频等新媒体和互联网的优势", "platform")
 
 
 def test_papers_and_offices_count_only_when_named():
