@@ -33,6 +33,8 @@ def _english(pattern: str) -> re.Pattern[str]:
 
 _SHARE = rf"(?:{_NUM})\s*(?:%|％|个百分点)|百分之[{_CN}\d]+|LPR|基点|基准利率"
 _POINTS = r"百分点|基点|点"  # 「几个百分点」 asks for a share, not a count
+# a sum names its currency, or is a bare 万/亿 ending its phrase (「最高15万」); 10万人, 5万辆 are not sums
+_MONEY_HELD = rf"(?:{_NUM})\s*(?:[万亿千]?元|[万亿](?=[，。；、）)\s]|$))"
 _ASKING_RATE = r"(?:是|为|按|怎么算|如何计算|怎么计算|多少|多高|几)"
 
 
@@ -100,8 +102,7 @@ KINDS = (
             r"[补贴奖扣贷借给拿领发]多少(?!个|年|天|岁|人|家|次|名|所|项)|[补贴奖扣贷借给拿领发]了?几[万千百]|几[千百]块|"
             r"补贴标准|额度|金额|资金多少|多少补贴|多少资金|(?:奖励|工资|费用|学费)多少"
         ),
-        # a sum names its currency, or is a bare 万/亿 ending its phrase (「最高15万」); 10万人, 5万辆 are not sums
-        re.compile(rf"(?:{_NUM})\s*(?:[万亿千]?元|[万亿](?=[，。；、）)\s]|$))"),
+        re.compile(_MONEY_HELD),
         _english(r"how much(?! time| interest| of)|what amount|maximum [\w -]{0,20}?(?:loan|amount|subsid|grant)"),
     ),
     Kind(
@@ -113,7 +114,7 @@ KINDS = (
             r"[报减免退付赔省]多少(?!个|年|天|岁|人|家|次|名|所|项|税|利率)"
             r"|(?:资本|本金|成本|租金|房租|押金|学费|经费|拨款|奖金|津贴|工资|社保费?)[^，。？?]{0,6}?多少(?!个|年|天|人|名)"
         ),
-        re.compile(rf"(?:{_NUM})\s*(?:[万亿千]?元|[万亿](?=[，。；、）)\s]|$))|{_SHARE}|百分之[{_CN}\d]+"),
+        re.compile(rf"{_MONEY_HELD}|{_SHARE}"),
     ),
     Kind(
         "duration",
