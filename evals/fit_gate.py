@@ -39,7 +39,7 @@ from kb.service import KnowledgeBase
 from .score import contains_phrase
 from .users import UserQuestion, history_of, load
 
-REFUSE_SHARE = 0.015  # chosen by `--choose-refuse-share` at stop 24 (evals/RESULTS.md, users' section)
+REFUSE_SHARE = 0.005  # chosen by `--choose-refuse-share` at stop 24 (evals/RESULTS.md, users' section)
 REFUSE_SHARES = (0.02, 0.015, 0.01, 0.005)  # the shares `--choose-refuse-share` weighs
 COST = 1.0  # chosen by `--choose-cost` at stop 24 on five batches (again 1; evals/RESULTS.md, users' section)
 COSTS = (1.0, 1.5, 2.0, 3.0)  # the costs `--choose-cost` weighs

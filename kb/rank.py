@@ -17,6 +17,7 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
+from . import facts
 from .answer import _ASKS_TIME, _bigrams, token_set
 from .lexical import LexicalIndex
 from .linear import Linear
@@ -26,7 +27,7 @@ from .words import ASKS_NUMBER, content_words, forms_of
 log = logging.getLogger(__name__)
 
 RANKER = Path(__file__).with_name("ranker.json")
-RANKER_VERSION = 2  # 2: the best window's similarity (kb/windows.py)
+RANKER_VERSION = 3  # 2: the best window's similarity (kb/windows.py); 3: kind_match reads kb/facts.py's kinds
 RERANK = 30  # fused candidates the model re-orders; the rest keep their fused order behind them
 FEATURES = (
     "dense",
@@ -76,6 +77,9 @@ def candidate_features(
     idf = {w: max(lexical.idf(f) for f in forms[w]) for w in words}
     idf_total = sum(idf.values()) or 1.0
     q_bigrams = _bigrams(" ".join(words))
+    # The kinds of fact asked for (kb/facts.py: 「担保费收多少」 a fee's rate, not any number); else whether a number
+    # or a time is asked at all.
+    kinds = facts.asked(question)
     wants = bool(ASKS_NUMBER.search(question)), bool(_ASKS_TIME.search(question))
     dense_rank, lexical_rank = _ranks(hits, "dense"), _ranks(hits, "lexical")
     dense_scores = [h.dense for h in hits if h.dense is not None]
@@ -103,8 +107,11 @@ def candidate_features(
         section = _tokens(lexical, chunk.section)
         covered = [w for w in words if forms[w] & tokens]
         dense = hit.dense if hit.dense is not None else floor
-        has = bool(_NUMBER.search(text)), bool(_TIME.search(text))
-        asked = [h for w, h in zip(wants, has, strict=True) if w]
+        if kinds:
+            asked = [facts.holds(text, k) for k in kinds]
+        else:
+            has = bool(_NUMBER.search(text)), bool(_TIME.search(text))
+            asked = [h for w, h in zip(wants, has, strict=True) if w]
         out.append(
             {
                 "dense": dense,
