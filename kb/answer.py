@@ -366,12 +366,13 @@ _DENIES = re.compile(
 )
 _GRANTS = re.compile(r"可以|可按|可由|可申请|可享受|可探索|鼓励|支持|允许|给予|予以|享受|纳入|同等")
 # A question on holding two benefits at once (「培训生活费补贴还能一起拿吗」) is decided by what the quotes say of
-# combining them, not by the clause that grants one of them.
-_COMBINES = re.compile(r"一起|一块儿?|同时|叠加|兼得|兼领|重复(?:享受|领取|申请)|都能(?:拿|领|享受|申请)")
+# combining them, not by the clause that grants one of them; 「和朋友一起参加培训」「同时满足条件」 combine nothing.
+_TAKE = r"(?:拿|领|领取|享受|申请|申领)"
+_COMBINES = re.compile(rf"(?:一起|一块儿?|同时|都能|都可以){_TAKE}|叠加|兼得|兼领|重复{_TAKE}")
 _NO_COMBINING = re.compile(
-    r"(?:不可|不得|不能|不予|不再|不)(?:同时|重复|叠加|兼得)|只能(?:选择)?享受(?:其中)?一|择一|就高不就低|就高不重复"
+    rf"(?:不可|不得|不能|不予|不再|不)(?:同时|重复|叠加){_TAKE}|只能[^，。；]{{0,6}}一(?:项|种|个|次)|择一|不重复享受"
 )
-_MAY_COMBINE = re.compile(r"(?:可|可以|能|允许)(?:同时|叠加|重复)(?:享受|领取|申请)")
+_MAY_COMBINE = re.compile(rf"(?:可|可以|能|允许)(?:同时|叠加|重复){_TAKE}")
 ENGLISH_LEAD = "Answer from the Chinese policy texts (the quoted clauses below, with their sources):"
 ENGLISH_CLOSEST = "No clause answers this directly; the closest passages are quoted below in Chinese:"
 UNSPECIFIED_FIGURE = "所引条文未规定具体数额或比例。"
@@ -425,10 +426,10 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
     if any(not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", first) for n in _FIGURE.findall(first_part[0])):
         return f"文件未明确说{verb}或{negative}，相关条文如下："
     asked = _bigrams(first_part[0]) - _ASKING_BIGRAMS
-    if _COMBINES.search(first_part[0]):
-        if any(_NO_COMBINING.search(q) for q in quotes):
+    if _COMBINES.search(first_part[0]):  # decided by a clause on combining, in the question's own words
+        if any(_in_clause(q, _NO_COMBINING, asked) for q in quotes):
             return f"按所引条文，{negative}。"
-        if any(_MAY_COMBINE.search(q) for q in quotes):
+        if any(_in_clause(q, _MAY_COMBINE, asked) for q in quotes):
             return f"{verb}。"
     bearing = len(asked & _bigrams(first))
     if any(len(asked & _bigrams(q)) >= max(bearing, 1) and _denying_clause(q, asked) for q in quotes[1:]):
@@ -444,7 +445,12 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
 
 def _denying_clause(quote: str, asked: set[str]) -> bool:
     """A clause of `quote` denies (不得, 不可 …) and shares a pair of characters with the question."""
-    return any(_DENIES.search(c) and asked & _bigrams(c) for c in re.split(r"[，,；;。]", quote))
+    return _in_clause(quote, _DENIES, asked)
+
+
+def _in_clause(quote: str, pattern: re.Pattern[str], asked: set[str]) -> bool:
+    """A clause of `quote` matches `pattern` and shares a pair of characters with the question (`asked`)."""
+    return any(pattern.search(c) and asked & _bigrams(c) for c in re.split(r"[，,；;。]", quote))
 
 
 def _unanswered_parts(asked: str, quotes: list[str]) -> list[str]:

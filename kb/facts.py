@@ -33,6 +33,7 @@ def _english(pattern: str) -> re.Pattern[str]:
 
 _SHARE = rf"(?:{_NUM})\s*(?:%|％|个百分点)|百分之[{_CN}\d]+|LPR|基点|基准利率"
 _POINTS = r"百分点|基点|点"  # 「几个百分点」 asks for a share, not a count
+_NOT_A_SUM = r"个|年|天|岁|人|家|次|名|所|项|月|利率"  # 「多少家企业」「满多少月」 count or last, they are no sum
 # a sum names its currency, or is a bare 万/亿 ending its phrase (「最高15万」); 10万人, 5万辆 are not sums
 _MONEY_HELD = rf"(?:{_NUM})\s*(?:[万亿千]?元|[万亿](?=[，。；、）)\s]|$))"
 _ASKING_RATE = r"(?:是|为|按|怎么算|如何计算|怎么计算|多少|多高|几)"
@@ -111,8 +112,8 @@ KINDS = (
         "sum",
         "金额或比例",
         re.compile(
-            r"[报减免退付赔省]多少(?!个|年|天|岁|人|家|次|名|所|项|税|利率)"
-            r"|(?:资本|本金|成本|租金|房租|押金|学费|经费|拨款|奖金|津贴|工资|社保费?)[^，。？?]{0,6}?多少(?!个|年|天|人|名)"
+            rf"(?:[减免退付赔]|报销?|(?<![全本各该外])省)多少(?!{_NOT_A_SUM})"
+            rf"|(?:资本|本金|成本|租金|房租|押金|学费|经费|拨款|奖金|津贴|工资|社保费?)[^，。？?]{{0,6}}?多少(?!{_NOT_A_SUM})"
         ),
         re.compile(rf"{_MONEY_HELD}|{_SHARE}"),
     ),
@@ -186,14 +187,21 @@ KINDS = (
         _english(r"phone|hotline|website|url|web ?site|download|e-?mail|contact number"),
     ),
 )
-# 「在哪个APP上申请」「依托什么平台开通」: a platform, held when a passage names one (「粤商通」APP, 某某服务平台)
+# 「在哪个APP上申请」「依托什么平台开通」: a platform, held where a passage names one — a quoted name with a platform's
+# suffix or ending in 通 (“粤商通”平台, “城管通”), or a platform of some service (在线审批监管平台); 「平台经济」 and a
+# quoted slogan (“放管服”) are none
 _PLATFORM = r"[Aa][Pp][Pp]|网上平台|平台|小程序|公众号"
+_PLATFORM_NAMED = (
+    r"[“\"][^”\"]{2,16}[”\"]\s*(?:[Aa][Pp][Pp]|平台|小程序|公众号|客户端)|[“\"][^”\"]{1,8}通[”\"]"
+    r"|[A-Za-z\u4e00-\u9fff]{2,12}(?:服务|信息|网上|审批|监管|政务|公共|办事|综合|管理|数据|交易|融资|对接)平台"
+    r"|[A-Za-z\u4e00-\u9fff]{2,12}(?:[Aa][Pp][Pp]|小程序|公众号|客户端)"
+)
 KINDS += (
     Kind(
         "platform",
         "平台",
         re.compile(rf"(?:哪个|什么|啥)(?:{_PLATFORM})"),
-        re.compile(rf"[“\"][^”\"]{{2,16}}[”\"]|[A-Za-z\u4e00-\u9fff]{{2,12}}(?:{_PLATFORM})"),
+        re.compile(_PLATFORM_NAMED),
         _english(r"which (?:app|platform)|what (?:app|platform)"),
         figure=False,
     ),
@@ -239,10 +247,14 @@ A_NOT_A = re.compile(r"可不可以|可以不可以|有没有|(可以|[能会是
 # A yes/no question — 「能招几个人吗」, 「招几个合伙人行不行」 — its 几 means "a few"
 _YES_NO = re.compile(rf"[吗嘛]\s*$|{A_NOT_A.pattern}|是否|能否")
 # 「我打算招几个人，…」 states a plan before asking (a person plans; 见习计划, 风险准备金 are nouns)
-_INTENDS = re.compile(r"(?:我|我们|咱们?|本人|自己|公司|单位|厂里)[^，。]{0,3}?(?:想|打算|准备|计划)|^(?:想|打算|准备)")
+_INTENDS = re.compile(r"(?:我|我们|咱们?|本人|自己|公司|单位|厂里)[^，。]{0,3}?(?:想|打算|准备|计划)")
+# A plan stated with its subject left out (「想给几个技术骨干发期权…」): its 几 means "a few", not 「几万」 asked
+_PLANS_A_FEW = re.compile(r"^(?:想|打算)[^，。]*?几(?![万千百块元])")
 _A_FEW = re.compile(r"好几|十几|几十")  # 「住了好几年」「几十家企业」: a few, not how many
 # 「补多少是怎么定的」「给多少咋算」 ask how a sum is set (「标准根据…确定」 answers), not for the sum
-_HOW_SET = re.compile(r"多少[^，。？?]{0,2}?(?:怎么|咋|如何|怎样)(?:定|算|确定|计算|核定)")
+_HOW_SET = re.compile(
+    r"[补给奖发退报领拿]多少[^，。？?]{0,3}?(?:(?:怎么|咋|如何|怎样)(?:定|算|确定|计算|核定)|(?:按|根据|依据)什么)"
+)
 _KNOWING = re.compile(r"知道|清楚|了解|告诉|问问|问一下|想问|请问|查|说说|说一下")  # 「能告诉我补贴多少吗」 does ask
 
 
@@ -252,7 +264,7 @@ def _indefinite(clause: str, last: bool) -> bool:
     asks to be told (「你知道截止到什么时候吗」)."""
     if _KNOWING.search(clause):
         return False
-    return bool(_YES_NO.search(clause) or (not last and _INTENDS.search(clause)))
+    return bool(_YES_NO.search(clause) or (not last and (_INTENDS.search(clause) or _PLANS_A_FEW.search(clause))))
 
 
 def asked(question: str) -> tuple[str, ...]:
@@ -267,7 +279,7 @@ def asked(question: str) -> tuple[str, ...]:
     )
     if {"rate", "fee", "tax"} & set(found):  # 「增值税要交几个点」 asks a tax rate, not a share besides
         found = tuple(k for k in found if k != "share")
-    if "money" in found:  # 「拨款是多少钱」 asks a sum of money, not a sum or a share
+    if {"money", "share"} & set(found):  # 「拨款是多少钱」「能退多少比例」: a sum of money, or a share, not both
         found = tuple(k for k in found if k != "sum")
     return found
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import facts
-from .answer import _ASKS_TIME, _bigrams, token_set
+from .answer import _ASKS_TIME, _TIMES, _bigrams, token_set
 from .lexical import LexicalIndex
 from .linear import Linear
 from .types import Hit
@@ -77,10 +77,14 @@ def candidate_features(
     idf = {w: max(lexical.idf(f) for f in forms[w]) for w in words}
     idf_total = sum(idf.values()) or 1.0
     q_bigrams = _bigrams(" ".join(words))
-    # The kinds of fact asked for (kb/facts.py: 「担保费收多少」 a fee's rate, not any number); else whether a number
-    # or a time is asked at all.
+    # The kinds of fact asked for (kb/facts.py: 「担保费收多少」 a fee's rate, not any number), and whether a number
+    # or a time is asked that no figure kind covers (「去哪里办？最高多少？」 asks an office, and a number).
     kinds = facts.asked(question)
-    wants = bool(ASKS_NUMBER.search(question)), bool(_ASKS_TIME.search(question))
+    figures = [k for k in kinds if facts.is_figure(k)]
+    wants = (
+        bool(ASKS_NUMBER.search(question)) and not [k for k in figures if k not in _TIMES],
+        bool(_ASKS_TIME.search(question)) and not _TIMES & set(figures),
+    )
     dense_rank, lexical_rank = _ranks(hits, "dense"), _ranks(hits, "lexical")
     dense_scores = [h.dense for h in hits if h.dense is not None]
     top_dense = max(dense_scores, default=0.0)
@@ -107,11 +111,8 @@ def candidate_features(
         section = _tokens(lexical, chunk.section)
         covered = [w for w in words if forms[w] & tokens]
         dense = hit.dense if hit.dense is not None else floor
-        if kinds:
-            asked = [facts.holds(text, k) for k in kinds]
-        else:
-            has = bool(_NUMBER.search(text)), bool(_TIME.search(text))
-            asked = [h for w, h in zip(wants, has, strict=True) if w]
+        has = bool(_NUMBER.search(text)), bool(_TIME.search(text))
+        asked = [facts.holds(text, k) for k in kinds] + [h for w, h in zip(wants, has, strict=True) if w]
         out.append(
             {
                 "dense": dense,

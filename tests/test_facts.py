@@ -92,8 +92,20 @@ LOAN = (
         ("育儿补贴在哪个APP上申请？", ("platform",)),
         ("是在哪个网上平台提交？", ("platform",)),
         ("佛山依托什么平台开通企业融资快线？", ("platform",)),
-        # a plan stated with its subject left out: 「想给几个技术骨干发期权」 asks no count
+        # a plan stated with its subject left out: 「想给几个技术骨干发期权」 asks no count; 准备 prepares, 几万 asks
         ("我是做大模型创业的，想给几个技术骨干发期权把人留住，国家支持吗？", ()),
+        ("准备哪些材料？去哪里办？", ("materials", "office")),
+        ("想贷款的话最多贷几万，利息多少？", ("rate", "money")),
+        # the review's cases: 省 of a province, a count or a length is no sum; 报销 and 减多少税 are
+        ("全省多少企业享受了？", ()),
+        ("社保覆盖多少家企业？", ("count",)),
+        ("社保缴费满多少月能领？", ()),
+        ("考驾照能报销多少？", ("sum",)),
+        ("能减多少税？", ("sum",)),
+        ("能退多少比例？", ("share",)),  # a share, not a sum or a share besides
+        # how a rate is worked out is asked as a rate; how a sum is set, as no figure
+        ("创业担保贷款利息多少怎么算？", ("rate",)),
+        ("补多少是按什么定的？", ()),
     ],
 )
 def test_the_kinds_a_question_asks_for(question, kinds):
@@ -135,6 +147,8 @@ def test_a_platform_is_held_when_a_passage_names_one():
     assert facts.holds("依托“粤商通”平台开通企业融资快线", "platform")
     assert facts.holds("通过投资项目在线审批监管平台办理", "platform")
     assert not facts.holds("利用传统媒体以及微博、短视频等新媒体和互联网的优势", "platform")
+    assert facts.holds("上海城管部推广“城管通”", "platform")
+    assert not facts.holds("深入推进“放管服”改革", "platform") and not facts.holds("加强平台经济监管", "platform")
 
 
 def test_papers_and_offices_count_only_when_named():

@@ -170,6 +170,11 @@ def test_a_later_clause_that_limits_what_the_first_grants_decides_the_lead():
     combining = "我是失业人员，正在领失业金，培训生活费补贴还能一起拿吗？"
     assert _yes_no_lead(combining, ["培训期间再给予生活费补贴", limit]) == "按所引条文，不能。"
     assert _yes_no_lead("两项补贴能叠加享受吗？", ["符合条件的，可叠加享受两项补贴"]) == "能。"
+    assert _yes_no_lead("两项补贴能同时享受吗？", ["两项补贴只能选择其中一项享受"]) == "按所引条文，不能。"
+    # 一起 / 同时 that combine no benefits: the combining rule stays out
+    assert _yes_no_lead("我和朋友一起参加培训，能领生活费补贴吗？", [grant, limit]) != "按所引条文，不能。"
+    periods = ["符合条件的可以申请", "根据不同时期的发展需要适时调整"]
+    assert _yes_no_lead("同时满足这些条件才能申请吗？", periods) == "能。"
     # 同时 and 以及 inside a clause do not split it into parts
     assert question_parts("我在领失业金，能不能同时领培训生活费？") == ["我在领失业金，能不能同时领培训生活费"]
 

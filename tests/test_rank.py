@@ -56,6 +56,20 @@ def test_features_are_finite_and_say_what_they_measure(retriever: Retriever):
     assert best[1]["kind_match"] == 1.0 and "万元" in retriever.span(best[0])[0]
 
 
+def test_the_kind_of_fact_is_read_as_kb_facts_reads_it(retriever: Retriever):
+    """「担保费大概收多少」 asks a fee's rate: the clause with 担保费率…1% matches it, a clause with only a headcount
+    share (25%) or a sum does not, although both hold a number."""
+    query = rewrite("想贷点款，找政府性的担保公司担保300万，担保费大概收多少？")
+    hits = retriever.candidates(query).hits[:RERANK]
+    spans = [retriever.span(h) for h in hits]
+    values = candidate_features(query.text, hits, retriever.store.lexical, spans=spans)
+    by_text = {text: row for (text, _tokens), row in zip(spans, values, strict=True)}
+    fee = [row for text, row in by_text.items() if "担保费率原则上不超过1%" in text]
+    other = [row for text, row in by_text.items() if "担保费" not in text and "%" in text]
+    assert fee and all(row["kind_match"] == 1.0 for row in fee)
+    assert other and all(row["kind_match"] == 0.0 and row["kind_miss"] == 1.0 for row in other)
+
+
 def test_reranking_keeps_every_candidate_and_the_fused_scores(retriever: Retriever):
     query = rewrite("我在托儿所当保育员，政府有没有安排我们这种人参加培训？")
     fused = retriever.candidates(query).hits
