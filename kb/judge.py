@@ -136,11 +136,11 @@ def _kind_near(
 ) -> float:
     """1 when every kind of fact asked for (`kinds`) is held by a sentence of `hits` that also holds one of the
     question's three most specific words the library knows (by IDF, through their policy terms; of all its words
-    when most are unknown); 1 when none is asked for, or the question has no subject word."""
+    when it knows one at most); 1 when none is asked for, or the question has no subject word."""
     # Words the library does not know are near nothing: the most specific of those it knows (「没裁」「两年」 are
-    # not what 「能退多少」 is about) — unless most words are unknown (「比特币矿场电费能补多少」 is about none of it).
+    # not what 「能退多少」 is about) — unless it knows one word at most (「比特币矿场电费能补多少」: none of it).
     known = [w for w in words if any(lexical.knows(f) for f in forms[w])]
-    pool = known if 2 * len(known) >= len(words) else words
+    pool = known if len(known) >= 2 else words
     specific = sorted(
         pool, key=lambda w: -max((lexical.idf(f) for f in forms[w] if lexical.knows(f)), default=lexical.idf(w))
     )[:3]

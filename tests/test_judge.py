@@ -300,8 +300,14 @@ def test_a_figure_is_near_the_words_the_library_knows(kb):
     """kind_near looks for the figure beside the question's most specific words that some passage has: words no
     passage has (「没裁」「两年」) are near nothing, and 「可返还其上年度实际缴纳失业保险费的50%」 answers
     「能退多少」."""
-    query = kb._rewrite("公司这两年一个人都没裁，去年交的失业保险能退回来一些吗？退多少？", [])
-    assert kb.judge(query, kb.retriever.retrieve(query, k=10)).features["kind_near"] == 1.0
+
+    def kind_near(question: str) -> float:
+        query = kb._rewrite(question, [])
+        return kb.judge(query, kb.retriever.retrieve(query, k=10)).features["kind_near"]
+
+    assert kind_near("公司这两年一个人都没裁，去年交的失业保险能退回来一些吗？退多少？") == 1.0
+    # a question of which the library knows one word at most is not made near by that word
+    assert kind_near("比特币矿场电费能补多少？") == 0.0
 
 
 def test_the_shipped_gate_is_what_fit_gate_makes_of_the_calibration_half(corpus_store: Settings):
