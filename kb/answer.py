@@ -139,7 +139,7 @@ def sentence_features(
     # The kind of fact asked for (kb/facts.py: 「利率是多少」 wants a rate, not any figure); the broader patterns
     # when the question names no kind (「最高」「期限」).
     kinds = facts.asked(query.text)
-    value_kinds = [k for k in kinds if k not in _TIMES and facts.is_figure(k)]
+    value_kinds = figure_values(kinds)
     time_kinds = [k for k in kinds if k in _TIMES]
     wants_number = bool(value_kinds or _ASKS_AMOUNT.search(query.text))
     wants_time = bool(time_kinds or _ASKS_TIME.search(query.text))
@@ -316,8 +316,7 @@ def _holds_near(quotes: list, kind: str, words: set[str], part: str = "") -> boo
     """A clause of the quotes names a figure of `kind` and shares a pair of characters with `words` (「签订1年以上
     劳动合同」 does not answer 「贴息期限多长」); or a quote does and shares a character of the part that is not one of
     asking (「最多贷多少？」 beside 「…创业担保贷款，额度最高15万元」)."""
-    clauses = (c for _n, q, _h in quotes for c in re.split(r"[，,；;。]", q))
-    if any(facts.holds(c, kind) and words & _bigrams(c) for c in clauses):
+    if any(_in_clause(q, lambda c: facts.holds(c, kind), words) for _n, q, _h in quotes):
         return True
     own = {ch for ch in part if _CJK.match(ch)} - _ASKING_CHARS
     return bool(own) and any(facts.holds(q, kind) and own & set(q) for _n, q, _h in quotes)
@@ -380,6 +379,11 @@ UNSPECIFIED_TIME = "所引条文未规定具体时间或期限。"
 _TIMES = {"duration", "date", "deadline"}
 
 
+def figure_values(kinds: tuple[str, ...]) -> list[str]:
+    """The kinds asked for that are a number, not a time (a sum, a share, a count …)."""
+    return [k for k in kinds if k not in _TIMES and facts.is_figure(k)]
+
+
 def question_parts(question: str) -> list[str]:
     """The parts of a question that asks several things (「最多能贷多少？利息怎么算？」 → two)."""
     parts = [p.strip(" ，,。") for p in _PART_SPLIT.split(question or "")]
@@ -427,9 +431,9 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
         return f"文件未明确说{verb}或{negative}，相关条文如下："
     asked = _bigrams(first_part[0]) - _ASKING_BIGRAMS
     if _COMBINES.search(first_part[0]):  # decided by a clause on combining, in the question's own words
-        if any(_in_clause(q, _NO_COMBINING, asked) for q in quotes):
+        if any(_in_clause(q, _NO_COMBINING.search, asked) for q in quotes):
             return f"按所引条文，{negative}。"
-        if any(_in_clause(q, _MAY_COMBINE, asked) for q in quotes):
+        if any(_in_clause(q, _MAY_COMBINE.search, asked) for q in quotes):
             return f"{verb}。"
     bearing = len(asked & _bigrams(first))
     if any(len(asked & _bigrams(q)) >= max(bearing, 1) and _denying_clause(q, asked) for q in quotes[1:]):
@@ -445,12 +449,12 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
 
 def _denying_clause(quote: str, asked: set[str]) -> bool:
     """A clause of `quote` denies (不得, 不可 …) and shares a pair of characters with the question."""
-    return _in_clause(quote, _DENIES, asked)
+    return _in_clause(quote, _DENIES.search, asked)
 
 
-def _in_clause(quote: str, pattern: re.Pattern[str], asked: set[str]) -> bool:
-    """A clause of `quote` matches `pattern` and shares a pair of characters with the question (`asked`)."""
-    return any(pattern.search(c) and asked & _bigrams(c) for c in re.split(r"[，,；;。]", quote))
+def _in_clause(quote: str, test: Callable[[str], object], asked: set[str]) -> bool:
+    """A clause of `quote` passes `test` and shares a pair of characters with the question (`asked`)."""
+    return any(test(c) and asked & _bigrams(c) for c in re.split(r"[，,；;。]", quote))
 
 
 def _unanswered_parts(asked: str, quotes: list[str]) -> list[str]:
@@ -463,11 +467,7 @@ def _unanswered_parts(asked: str, quotes: list[str]) -> list[str]:
     figures = [facts.label(k) for k in missing if k not in _TIMES]
     if figures:
         notes.append(f"所引条文未规定具体{'、'.join(figures)}。")
-    if (
-        not [k for k in kinds if k not in _TIMES and facts.is_figure(k)]
-        and _ASKS_AMOUNT.search(asked)
-        and not _AMOUNT.search(quoted)
-    ):
+    if not figure_values(kinds) and _ASKS_AMOUNT.search(asked) and not _AMOUNT.search(quoted):
         notes.append(UNSPECIFIED_FIGURE)
     if set(missing) & _TIMES or (not set(kinds) & _TIMES and _ASKS_TIME.search(asked) and not _TIME.search(quoted)):
         notes.append(UNSPECIFIED_TIME)

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import facts
-from .answer import _ASKS_TIME, _TIMES, _bigrams, token_set
+from .answer import _ASKS_TIME, _TIMES, _bigrams, figure_values, token_set
 from .lexical import LexicalIndex
 from .linear import Linear
 from .types import Hit
@@ -80,10 +80,9 @@ def candidate_features(
     # The kinds of fact asked for (kb/facts.py: 「担保费收多少」 a fee's rate, not any number), and whether a number
     # or a time is asked that no figure kind covers (「去哪里办？最高多少？」 asks an office, and a number).
     kinds = facts.asked(question)
-    figures = [k for k in kinds if facts.is_figure(k)]
     wants = (
-        bool(ASKS_NUMBER.search(question)) and not [k for k in figures if k not in _TIMES],
-        bool(_ASKS_TIME.search(question)) and not _TIMES & set(figures),
+        bool(ASKS_NUMBER.search(question)) and not figure_values(kinds),
+        bool(_ASKS_TIME.search(question)) and not _TIMES.intersection(kinds),
     )
     dense_rank, lexical_rank = _ranks(hits, "dense"), _ranks(hits, "lexical")
     dense_scores = [h.dense for h in hits if h.dense is not None]
