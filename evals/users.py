@@ -30,8 +30,8 @@ HERE = Path(__file__).resolve().parent
 USERS = HERE / "users"
 STATUSES = ("answered", "closest", "refused")
 # Which batch each file belongs to (evals/users/README.md): "first", written before any tuning; "second", written at
-# stop 20, "third", at stop 21, "fourth", at stop 22 and "fifth", at stop 23, each measured before that stop refitted
-# anything on it.
+# stop 20, "third", at stop 21, "fourth", at stop 22, "fifth", at stop 23 and "sixth", at stop 25, each measured
+# before that stop refitted anything on it.
 BATCHES = {
     "answerable-a": "first",
     "answerable-b": "first",
@@ -49,6 +49,9 @@ BATCHES = {
     "answerable-i": "fifth",
     "answerable-j": "fifth",
     "unanswerable-i": "fifth",
+    "answerable-k": "sixth",
+    "answerable-l": "sixth",
+    "unanswerable-k": "sixth",
 }
 log = logging.getLogger("evals.users")
 
@@ -249,7 +252,7 @@ def by_batch(halves: list[tuple[str, list[Outcome]]]) -> list[str]:
     """The same figures for each batch of questions (evals/users/README.md), so that a later batch shows how what
     was fitted on the earlier one carries over."""
     lines = [
-        "By batch (first: written before any tuning; second and third: written at stops 20 and 21, each measured "
+        "By batch (first: written before any tuning; second to sixth: written at stops 20 to 23 and 25, each measured "
         "before that stop's refits in its own table in RESULTS):",
         "",
         "| half | batch | answerable / unanswerable | refused | confident | hit@1 | hit@5 | phrase | unanswerable not "
