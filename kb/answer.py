@@ -56,7 +56,7 @@ _MONEY = re.compile(r"补贴|补助|资金|钱|工资|奖金|奖励|待遇|贷�
 # Asked of a document the question names: 「补贴发给谁」 asks who benefits, 「那份意见是下发给哪些单位的」 its 主送;
 # 「项目什么时候定下来」 is not a document's date, 「那份意见啥时候定下来的」 is.
 _NAMES_DOCUMENT = re.compile(r"通知|意见|方案|文件|办法|清单|规定|决定|那份|这份|该文|号文|〔\d{4}〕\d+号")
-_ASKS_SIGNED = re.compile(rf"({_WHEN}).{{0,6}}(签的|签署|定下来|定的)")
+_ASKS_SIGNED = re.compile(rf"({_WHEN}).{{0,6}}(签的|签署|定下来|定的)|落款.{{0,4}}({_WHEN}|日期|时间|几号)")
 # What a question may call a document, most specific first (「指导意见」 is not a 「实施意见」), and the national
 # issuers it may name (国办 is 国务院办公厅): a title that has neither is another document.
 # Only what titles end with: 规定 / 办法 / 决定 are everyday words too (「按什么办法执行」).
@@ -440,11 +440,38 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
         # a later quote that bears on the question as much as the first and limits it in a clause of the question's
         # own words (「且不可同时领取失业保险金」 after 「再给予生活费补贴」): the answer is the limit, not the grant
         return f"按所引条文，{negative}。"
-    if _DENIES.search(first):
+    if _denying_clause(first, asked):
         return f"按所引条文，{negative}。"
-    if _GRANTS.search(first):
+    if _GRANTS.search(first) and _bears_on_had(first_part[0], first):
         return f"{verb}。"
     return f"文件未明确说{verb}或{negative}，相关条文如下："
+
+
+# What 有没有 asks after: a kind of support the granting words answer (「有没有什么帮扶」), or a particular thing
+# (「有没有上限」「有没有说要少弄反担保」) that the quote must name before its grant answers 有.
+_HAS_ASKED = re.compile(r"(?:有没有|有无|是否有)([^，,。？?！!；;]*)")
+_GENERIC_HAD = re.compile(r"帮扶|扶持|支持|政策|说法|优惠|补|办法|措施|机会|好处|照顾|打算|安排|考虑|路子|规定|鼓励")
+_FIGURE_HAD = re.compile(r"上限|下限|封顶|限额|额度|比例|数量|期限|年限|年龄|金额")
+_HAD_FILLER = re.compile(r"[的了吗呢啊呀吧么]|什么|啥|这个|那个|这些|那些|一些|专门|相关|给|我们|咱们|说要?|提到?")
+
+
+def _bears_on_had(part: str, quote: str) -> bool:
+    """A 有没有 question's thing is in the quote: its grant answers 有 only then. True for other questions and for
+    the kinds of support any grant is."""
+    m = _HAS_ASKED.search(part)
+    if not m:
+        return True
+    thing = m.group(1) or part[: m.start()]
+    if _FIGURE_HAD.search(thing):  # 「利率有没有上限」「有没有数量要求」: a figure of what is named before and after
+        kinds = facts.asked(_HAD_FILLER.sub("", part[: m.start()] + m.group(1)) + "是多少")
+        if kinds:
+            return all(facts.holds(quote, k) for k in kinds)
+        if "数量" in thing:
+            return facts.holds(quote, "count")
+    if _GENERIC_HAD.search(thing):
+        return True
+    core = _HAD_FILLER.sub("", thing)
+    return not _bigrams(core) or bool(_bigrams(core) & _bigrams(quote))
 
 
 def _denying_clause(quote: str, asked: set[str]) -> bool:

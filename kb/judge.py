@@ -28,11 +28,12 @@ log = logging.getLogger(__name__)
 
 ANSWERED, CLOSEST, REFUSED = "answered", "closest", "refused"
 GATE = Path(__file__).with_name("gate.json")
-GATE_VERSION = 8  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
+GATE_VERSION = 9  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
 # 4: kind_match reads the first part of the question that asks a kind (rates split: interest, fee, tax); 5: window;
 # 6: kinds materials and office, a part asking a figure first (kb/facts.py); a document-facts question's kinds
 # are checked against what its answer states (title, 文号, issuer, dates); 7: kind_match reads the passage cited
-# first, kind_near; 8: kind_near looks beside the words the library knows; kinds sum and platform (kb/facts.py)
+# first, kind_near; 8: kind_near looks beside the words the library knows; kinds sum and platform (kb/facts.py);
+# 9: a follow-up's kinds are those its own words ask
 FEATURES = (
     "dense",
     "lexical",
@@ -94,7 +95,12 @@ def features(
     # The kinds of the first part that asks any: of 「最多能贷多少？利息怎么算？」 the sum; the answer notes that no
     # rate is given (kb/answer.py), the question is not judged as one with nothing answered.
     # A part asking for a figure comes before one asking only for papers or an office (「在哪交？一年多少钱？」).
-    asks = [kinds for kinds in map(facts.asked, question_parts(query.text)) if kinds]
+    # A follow-up is judged on the kinds its own words ask (「那利息多少？」 after 「最多能贷多少？」 asks a rate, which
+    # the 15万元 of the earlier turn's passage does not hold), the combined text's when it asks none (「那托育呢？」).
+    own = normalise_question(query.original) if query.rewritten else ""
+    asks = [kinds for kinds in map(facts.asked, question_parts(own)) if kinds] or [
+        kinds for kinds in map(facts.asked, question_parts(query.text)) if kinds
+    ]
     kinds = next((k for k in asks if any(map(facts.is_figure, k))), asks[0] if asks else ())
     # The passage cited first must hold them (a figure in the third passage seldom answers), and, for kind_near,
     # one sentence of the first three must hold each beside one of the question's three most specific words

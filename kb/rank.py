@@ -27,7 +27,8 @@ from .words import ASKS_NUMBER, content_words, forms_of
 log = logging.getLogger(__name__)
 
 RANKER = Path(__file__).with_name("ranker.json")
-RANKER_VERSION = 3  # 2: the best window's similarity (kb/windows.py); 3: kind_match reads kb/facts.py's kinds
+RANKER_VERSION = 4  # 2: the best window's similarity (kb/windows.py); 3: kind_match reads kb/facts.py's kinds;
+# 4: idf_coverage credits the form of a word a passage has, a word weighing as its rarest form the library knows
 RERANK = 30  # fused candidates the model re-orders; the rest keep their fused order behind them
 FEATURES = (
     "dense",
@@ -74,7 +75,9 @@ def candidate_features(
     window similarity to the question (kb/windows.py), else (or where None) its passage's."""
     words = content_words(question, lexical)
     forms = forms_of(words, lexical)
-    idf = {w: max(lexical.idf(f) for f in forms[w]) for w in words}
+    # A word weighs as its rarest form the library knows (农产品, unknown, as 产品), and a passage is credited with
+    # the form it has: 担保 is not 反担保, though both are forms of it.
+    idf = {w: max((lexical.idf(f) for f in forms[w] if lexical.knows(f)), default=lexical.idf(w)) for w in words}
     idf_total = sum(idf.values()) or 1.0
     q_bigrams = _bigrams(" ".join(words))
     # The kinds of fact asked for (kb/facts.py: 「担保费收多少」 a fee's rate, not any number), and whether a number
@@ -121,7 +124,10 @@ def candidate_features(
                 "bm25_rel": (hit.lexical or 0.0) / top_lexical,
                 "fused_rr": 1.0 / position,
                 "coverage": len(covered) / len(words) if words else 0.0,
-                "idf_coverage": sum(idf[w] for w in covered) / idf_total if words else 0.0,
+                "idf_coverage": sum(min(idf[w], max(lexical.idf(f) for f in forms[w] & tokens)) for w in covered)
+                / idf_total
+                if words
+                else 0.0,
                 "bigrams": len(q_bigrams & _bigrams(text)) / len(q_bigrams) if q_bigrams else 0.0,
                 "title": sum(1 for w in words if forms[w] & title) / len(words) if words else 0.0,
                 "section": sum(1 for w in words if forms[w] & section) / len(words) if words else 0.0,

@@ -145,7 +145,13 @@ def test_a_yes_no_question_is_answered_yes_or_no_first(corpus_store: Settings):
         ("小微企业能申请社会保险补贴吗？", "可申请社会保险补贴。", "能。"),  # not the 会 of 社会
         ("不确定是否符合条件，能申请补贴吗？", "可申请补贴。", "能。"),  # the clause that asks
         ("是不是每月发30块？", "每人每月给予300元补贴。", "文件未明确说是或不是，相关条文如下："),  # 30 is not 300
-        ("那贷款利率有没有上限？", "可给予贴息支持。", "有。"),  # 有没有 asks with 有 (没有 alone is no verb asked)
+        ("那贷款有没有贴息？", "可给予贴息支持。", "有。"),  # 有没有 asks with 有 (没有 alone is no verb asked)
+        # 有没有 a particular thing: the grant answers 有 only when the quote names it, or a figure of it
+        ("那贷款利率有没有上限？", "可给予贴息支持。", "文件未明确说有或没有，相关条文如下："),
+        ("普惠托育机构收费有没有上限？", "按照学前教育同等政策对待。", "文件未明确说有或没有，相关条文如下："),
+        ("各省的担保龙头有没有数量要求？", "鼓励每个省培育一家龙头机构。", "有。"),
+        ("政府有没有什么帮扶？", "对就业困难人员给予援助。", "有。"),  # a kind of support any grant is
+        ("江西有没有给爸妈放育儿假的说法？", "可探索育儿假、产休假。", "有。"),
         ("我没有工作，能申请吗？", "可申请补贴。", "能。"),
         # a figure the question names and the clause does not hold leaves the answer open
         ("国家是不是每年给每个孩子发3600块补贴？", "给予补贴。", "文件未明确说是或不是，相关条文如下："),
@@ -163,6 +169,9 @@ def test_a_later_clause_that_limits_what_the_first_grants_decides_the_lead():
     quotes = ["减少反担保要求", "要维护政府担保机构的独立地位，不得干预其日常经营决策"]
     assert _yes_no_lead("找政府担保，还用不用找人做反担保？", quotes) == "文件未明确说用或不用，相关条文如下："
     assert _yes_no_lead("一次性补贴能分几次领吗？", ["一次性创业补贴不可分次领取"]) == "按所引条文，不能。"
+    # nor does a first quote's limit in a clause of none of the question's words
+    first = ["担保金额占比不得低于80%，鼓励减少反担保要求"]
+    assert _yes_no_lead("银行有没有说要简化审批？", first) != "按所引条文，没有。"
     # 不可 of a noun or an idiom is no denial
     assert _yes_no_lead("外贸企业可以申请不可抗力事实性证明吗？", ["可申请不可抗力事实性证明"]) == "可以。"
     assert _yes_no_lead("学校能和企业合作办学吗？", ["鼓励校企合作办学，二者密不可分"]) == "能。"
@@ -263,6 +272,17 @@ def test_a_follow_up_naming_a_sibling_asks_the_earlier_question_of_it(kb):
     loan = [Turn("我自己创业，创业担保贷款最多能贷多少？", "", [])]
     assert kb._rewrite("那小微企业呢？", loan).text.startswith("我自己创业，创业担保贷款最多能贷多少？")
     assert kb.retriever.siblings().count("家政", "养老") > 0 == kb.retriever.siblings().count("家政", "贷款")
+
+
+def test_a_follow_up_is_judged_on_the_kind_of_fact_its_own_words_ask(kb):
+    """「那利息多少？」 after 「最多能贷多少？」 asks a rate: the 15万元 the earlier turn's passage holds does not
+    answer it (the combined query's first part asks a sum, which it does)."""
+    history = [Turn("自己出来创业，政府担保的那个贷款个人最多能贷多少？", "", [])]
+    query = kb._rewrite("那利息多少？", history)
+    assert query.rewritten and kb.judge(query, kb.retriever.retrieve(query, k=10)).features["kind_match"] == 0.0
+    # a follow-up asking no kind of its own keeps the earlier turn's: 「那小微企业呢？」 still asks the sum
+    query = kb._rewrite("那小微企业呢？", history)
+    assert kb.judge(query, kb.retriever.retrieve(query, k=10)).features["kind_match"] == 1.0
 
 
 def test_an_elliptical_follow_up_is_answered_in_the_context_of_the_last_turn(kb):

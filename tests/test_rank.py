@@ -70,6 +70,20 @@ def test_the_kind_of_fact_is_read_as_kb_facts_reads_it(retriever: Retriever):
     assert other and all(row["kind_match"] == 0.0 and row["kind_miss"] == 1.0 for row in other)
 
 
+def test_a_passage_is_credited_with_the_form_of_a_word_it_has(retriever: Retriever):
+    """反担保 is a rare word and 担保, a form of it, is in nearly every passage of 国办发〔2019〕6号: a passage that
+    says only 担保 is credited with 担保's weight, not with 反担保's (it was credited in full)."""
+    query = rewrite("反担保")
+    hits = retriever.candidates(query).hits[:RERANK]
+    spans = [retriever.span(h) for h in hits]
+    values = candidate_features(query.text, hits, retriever.store.lexical, spans=spans)
+    by_form = {"反担保": [], "担保": []}
+    for (text, _tokens), row in zip(spans, values, strict=True):
+        by_form["反担保" if "反担保" in text else "担保"].append(row["idf_coverage"])
+    assert by_form["反担保"] and by_form["担保"]
+    assert min(by_form["反担保"]) == 1.0 and 0.0 < max(by_form["担保"]) < 0.7
+
+
 def test_reranking_keeps_every_candidate_and_the_fused_scores(retriever: Retriever):
     query = rewrite("我在托儿所当保育员，政府有没有安排我们这种人参加培训？")
     fused = retriever.candidates(query).hits
