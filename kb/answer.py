@@ -367,7 +367,7 @@ _GRANTS = re.compile(r"可以|可按|可由|可申请|可享受|可探索|鼓励
 # A question on holding two benefits at once (「培训生活费补贴还能一起拿吗」) is decided by what the quotes say of
 # combining them, not by the clause that grants one of them; 「和朋友一起参加培训」「同时满足条件」 combine nothing.
 _TAKE = r"(?:拿|领|领取|享受|申请|申领)"
-_COMBINES = re.compile(rf"(?:一起|一块儿?|同时|都能|都可以){_TAKE}|叠加|兼得|兼领|重复{_TAKE}")
+_COMBINES = re.compile(rf"(?:一起|一块儿?|同时|都能|都可以|再){_TAKE}|叠加|兼得|兼领|重复{_TAKE}")
 _NO_COMBINING = re.compile(
     rf"(?:不可|不得|不能|不予|不再|不)(?:同时|重复|叠加){_TAKE}|只能[^，。；]{{0,6}}一(?:项|种|个|次)|择一|不重复享受"
 )
@@ -397,7 +397,7 @@ _MAIN_VERB = re.compile(r"(享受|纳入|支持|算|有|是|行)")
 # Nouns and other words that hold an auxiliary's or verb's character: not what a yes/no question asks with.
 _COMPOUNDS = re.compile(
     r"社会|协会|机会|会议|委员会|利用|费用|信用|使用|作用|应用|适用|要求|重要|主要|要素|能力|技能|职能|功能|智能|能源"
-    r"|银行|行业|试行|执行|实行|运行|进行|行政|发行|行为|(?<!有)没有|所有|拥有|现有|有关|预算|计算|核算|算力|就是|还是|或是"
+    r"|银行|行业|试行|执行|实行|运行|进行|行政|发行|行为|(?<!有)没有|所有(?!没有)|拥有|现有|有关|预算|计算|核算|算力|就是|还是|或是"
 )
 # A figure the question names: not a year (2019年) nor a 文号's year or serial (〔2019〕15号)
 _FIGURE = re.compile(r"(?<![\d〔.])(?!\d{4}\s*年)\d+(?:\.\d+)?(?![\d〕.]|\s*号)")
@@ -442,7 +442,9 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
         return f"按所引条文，{negative}。"
     if _denying_clause(first, asked):
         return f"按所引条文，{negative}。"
-    if _GRANTS.search(first) and _bears_on_had(first_part[0], first):
+    if _DENIES.search(first):  # a limit in a clause of other words: not a 不, and no grant beside it makes it a 能
+        return f"文件未明确说{verb}或{negative}，相关条文如下："
+    if _GRANTS.search(first) and (verb != "有" or _bears_on_had(first_part[0], first)):
         return f"{verb}。"
     return f"文件未明确说{verb}或{negative}，相关条文如下："
 
@@ -450,8 +452,11 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
 # What 有没有 asks after: a kind of support the granting words answer (「有没有什么帮扶」), or a particular thing
 # (「有没有上限」「有没有说要少弄反担保」) that the quote must name before its grant answers 有.
 _HAS_ASKED = re.compile(r"(?:有没有|有无|是否有)([^，,。？?！!；;]*)")
-_GENERIC_HAD = re.compile(r"帮扶|扶持|支持|政策|说法|优惠|补|办法|措施|机会|好处|照顾|打算|安排|考虑|路子|规定|鼓励")
+_GENERIC_HAD = re.compile(
+    r"帮扶|扶持|支持|政策|说法|优惠|补|钱|津贴|奖|减免|资助|办法|措施|机会|好处|照顾|打算|安排|考虑|路子|规定|鼓励"
+)
 _FIGURE_HAD = re.compile(r"上限|下限|封顶|限额|额度|比例|数量|期限|年限|年龄|金额")
+_CEILING = re.compile(r"最高|最多|最低|不超过|不高于|不低于|不少于|上限|下限|封顶|以内")
 _HAD_FILLER = re.compile(r"[的了吗呢啊呀吧么]|什么|啥|这个|那个|这些|那些|一些|专门|相关|给|我们|咱们|说要?|提到?")
 
 
@@ -466,8 +471,8 @@ def _bears_on_had(part: str, quote: str) -> bool:
         kinds = facts.asked(_HAD_FILLER.sub("", part[: m.start()] + m.group(1)) + "是多少")
         if kinds:
             return all(facts.holds(quote, k) for k in kinds)
-        if "数量" in thing:
-            return facts.holds(quote, "count")
+        # 「贷款有没有上限」: a ceiling, a sum, a share or a count of anything the quote names
+        return bool(_CEILING.search(quote)) or any(facts.holds(quote, k) for k in ("money", "share", "count"))
     if _GENERIC_HAD.search(thing):
         return True
     core = _HAD_FILLER.sub("", thing)

@@ -98,9 +98,10 @@ def features(
     # A follow-up is judged on the kinds its own words ask (「那利息多少？」 after 「最多能贷多少？」 asks a rate, which
     # the 15万元 of the earlier turn's passage does not hold), the combined text's when it asks none (「那托育呢？」).
     own = normalise_question(query.original) if query.rewritten else ""
-    asks = [kinds for kinds in map(facts.asked, question_parts(own)) if kinds] or [
-        kinds for kinds in map(facts.asked, question_parts(query.text)) if kinds
-    ]
+    asks = (
+        [kinds for kinds in map(facts.asked, question_parts(own) or [own]) if kinds]  # 「几岁？」 is one short part
+        or [kinds for kinds in map(facts.asked, question_parts(query.text)) if kinds]
+    )
     kinds = next((k for k in asks if any(map(facts.is_figure, k))), asks[0] if asks else ())
     # The passage cited first must hold them (a figure in the third passage seldom answers), and, for kind_near,
     # one sentence of the first three must hold each beside one of the question's three most specific words

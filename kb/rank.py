@@ -75,9 +75,14 @@ def candidate_features(
     window similarity to the question (kb/windows.py), else (or where None) its passage's."""
     words = content_words(question, lexical)
     forms = forms_of(words, lexical)
-    # A word weighs as its rarest form the library knows (农产品, unknown, as 产品), and a passage is credited with
-    # the form it has: 担保 is not 反担保, though both are forms of it.
-    idf = {w: max((lexical.idf(f) for f in forms[w] if lexical.knows(f)), default=lexical.idf(w)) for w in words}
+    # A word the library knows weighs as itself; one it does not know, as its rarest form it knows (农产品 as 产品).
+    # A passage is credited with the form it has: 担保 is not 反担保, though both are forms of it.
+    idf = {
+        w: lexical.idf(w)
+        if lexical.knows(w)
+        else max((lexical.idf(f) for f in forms[w] if lexical.knows(f)), default=lexical.idf(w))
+        for w in words
+    }
     idf_total = sum(idf.values()) or 1.0
     q_bigrams = _bigrams(" ".join(words))
     # The kinds of fact asked for (kb/facts.py: 「担保费收多少」 a fee's rate, not any number), and whether a number

@@ -83,12 +83,13 @@ class KnowledgeBase:
         history = [replace(t, question=clean_question(t.question)[0]) for t in (history or [])[-MAX_HISTORY_TURNS:]]
         k = max(1, min(int(k), MAX_K))
         notice = TRUNCATED_NOTICE if was_cut else ""
-        profile = self.profile_of(question, history)
+        stated = elig.parse_profile(question)
+        profile = self._profile(question, history, stated)
         if profile is not None:
             # A reply to our follow-up (「做家政」) or a question that asks only which measures apply: the list answers
             direct = (
                 None
-                if elig.parse_profile(question) is None or elig.asks_only_measures(question)
+                if stated is None or elig.asks_only_measures(question)
                 else self._direct(question, history, k, filters)
             )
             final = self.eligibility(profile, question, direct)
@@ -140,7 +141,11 @@ class KnowledgeBase:
     # --- support-measure cards and 我能申请吗 ------------------------------------------------------------
     def profile_of(self, question: str, history: list[Turn]) -> elig.Profile | None:
         """The asker's situation when the question is a 我能申请吗 one, or answers one we asked (「在江西，会招人」)."""
-        profile = elig.parse_profile(question)
+        return self._profile(question, history, elig.parse_profile(question))
+
+    def _profile(self, question: str, history: list[Turn], stated: elig.Profile | None) -> elig.Profile | None:
+        """profile_of, given the question's own profile (`stated`, read once by the caller)."""
+        profile = stated
         earlier = self._situation(history)
         if earlier is None:
             return profile

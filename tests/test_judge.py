@@ -152,6 +152,14 @@ def test_a_yes_no_question_is_answered_yes_or_no_first(corpus_store: Settings):
         ("各省的担保龙头有没有数量要求？", "鼓励每个省培育一家龙头机构。", "有。"),
         ("政府有没有什么帮扶？", "对就业困难人员给予援助。", "有。"),  # a kind of support any grant is
         ("江西有没有给爸妈放育儿假的说法？", "可探索育儿假、产休假。", "有。"),
+        ("贷款有没有上限？", "个人最高可申请20万元创业担保贷款。", "有。"),  # a ceiling, though not called 上限
+        ("有没有钱拿？", "给予一次性创业补贴。", "有。"),
+        ("不管有没有社保，都能申请补贴吗？", "符合条件的可申请补贴。", "能。"),  # 有没有 is a condition, 能 asks
+        ("托儿所有没有补贴？", "给予补贴。", "有。"),  # the 所有 of 托儿所有没有 is no compound
+        # taking it again is decided by a limit on taking it more than once
+        ("领过一次创业补贴，今年还能再领吗？", "只能享受一次，不得重复领取", "按所引条文，不能。"),
+        # a limit in a clause of other words is no 不, and the grant beside it no 能
+        ("担保公司能帮忙写申请吗？", "不得干预其经营，鼓励提供申请辅导", "文件未明确说能或不能，相关条文如下："),
         ("我没有工作，能申请吗？", "可申请补贴。", "能。"),
         # a figure the question names and the clause does not hold leaves the answer open
         ("国家是不是每年给每个孩子发3600块补贴？", "给予补贴。", "文件未明确说是或不是，相关条文如下："),
@@ -280,6 +288,8 @@ def test_a_follow_up_is_judged_on_the_kind_of_fact_its_own_words_ask(kb):
     history = [Turn("自己出来创业，政府担保的那个贷款个人最多能贷多少？", "", [])]
     query = kb._rewrite("那利息多少？", history)
     assert query.rewritten and kb.judge(query, kb.retriever.retrieve(query, k=10)).features["kind_match"] == 0.0
+    query = kb._rewrite("几岁？", history)  # one part too short to be a part of its own still asks an age
+    assert kb.judge(query, kb.retriever.retrieve(query, k=10)).features["kind_match"] == 0.0
     # a follow-up asking no kind of its own keeps the earlier turn's: 「那小微企业呢？」 still asks the sum
     query = kb._rewrite("那小微企业呢？", history)
     assert kb.judge(query, kb.retriever.retrieve(query, k=10)).features["kind_match"] == 1.0
