@@ -12,7 +12,8 @@ strength and users' weight, hit@1 / hit@5 / MRR@10 among the candidates on the d
 5-fold cross-validated (folds by a fixed rule on the id, each fold ranked by a model fitted without it); a pointwise
 model and the fused order are in it for comparison. The script applies the shipping rule to that table (`choose`)
 and writes the chosen model only with `--write`; the shipped kb/ranker.json is what `--write` makes (retrieval is
-deterministic, so two fresh collections give the same file).
+deterministic up to the embedder's floating point: two fresh collections give the same file to about the fifth
+decimal of its weights).
 """
 
 from __future__ import annotations

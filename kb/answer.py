@@ -475,8 +475,8 @@ def _bears_on_had(part: str, quote: str) -> bool:
         return bool(_CEILING.search(quote)) or any(facts.holds(quote, k) for k in ("money", "share", "count"))
     if _GENERIC_HAD.search(thing):
         return True
-    core = _HAD_FILLER.sub("", thing)
-    return not _bigrams(core) or bool(_bigrams(core) & _bigrams(quote))
+    pairs = _bigrams(_HAD_FILLER.sub("", thing))
+    return not pairs or bool(pairs & _bigrams(quote))
 
 
 def _denying_clause(quote: str, asked: set[str]) -> bool:

@@ -22,7 +22,7 @@ from .query import Query, normalise_question
 from .region import province_of, provinces_in
 from .retrieve import Retrieval
 from .types import Hit
-from .words import content_words, policy_terms
+from .words import content_words, policy_terms, rarest_known
 
 log = logging.getLogger(__name__)
 
@@ -148,9 +148,7 @@ def _kind_near(
     # not what 「能退多少」 is about) — unless it knows one word at most (「比特币矿场电费能补多少」: none of it).
     known = [w for w in words if any(lexical.knows(f) for f in forms[w])]
     pool = known if len(known) >= 2 else words
-    specific = sorted(
-        pool, key=lambda w: -max((lexical.idf(f) for f in forms[w] if lexical.knows(f)), default=lexical.idf(w))
-    )[:3]
+    specific = sorted(pool, key=lambda w: -rarest_known(w, forms[w], lexical))[:3]
     if not kinds or not specific:  # nothing asked for, or no subject word to be near (「一年多少钱？」 alone)
         return 1.0
     near = [

@@ -22,13 +22,13 @@ from .answer import _ASKS_TIME, _TIMES, _bigrams, figure_values, token_set
 from .lexical import LexicalIndex
 from .linear import Linear
 from .types import Hit
-from .words import ASKS_NUMBER, content_words, forms_of
+from .words import ASKS_NUMBER, content_words, forms_of, rarest_known
 
 log = logging.getLogger(__name__)
 
 RANKER = Path(__file__).with_name("ranker.json")
 RANKER_VERSION = 4  # 2: the best window's similarity (kb/windows.py); 3: kind_match reads kb/facts.py's kinds;
-# 4: idf_coverage credits the form of a word a passage has, a word weighing as its rarest form the library knows
+# 4: idf_coverage credits the form of a word a passage has; a word weighs as itself, or as its rarest known form
 RERANK = 30  # fused candidates the model re-orders; the rest keep their fused order behind them
 FEATURES = (
     "dense",
@@ -77,12 +77,7 @@ def candidate_features(
     forms = forms_of(words, lexical)
     # A word the library knows weighs as itself; one it does not know, as its rarest form it knows (农产品 as 产品).
     # A passage is credited with the form it has: 担保 is not 反担保, though both are forms of it.
-    idf = {
-        w: lexical.idf(w)
-        if lexical.knows(w)
-        else max((lexical.idf(f) for f in forms[w] if lexical.knows(f)), default=lexical.idf(w))
-        for w in words
-    }
+    idf = {w: lexical.idf(w) if lexical.knows(w) else rarest_known(w, forms[w], lexical) for w in words}
     idf_total = sum(idf.values()) or 1.0
     q_bigrams = _bigrams(" ".join(words))
     # The kinds of fact asked for (kb/facts.py: 「担保费收多少」 a fee's rate, not any number), and whether a number
@@ -117,6 +112,7 @@ def candidate_features(
         title = _tokens(lexical, chunk.meta.title)
         section = _tokens(lexical, chunk.section)
         covered = [w for w in words if forms[w] & tokens]
+        credit = sum(min(idf[w], max(lexical.idf(f) for f in forms[w] & tokens)) for w in covered)
         dense = hit.dense if hit.dense is not None else floor
         has = bool(_NUMBER.search(text)), bool(_TIME.search(text))
         asked = [facts.holds(text, k) for k in kinds] + [h for w, h in zip(wants, has, strict=True) if w]
@@ -129,10 +125,7 @@ def candidate_features(
                 "bm25_rel": (hit.lexical or 0.0) / top_lexical,
                 "fused_rr": 1.0 / position,
                 "coverage": len(covered) / len(words) if words else 0.0,
-                "idf_coverage": sum(min(idf[w], max(lexical.idf(f) for f in forms[w] & tokens)) for w in covered)
-                / idf_total
-                if words
-                else 0.0,
+                "idf_coverage": credit / idf_total if words else 0.0,
                 "bigrams": len(q_bigrams & _bigrams(text)) / len(q_bigrams) if q_bigrams else 0.0,
                 "title": sum(1 for w in words if forms[w] & title) / len(words) if words else 0.0,
                 "section": sum(1 for w in words if forms[w] & section) / len(words) if words else 0.0,

@@ -145,11 +145,10 @@ class KnowledgeBase:
 
     def _profile(self, question: str, history: list[Turn], stated: elig.Profile | None) -> elig.Profile | None:
         """profile_of, given the question's own profile (`stated`, read once by the caller)."""
-        profile = stated
         earlier = self._situation(history)
         if earlier is None:
-            return profile
-        added = profile or (elig.profile_in(question) if elig.is_reply(question) else None)
+            return stated
+        added = stated or (elig.profile_in(question) if elig.is_reply(question) else None)
         return elig.merge(earlier, added) if added else None
 
     @staticmethod

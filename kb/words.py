@@ -52,3 +52,9 @@ def policy_terms(word: str, lexical: LexicalIndex) -> set[str]:
 def forms_of(words: list[str], lexical: LexicalIndex) -> dict[str, set[str]]:
     """Each word with the forms the library may know it by: its policy terms (带娃 → 婴幼儿) or its spelling fix."""
     return {w: {w, *policy_terms(w, lexical)} for w in words}
+
+
+def rarest_known(word: str, forms: set[str], lexical: LexicalIndex) -> float:
+    """The IDF of the rarest of `word`'s forms the library knows (农产品, unknown, as 产品); the word's own IDF (that of
+    a word no passage has) when it knows none."""
+    return max((lexical.idf(f) for f in forms if lexical.knows(f)), default=lexical.idf(word))
