@@ -23,10 +23,13 @@ from .types import Chunk
 log = logging.getLogger(__name__)
 
 MANIFEST_VERSION = 1
-# HNSW candidates examined per query (Chroma's default is 100): with 400 the search is as good as exact at this
-# library's size (a few thousand passages, 1-2 ms) and returns the same passages on every run — at 100 a few
-# near-tied passages came and went between processes, so neither answers nor fitted models were reproducible.
-EF_SEARCH = 400
+# HNSW candidates examined per query (Chroma's default is 100). Wide enough that the search is exact for a library
+# of several thousand passages and returns the same passages on every run: at 100, near-tied passages came and went
+# between processes; at 400, on the 3,522 passages of corpus/ with the NCP documents, the search still missed a near
+# passage for 7 of 200 NCP train questions (a different one between processes), so a refit ranker differed in the
+# sixth decimal of its features. At 4000 it returns the exact nearest passages; the query's time is that of fetching
+# the passages' texts, not of the search (about 24 ms either way, evals/RESULTS.md).
+EF_SEARCH = 4000
 MANIFEST = "manifest.json"
 
 
