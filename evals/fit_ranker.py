@@ -11,9 +11,9 @@ a chosen weight times as much, since the held-back sets are in users' words). Th
 strength and users' weight, hit@1 / hit@5 / MRR@10 among the candidates on the dev sets and, for both training sets,
 5-fold cross-validated (folds by a fixed rule on the id, each fold ranked by a model fitted without it); a pointwise
 model and the fused order are in it for comparison. The script applies the shipping rule to that table (`choose`)
-and writes the chosen model only with `--write`; the shipped kb/ranker.json is what `--write` makes (retrieval is
-deterministic up to the embedder's floating point: two fresh collections give the same file to about the fifth
-decimal of its weights).
+and writes the chosen model only with `--write`; the shipped kb/ranker.json is what `--write` makes: two
+fresh collections give the same file (the vector search is exact, kb/store.py EF_SEARCH, and the embedder's vectors
+are the same in every process).
 """
 
 from __future__ import annotations
