@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable
 
 _ITEM = r"[^，。；：！？、\s（）()“”的和与及等]{2,8}"
 _LIST = re.compile(rf"(?<![^，。；：！？\s（）()“”的和与及等]){_ITEM}(?:、{_ITEM}){{2,}}")
-# 「那养老呢？」「还有就业困难人员呢」「托育呢」: the thing a bare follow-up names
-_TOPIC = re.compile(r"(?:那么?|还有|另外|那如果)?([\w\u4e00-\u9fff]{2,8}?)(?:这块|方面|的话)?呢?[？?。]*")
+# 「那养老呢？」「还有就业困难人员呢」「托育呢」「养老那块呢」: the thing a bare follow-up names
+_TOPIC = re.compile(
+    r"(?:那么?|还有|另外|那如果)?([\w\u4e00-\u9fff]{2,8}?)(?:[这那]一?块|[这那]边|[这那]?方面|的话)?呢?[？?。]*"
+)
 MAX_ITEMS = 12  # a longer run is a list of materials or place names, not of peers
 
 

@@ -277,6 +277,10 @@ def test_a_follow_up_naming_a_sibling_asks_the_earlier_question_of_it(kb):
     of it changes nothing."""
     earlier = [Turn("国家发改委那个双创带动就业示范，家政这块主要想怎么弄？", "", [])]
     assert kb._rewrite("那养老呢？", earlier).text.startswith("国家发改委那个双创带动就业示范，养老这块主要想怎么弄？")
+    for said in ("养老那块呢？", "那养老这一块呢？", "养老那边呢？", "那养老方面呢？"):  # how people point at it
+        assert kb._rewrite(said, earlier).text.startswith("国家发改委那个双创带动就业示范，养老这块主要想怎么弄？"), (
+            said
+        )
     loan = [Turn("我自己创业，创业担保贷款最多能贷多少？", "", [])]
     assert kb._rewrite("那小微企业呢？", loan).text.startswith("我自己创业，创业担保贷款最多能贷多少？")
     assert kb.retriever.siblings().count("家政", "养老") > 0 == kb.retriever.siblings().count("家政", "贷款")
