@@ -28,12 +28,12 @@ log = logging.getLogger(__name__)
 
 ANSWERED, CLOSEST, REFUSED = "answered", "closest", "refused"
 GATE = Path(__file__).with_name("gate.json")
-GATE_VERSION = 9  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
+GATE_VERSION = 10  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
 # 4: kind_match reads the first part of the question that asks a kind (rates split: interest, fee, tax); 5: window;
 # 6: kinds materials and office, a part asking a figure first (kb/facts.py); a document-facts question's kinds
 # are checked against what its answer states (title, 文号, issuer, dates); 7: kind_match reads the passage cited
 # first, kind_near; 8: kind_near looks beside the words the library knows; kinds sum and platform (kb/facts.py);
-# 9: a follow-up's kinds are those its own words ask
+# 9: a follow-up's kinds are those its own words ask; 10: dense_gap
 FEATURES = (
     "dense",
     "lexical",
@@ -47,6 +47,7 @@ FEATURES = (
     "uncovered",
     "window",
     "kind_near",
+    "dense_gap",
 )
 
 
@@ -75,7 +76,8 @@ def features(
     words no passage has are; whether the first cited passages (`cited_hits`, else the weighed ones) name every kind
     of fact asked for (kb/facts.py: a sum, a share, a length of time, a count, an age, a date); and whether
     the question names a province no retrieved document is about; `window`: the best similarity of any sentence
-    window of the first passages to the question (kb/windows.py), else the best passage similarity. `stated`: the
+    window of the first passages to the question (kb/windows.py), else the best passage similarity; dense_gap: how
+    far the most similar passage stands out from the next nine. `stated`: the
     text the answer states the facts from, when not the cited passages (a document-facts answer: title, 文号,
     issuer and dates, kb/answer.py document_facts)."""
     hits = retrieval.hits
@@ -120,6 +122,10 @@ def features(
         national = [h for h in hits[:5] if h.chunk.meta.region in ("国家", "")]
         covered |= provinces_in(" ".join(f"{h.chunk.meta.title} {h.chunk.text}" for h in national))
     other_place = 1.0 if named and not named & covered else 0.0
+    # How far the most similar passage stands out from the next nine: a question the library answers is close to the
+    # passage that answers it; one it does not is about as close to many passages on its subject.
+    similar = sorted((h.dense for h in hits if h.dense is not None), reverse=True)
+    dense_gap = similar[0] - sum(similar[1:10]) / len(similar[1:10]) if len(similar) > 2 else 0.0
     return {
         "dense": evidence.dense_top,
         "lexical": min(evidence.lexical_support, 2.0),
@@ -135,6 +141,7 @@ def features(
         "uncovered": float(len(uncovered)),
         "window": evidence.dense_top if window is None else window,
         "kind_near": kind_near,
+        "dense_gap": dense_gap,
     }
 
 
