@@ -42,7 +42,7 @@ from .users import UserQuestion, history_of, load
 
 REFUSE_SHARE = 0.01  # chosen by `--choose-refuse-share` at stop 26 (again; evals/RESULTS.md, users' section)
 REFUSE_SHARES = (0.02, 0.015, 0.01, 0.005)  # the shares `--choose-refuse-share` weighs
-COST = 1.5  # chosen by `--choose-cost` at stop 26 on six batches, with dense_gap (evals/RESULTS.md, users' section)
+COST = 1.0  # chosen by `--choose-cost` at stop 26 on six batches, with dense_gap (evals/RESULTS.md, users' section)
 COSTS = (1.0, 1.5, 2.0, 3.0)  # the costs `--choose-cost` weighs
 BARS = {"confident": 0.85, "unanswerable_not_answered": 0.90}  # issue 10's bars the cost is chosen against
 L2 = 1.0
@@ -129,7 +129,9 @@ def cut_points(
 
 
 def matrix(examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
-    x = np.array([[e.values[f] for f in FEATURES] for e in examples], dtype=float)
+    x = np.array([[e.values.get(f, np.nan) for f in FEATURES] for e in examples], dtype=float)
+    # A signal that could not be read (kb/judge.py leaves it out) counts as the average, as the gate counts it.
+    x = np.where(np.isnan(x), np.nanmean(x, axis=0), x)
     return x, np.array([1.0 if e.answerable else 0.0 for e in examples])
 
 

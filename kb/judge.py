@@ -123,10 +123,10 @@ def features(
         covered |= provinces_in(" ".join(f"{h.chunk.meta.title} {h.chunk.text}" for h in national))
     other_place = 1.0 if named and not named & covered else 0.0
     # How far the most similar passage stands out from the next nine: a question the library answers is close to the
-    # passage that answers it; one it does not is about as close to many passages on its subject.
-    similar = sorted((h.dense for h in hits if h.dense is not None), reverse=True)
-    dense_gap = similar[0] - sum(similar[1:10]) / len(similar[1:10]) if len(similar) > 2 else 0.0
-    return {
+    # passage that answers it; one it does not is about as close to many passages on its subject. Read from every
+    # dense candidate (Retrieval.similar), not from the hits presented, whose number the caller chooses.
+    similar = list(retrieval.similar) or sorted({h.dense for h in hits if h.dense is not None}, reverse=True)
+    values = {
         "dense": evidence.dense_top,
         "lexical": min(evidence.lexical_support, 2.0),
         "coverage": evidence.coverage,
@@ -141,8 +141,10 @@ def features(
         "uncovered": float(len(uncovered)),
         "window": evidence.dense_top if window is None else window,
         "kind_near": kind_near,
-        "dense_gap": dense_gap,
     }
+    if len(similar) > 1:  # else the gate counts it as average (Gate.confidence): one passage stands out from none
+        values["dense_gap"] = similar[0] - sum(similar[1:10]) / len(similar[1:10])
+    return values
 
 
 def _kind_near(
@@ -181,9 +183,12 @@ class Gate:
     about: dict[str, Any] = field(default_factory=dict)
 
     def confidence(self, values: dict[str, float]) -> float:
+        """The model's probability that the question is answered; a signal missing from `values` (one that could not
+        be read, such as dense_gap with a single candidate) counts as the average of the examples it was fitted on."""
         z = self.intercept + sum(
-            c * (values.get(n, 0.0) - m) / s
+            c * (values[n] - m) / s
             for n, m, s, c in zip(self.names, self.mean, self.scale, self.coef, strict=True)
+            if n in values
         )
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 

@@ -75,6 +75,9 @@ class Retrieval:
     lexical_text: str = ""  # what BM25 searched (the question plus its policy terms)
     fused: list[Hit] | None = None  # the same candidates in fused order, when the ranker re-ordered them
     vector: Any = None  # the question's embedding (what the windows are compared with)
+    # The distinct similarities of every dense candidate, best first (a passage in two documents counts once): what
+    # the gate's dense_gap reads, the same whatever number of hits the caller asks for.
+    similar: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -246,7 +249,8 @@ class Retriever:
         dense = self._dense(vector, allowed)
         lexical = lexical_future.result()
         hits = fuse(dense, lexical, self.weights, boost=set(boost))
-        return Retrieval(query, hits, timings, pins, lexical_text, vector=vector)
+        similar = tuple(sorted({round(score, DENSE_DIGITS) for _chunk, score in dense}, reverse=True))
+        return Retrieval(query, hits, timings, pins, lexical_text, vector=vector, similar=similar)
 
     def spelled(self, text: str) -> str:
         """`text` with the indexed word each misspelt one most likely stands for (担宝 → 担保) added; words the

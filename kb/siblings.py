@@ -60,4 +60,19 @@ class Siblings:
         ranked = sorted(((self.count(w, topic), w) for w in words), reverse=True)
         if not ranked or ranked[0][0] == 0 or (len(ranked) > 1 and ranked[1][0] == ranked[0][0]):
             return earlier
-        return earlier.replace(ranked[0][1], topic)
+        return earlier.replace(_whole(earlier, ranked[0][1], topic, self.count), topic)
+
+
+def _whole(text: str, word: str, topic: str, count: Callable[[str, str], int], reach: int = 3) -> str:
+    """The longest listed item of `text` that holds `word` and is listed beside `topic`: 人社局, not the 社局 a
+    tokenizer cut out of it (「要去人社局办理吗？」 then 「那税务局那边呢？」 asks of 税务局, not of 人税务局)."""
+    at = text.find(word)
+    best = word
+    for left in range(reach + 1):
+        for right in range(reach + 1):
+            start, end = at - left, at + len(word) + right
+            if start < 0 or end > len(text) or end - start <= len(best):
+                continue
+            if count(text[start:end], topic) > 0:
+                best = text[start:end]
+    return best

@@ -286,6 +286,32 @@ def test_a_follow_up_naming_a_sibling_asks_the_earlier_question_of_it(kb):
     assert kb.retriever.siblings().count("家政", "养老") > 0 == kb.retriever.siblings().count("家政", "贷款")
 
 
+def test_dense_gap_is_the_same_whatever_number_of_hits_is_asked_for(kb):
+    """The web chat asks for 5 hits, the evaluations for 10: the gate's dense_gap reads every dense candidate, so both
+    see the same value (and the same verdict); with one candidate it is left out and counts as average."""
+    query = kb._rewrite("失业保险金最长能领多少个月？", [])
+    gaps = {k: kb.judge(query, kb.retriever.retrieve(query, k=k)).features["dense_gap"] for k in (1, 5, 10)}
+    assert gaps[1] == gaps[5] == gaps[10] > 0
+    gate = load_gate()
+    values = kb.judge(query, kb.retriever.retrieve(query, k=10)).features
+    without = {n: v for n, v in values.items() if n != "dense_gap"}
+    average = values | {"dense_gap": gate.mean[gate.names.index("dense_gap")]}
+    assert gate.confidence(without) == pytest.approx(gate.confidence(average))
+
+
+def test_a_sibling_replaces_the_whole_item_the_tokenizer_cut():
+    """jieba cuts 人社局 into 人 / 社局, and 社局 is listed beside 税务局 too: the follow-up replaces the whole item,
+    not the piece (「要去人税务局办理吗？」)."""
+    from kb.lexical import Tokenizer
+    from kb.siblings import Siblings
+
+    tokenize = Tokenizer().tokenize
+    siblings = Siblings.from_texts(["各地要会同，人社局、税务局、医保局等部门。"], tokenize)
+    assert tokenize("要去人社局办理吗？")[:3] == ["去", "人", "社局"]
+    for said in ("那税务局呢？", "那税务局那边呢？"):
+        assert siblings.substitute("要去人社局办理吗？", said, tokenize) == "要去税务局办理吗？"
+
+
 def test_a_follow_up_is_judged_on_the_kind_of_fact_its_own_words_ask(kb):
     """「那利息多少？」 after 「最多能贷多少？」 asks a rate: the 15万元 the earlier turn's passage holds does not
     answer it (the combined query's first part asks a sum, which it does)."""
