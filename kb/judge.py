@@ -125,7 +125,7 @@ def features(
     # How far the most similar passage stands out from the next nine: a question the library answers is close to the
     # passage that answers it; one it does not is about as close to many passages on its subject. Read from every
     # dense candidate (Retrieval.similar), not from the hits presented, whose number the caller chooses.
-    similar = list(retrieval.similar) or sorted({h.dense for h in hits if h.dense is not None}, reverse=True)
+    similar = retrieval.similar
     values = {
         "dense": evidence.dense_top,
         "lexical": min(evidence.lexical_support, 2.0),
