@@ -31,6 +31,7 @@ from .retrieve import Filters, Retrieval, Retriever
 from .route import BLOCKED, EMPTY, FACTS, Route, route
 from .types import Answer, Hit
 from .validity import IN_FORCE, passed_windows
+from .words import content_words, forms_of
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +273,13 @@ class KnowledgeBase:
         return out[:3]
 
     def _rewrite(self, question: str, history: list[Turn] | None) -> Query:
-        query = rewrite(question, history, self._substitute)
+        earlier_docs = tuple(history[-1].doc_ids) if history else ()
+
+        def carry(earlier: str, follow_up: str) -> str:
+            carried = self._substitute(earlier, follow_up)
+            return carried if carried == earlier else self._without_title_words(carried, follow_up, earlier_docs)
+
+        query = rewrite(question, history, carry)
         if query.rewritten and self.llm is not None and history:
             try:
                 standalone = self.llm.rewrite([(t.question, t.answer) for t in history], question)
@@ -282,6 +289,27 @@ class KnowledgeBase:
             except Exception as exc:  # the LLM is optional: a failure falls back to the rule-based rewrite
                 log.warning("LLM rewrite failed, using the rule-based one: %s", exc)
         return query
+
+    def _without_title_words(self, carried: str, follow_up: str, doc_ids: tuple[str, ...]) -> str:
+        """The earlier question without the words that name the documents its answer cited (their titles' words,
+        through their policy terms), for a follow-up whose thing took its sibling's place (「那养老呢？」 after a
+        question on 家政, kb/siblings.py): those documents
+        stay boosted (`_retrieve`), and the passage is sought by what the follow-up changes, not by the words every
+        passage of the document shares (双创, 示范 of a 双创带动就业示范 notice)."""
+        lexical = self.retriever.store.lexical
+        docs = self.retriever.manifest.docs
+        titles = [docs[d]["meta"].get("title", "") for d in doc_ids if d in docs]
+        named = set(lexical.tokenizer.tokenize(" ".join(titles)))
+        if not named:
+            return carried
+        own = set(lexical.tokenizer.tokenize(follow_up))
+        words = content_words(carried, lexical)
+        dropped = [w for w in words if w not in own and forms_of([w], lexical)[w] & named]
+        if len(dropped) == len(words):  # nothing of the earlier question would be left to carry
+            return carried
+        for word in sorted(dropped, key=len, reverse=True):
+            carried = carried.replace(word, "")
+        return carried
 
     def _substitute(self, earlier: str, follow_up: str) -> str:
         """A follow-up's topic in place of its sibling in the earlier question (kb/siblings.py); the sibling index

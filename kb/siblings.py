@@ -26,6 +26,10 @@ class Siblings:
 
     def __init__(self, pairs: Counter[frozenset[str]]) -> None:
         self._pairs = pairs
+        self._listed: Counter[str] = Counter()  # how often each word is listed beside anything
+        for pair, n in pairs.items():
+            for word in pair:
+                self._listed[word] += n
 
     @classmethod
     def from_texts(cls, texts: Iterable[str], tokenize: Callable[[str], list[str]]) -> Siblings:
@@ -51,14 +55,20 @@ class Siblings:
     def substitute(self, earlier: str, follow_up: str, tokenize: Callable[[str], list[str]]) -> str:
         """`earlier` with the one word listed most often beside what an elliptical `follow_up` names
         (「那养老呢？」: 养老) replaced by it; unchanged when the follow-up names no such thing, `earlier` already
-        has it, or two words tie."""
+        has it, or two words tie. Of two words listed beside it as often, the one listed beside fewer other things
+        is its sibling (「服务行业…家政这块」, then 「那养老这块呢？」: 家政, not 服务, listed beside everything)."""
         named = _TOPIC.fullmatch(follow_up.strip())
         if named is None or named.group(1) in earlier:
             return earlier
         topic = named.group(1)
         words = [t for t in dict.fromkeys(tokenize(earlier)) if len(t) >= 2]
-        ranked = sorted(((self.count(w, topic), w) for w in words), reverse=True)
-        if not ranked or ranked[0][0] == 0 or (len(ranked) > 1 and ranked[1][0] == ranked[0][0]):
+
+        def beside(word: str) -> tuple[int, float]:  # how often listed beside the topic, and how exclusively
+            n = self.count(word, topic)
+            return n, n / (self._listed[word] or 1)
+
+        ranked = sorted(((beside(w), w) for w in words), reverse=True)
+        if not ranked or ranked[0][0][0] == 0 or (len(ranked) > 1 and ranked[1][0] == ranked[0][0]):
             return earlier
         return earlier.replace(_whole(earlier, ranked[0][1], topic, self.count), topic)
 

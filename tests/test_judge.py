@@ -281,9 +281,30 @@ def test_a_follow_up_naming_a_sibling_asks_the_earlier_question_of_it(kb):
         assert kb._rewrite(said, earlier).text.startswith("国家发改委那个双创带动就业示范，养老这块主要想怎么弄？"), (
             said
         )
+    # 服务 (of 服务行业) is listed beside 养老 as often as 家政 is, but beside everything else too: 家政 is the sibling
+    services = [Turn("国家发改委那个服务行业带动就业的示范，家政这块是怎么打算的？", "", [])]
+    assert kb._rewrite("那养老这块呢？", services).text.startswith(
+        "国家发改委那个服务行业带动就业的示范，养老这块是怎么打算的？"
+    )
     loan = [Turn("我自己创业，创业担保贷款最多能贷多少？", "", [])]
     assert kb._rewrite("那小微企业呢？", loan).text.startswith("我自己创业，创业担保贷款最多能贷多少？")
     assert kb.retriever.siblings().count("家政", "养老") > 0 == kb.retriever.siblings().count("家政", "贷款")
+
+
+def test_a_sibling_follow_up_seeks_its_passage_by_what_it_changes(kb):
+    """After 「…双创带动就业示范，家政这块主要想怎么弄？」 (answered from the 244号 notice), 「那养老呢？」 is asked of
+    the notice's 养老 clause, not of its overview: the words naming the cited document (双创, 示范 of its title) are
+    left out of the carried question (the document stays boosted), its frame (怎么弄) and the new thing stay."""
+    first = kb.ask("国家发改委那个双创带动就业示范，家政这块主要想怎么弄？", log_unanswered=False)
+    history = [Turn(first.question, first.text, [h.chunk.doc_id for h in first.citations])]
+    assert "发改办高技〔2020〕244号" in history[0].doc_ids
+    query = kb._rewrite("那养老呢？", history)
+    assert "养老这块主要想怎么弄" in query.text and "双创" not in query.text and "示范" not in query.text
+    for said in ("那养老呢？", "那托育呢？"):
+        answer = kb.ask(said, history=history, log_unanswered=False)
+        assert answer.citations[0].chunk.text.startswith("（二）养老托育领域"), said
+    # without the earlier turn's documents there is nothing to keep the context by: the question is carried whole
+    assert "双创带动就业示范" in kb._rewrite("那养老呢？", [Turn(first.question, first.text, [])]).text
 
 
 def test_dense_gap_is_the_same_whatever_number_of_hits_is_asked_for(kb):
