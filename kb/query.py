@@ -70,10 +70,16 @@ def _mentions(text: str, word: str) -> bool:
 @lru_cache(maxsize=512)
 def _english(phrase: str) -> re.Pattern[str]:
     def inflected(word: str) -> str:
-        stem = re.escape(word[:-1]) + "(?:e|es|ed|ing)" if word.endswith("e") else re.escape(word)
-        return stem + "(?:s|es|ed|d|ing|ies)?" if not word.endswith("e") else stem + "?"
+        if len(word) <= 3:  # ai, sme: a plural at most (not aid, aids)
+            return re.escape(word) + "s?"
+        if word.endswith("e"):  # site, sites, not sit
+            return re.escape(word[:-1]) + "(?:e|es|ed|ing)"
+        if word.endswith("y") and word[-2] not in "aeiou":  # county, counties
+            return re.escape(word[:-1]) + "(?:y|ies|ied|ying)"
+        return re.escape(word) + "(?:s|es|ed|d|ing)?"
 
-    return re.compile(r"(?<![a-z])" + r"\s+".join(inflected(w) for w in phrase.lower().split()) + r"(?![a-z])")
+    # not inside a longer word or number: 「under 3」 is not 「under 30」
+    return re.compile(r"(?<![a-z0-9])" + r"\s+".join(inflected(w) for w in phrase.lower().split()) + r"(?![a-z0-9])")
 
 
 @lru_cache(maxsize=8192)

@@ -291,21 +291,26 @@ class KnowledgeBase:
         return query
 
     def _without_title_words(self, carried: str, follow_up: str, doc_ids: tuple[str, ...]) -> str:
-        """The earlier question without the words that name the documents its answer cited (their titles' words,
+        """The earlier question without the words that name the document its answer cited first (its title's words,
         through their policy terms), for a follow-up whose thing took its sibling's place (「那养老呢？」 after a
-        question on 家政, kb/siblings.py): those documents
-        stay boosted (`_retrieve`), and the passage is sought by what the follow-up changes, not by the words every
-        passage of the document shares (双创, 示范 of a 双创带动就业示范 notice)."""
+        question on 家政, kb/siblings.py) and that the document speaks of: the cited documents stay boosted
+        (`_retrieve`), and the passage is sought by what the follow-up changes, not by the words every passage of
+        the document shares (双创, 示范 of a 双创带动就业示范 notice). Unchanged when the document does not speak of the
+        follow-up's thing, or when no word of the earlier question but the follow-up's own would be left."""
         lexical = self.retriever.store.lexical
         docs = self.retriever.manifest.docs
-        titles = [docs[d]["meta"].get("title", "") for d in doc_ids if d in docs]
-        named = set(lexical.tokenizer.tokenize(" ".join(titles)))
-        if not named:
+        first = next((d for d in doc_ids if d in docs), None)
+        if first is None:
             return carried
+        text = self.retriever.store.doc_text(first) or ""
+        own_words = content_words(follow_up, lexical)
+        if not own_words or not any(w in text for w in own_words):
+            return carried
+        named = set(lexical.tokenizer.tokenize(docs[first]["meta"].get("title", "")))
         own = set(lexical.tokenizer.tokenize(follow_up))
-        words = content_words(carried, lexical)
-        dropped = [w for w in words if w not in own and forms_of([w], lexical)[w] & named]
-        if len(dropped) == len(words):  # nothing of the earlier question would be left to carry
+        words = [w for w in content_words(carried, lexical) if w not in own and w not in follow_up]
+        dropped = [w for w in words if forms_of([w], lexical)[w] & named]
+        if not dropped or len(dropped) == len(words):
             return carried
         for word in sorted(dropped, key=len, reverse=True):
             carried = carried.replace(word, "")

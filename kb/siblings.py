@@ -18,6 +18,7 @@ _LIST = re.compile(rf"(?<![^，。；：！？\s（）()“”的和与及等]){
 _TOPIC = re.compile(
     r"(?:那么?|还有|另外|那如果)?([\w\u4e00-\u9fff]{2,8}?)(?:[这那]一?块|[这那]边|[这那]?方面|的话)?呢?[？?。]*"
 )
+EXCLUSIVE = 2.0  # how much more exclusively one of two equally listed words must be listed to be the sibling
 MAX_ITEMS = 12  # a longer run is a list of materials or place names, not of peers
 
 
@@ -55,22 +56,22 @@ class Siblings:
     def substitute(self, earlier: str, follow_up: str, tokenize: Callable[[str], list[str]]) -> str:
         """`earlier` with the one word listed most often beside what an elliptical `follow_up` names
         (「那养老呢？」: 养老) replaced by it; unchanged when the follow-up names no such thing, `earlier` already
-        has it, or two words tie. Of two words listed beside it as often, the one listed beside fewer other things
-        is its sibling (「服务行业…家政这块」, then 「那养老这块呢？」: 家政, not 服务, listed beside everything)."""
+        has it, or two words tie. Of words listed beside it as often, one listed at least EXCLUSIVE times as
+        exclusively (beside the topic, of all it is listed beside) is its sibling (「服务行业…家政这块」, then
+        「那养老这块呢？」: 家政, 2 of 17, not 服务, 2 of 62, listed beside everything); else they tie."""
         named = _TOPIC.fullmatch(follow_up.strip())
         if named is None or named.group(1) in earlier:
             return earlier
         topic = named.group(1)
         words = [t for t in dict.fromkeys(tokenize(earlier)) if len(t) >= 2]
-
-        def beside(word: str) -> tuple[int, float]:  # how often listed beside the topic, and how exclusively
-            n = self.count(word, topic)
-            return n, n / (self._listed[word] or 1)
-
-        ranked = sorted(((beside(w), w) for w in words), reverse=True)
-        if not ranked or ranked[0][0][0] == 0 or (len(ranked) > 1 and ranked[1][0] == ranked[0][0]):
+        counts = {w: self.count(w, topic) for w in words}
+        most = max(counts.values(), default=0)
+        if most == 0:
             return earlier
-        return earlier.replace(_whole(earlier, ranked[0][1], topic, self.count), topic)
+        tied = sorted(((most / (self._listed[w] or 1), w) for w, n in counts.items() if n == most), reverse=True)
+        if len(tied) > 1 and tied[0][0] < EXCLUSIVE * tied[1][0]:
+            return earlier
+        return earlier.replace(_whole(earlier, tied[0][1], topic, self.count), topic)
 
 
 def _whole(text: str, word: str, topic: str, count: Callable[[str, str], int], reach: int = 3) -> str:

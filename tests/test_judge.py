@@ -282,6 +282,8 @@ def test_a_follow_up_naming_a_sibling_asks_the_earlier_question_of_it(kb):
             said
         )
     # 服务 (of 服务行业) is listed beside 养老 as often as 家政 is, but beside everything else too: 家政 is the sibling
+    siblings = kb.retriever.siblings()
+    assert siblings.count("服务", "养老") == siblings.count("家政", "养老") > 0  # a tie on counts alone
     services = [Turn("国家发改委那个服务行业带动就业的示范，家政这块是怎么打算的？", "", [])]
     assert kb._rewrite("那养老这块呢？", services).text.startswith(
         "国家发改委那个服务行业带动就业的示范，养老这块是怎么打算的？"
@@ -305,6 +307,9 @@ def test_a_sibling_follow_up_seeks_its_passage_by_what_it_changes(kb):
         assert answer.citations[0].chunk.text.startswith("（二）养老托育领域"), said
     # without the earlier turn's documents there is nothing to keep the context by: the question is carried whole
     assert "双创带动就业示范" in kb._rewrite("那养老呢？", [Turn(first.question, first.text, [])]).text
+    # nor when the document cited does not speak of the follow-up's thing (the 职业教育 plan names no 家电回收)
+    plan = [Turn("国家发改委那个双创带动就业示范，家政这块主要想怎么弄？", "", ["国发〔2019〕4号"])]
+    assert "双创带动就业示范" in kb._rewrite("那家电回收呢？", plan).text
 
 
 def test_dense_gap_is_the_same_whatever_number_of_hits_is_asked_for(kb):

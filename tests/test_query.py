@@ -102,3 +102,15 @@ def test_everyday_words_gain_their_policy_terms():
     assert "家政" in expand("我想开一家保洁公司")
     assert "创业投资" in expand("能帮我们对接创投机构吗")
     assert expand("家电回收") == "家电回收"
+
+
+def test_english_words_map_as_whole_words_with_their_inflections():
+    """English questions are searched by the Chinese terms their words map to (kb/synonyms.txt): a word's inflections
+    count (counties → county, takes the lead → take the lead), a longer word or number containing it does not
+    (aid is not ai, under 30 is not under 3)."""
+    assert "牵头" in expand("Which department takes the lead in Jiangxi?") and "江西" in expand("in Jiangxi")
+    assert "县" in expand("Which counties were chosen?")
+    assert "3岁以下" in expand("care for children under 3 years old")
+    assert "3岁以下" not in expand("workers under 30 years old")
+    assert "人工智能" in expand("What does the AI+ action say?")
+    assert "人工智能" not in expand("Is there any financial aid?")
