@@ -143,7 +143,8 @@ def features(
         "kind_near": kind_near,
     }
     if len(similar) > 1:  # else the gate counts it as average (Gate.confidence): one passage stands out from none
-        values["dense_gap"] = similar[0] - sum(similar[1:10]) / len(similar[1:10])
+        nearest = similar[1:10]
+        values["dense_gap"] = similar[0] - sum(nearest) / len(nearest)
     return values
 
 

