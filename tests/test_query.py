@@ -23,6 +23,28 @@ def test_traditional_chinese_and_full_width_digits_are_normalised():
 
 
 @pytest.mark.parametrize(
+    ("text", "normalised"),
+    [
+        ("要是我贷款八百万，担保费最高多少？", "要是我贷款800万，担保费最高多少？"),
+        ("三百五十万以下的呢", "350万以下的呢"),
+        ("孩子两岁多，能上托班吗", "孩子2岁多，能上托班吗"),
+        ("普及率要达到九成以上是哪一年", "普及率要达到90%以上是哪一年"),
+    ],
+)
+def test_sums_ages_and_shares_in_chinese_numerals_become_figures(text, normalised):
+    """As the circulars write them (800万, 2岁, 90%), so that figures compare and match."""
+    assert normalise_question(text) == normalised
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["五六年技术员", "千万不要", "万一企业跑路了", "一成不变", "八成是真的", "一万二一个月", "一年拨多少", "几百万"],
+)
+def test_words_that_only_look_like_figures_are_left_as_written(text):
+    assert normalise_question(text) == text
+
+
+@pytest.mark.parametrize(
     "text",
     ["发改办高技[2020]244号", "发改办高技（2020）244号", "发改办高技(2020)244号", "发改办高技〔２０２０〕２４４号"],
 )
@@ -102,6 +124,7 @@ def test_everyday_words_gain_their_policy_terms():
     assert "家政" in expand("我想开一家保洁公司")
     assert "创业投资" in expand("能帮我们对接创投机构吗")
     assert expand("家电回收") == "家电回收"
+    assert "虐童" in expand("托育园有老师打孩子怎么处理") and "非营利性" in expand("不图赚钱的托育所")
 
 
 def test_english_words_map_as_whole_words_with_their_inflections():
