@@ -364,6 +364,13 @@ _DENIES = re.compile(
     r"不得|禁止|严禁|不予|不允许|不能|(?<!缺一)(?<![密])不可(?!抗|或缺|替代|分割|逆|少|撤销|避免|估量|忽视|思议)"
 )
 _GRANTS = re.compile(r"可以|可按|可由|可申请|可享受|可探索|鼓励|支持|允许|给予|予以|享受|纳入|同等")
+# Papers a list of approvals lets come after acceptance (「12农民工工资保证金缴纳证明容缺材料」), and questions that ask
+# whether one may apply without them yet, or must hand them in first.
+_SPARED = re.compile(r"容缺材料")
+_LATER = re.compile(
+    r"先受理|先报|先办|先让受理|后补|补交|晚点补|回头再交|缓缓|先欠着|来不及|凑不齐|还没(?:做|写|弄|开|到|好|出)|容缺|非得先|先交齐"
+)
+_MUST = re.compile(r"非得|必须|一定要|先交齐|才(?:能|给|受理|可以)")
 # A question on holding two benefits at once (「培训生活费补贴还能一起拿吗」) is decided by what the quotes say of
 # combining them, not by the clause that grants one of them; 「和朋友一起参加培训」「同时满足条件」 combine nothing.
 _TAKE = r"(?:拿|领|领取|享受|申请|申领)"
@@ -398,6 +405,7 @@ _MAIN_VERB = re.compile(r"(享受|纳入|支持|算|有|是|行)")
 _COMPOUNDS = re.compile(
     r"社会|协会|机会|会议|委员会|利用|费用|信用|使用|作用|应用|适用|要求|重要|主要|要素|能力|技能|职能|功能|智能|能源"
     r"|银行|行业|试行|执行|实行|运行|进行|行政|发行|行为|(?<!有)没有|所有(?!没有)|拥有|现有|有关|预算|计算|核算|算力|就是|还是|或是"
+    r"|用到|所用|用于"
 )
 # A figure the question names: not a year (2019年) nor a 文号's year or serial (〔2019〕15号)
 _FIGURE = re.compile(r"(?<![\d〔.])(?!\d{4}\s*年)\d+(?:\.\d+)?(?![\d〕.]|\s*号)")
@@ -442,6 +450,10 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
         return f"按所引条文，{negative}。"
     if _denying_clause(first, asked):
         return f"按所引条文，{negative}。"
+    if _LATER.search(first_part[0]) and _in_clause(first, _SPARED.search, asked):
+        # a list of approvals names the papers that may come later (容缺材料): 「…还没开出来，能先受理吗？」 is 能,
+        # 「…是不是非得先交齐才受理？」 不是
+        return f"{negative if _MUST.search(first_part[0]) else verb}，清单将其列为容缺材料。"
     if _DENIES.search(first):  # a limit in a clause of other words: not a 不, and no grant beside it makes it a 能
         return f"文件未明确说{verb}或{negative}，相关条文如下："
     if _GRANTS.search(first) and (verb != "有" or _bears_on_had(first_part[0], first)):

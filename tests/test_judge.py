@@ -161,6 +161,11 @@ def test_a_yes_no_question_is_answered_yes_or_no_first(corpus_store: Settings):
         # a limit in a clause of other words is no 不, and the grant beside it no 能
         ("担保公司能帮忙写申请吗？", "不得干预其经营，鼓励提供申请辅导", "文件未明确说能或不能，相关条文如下："),
         ("我没有工作，能申请吗？", "可申请补贴。", "能。"),
+        # papers a list of approvals lets come later (容缺材料): may one apply without them yet, must they come first
+        ("保证金缴纳证明还没开出来，能先受理吗？", "12农民工工资保证金缴纳证明容缺材料", "能，清单将其列为容缺材料。"),
+        ("专家论证意见是不是非得先交齐才受理？", "4古树名木移植专家论证意见容缺材料", "不是，清单将其列为容缺材料。"),
+        ("用到的避雷产品资料可以先欠着吗？", "4设计中所采用的防雷产品相关资料容缺材料", "可以，清单将其列为容缺材料。"),
+        ("设计说明书可以后补吗？", "3雷电防护装置设计说明书主审材料", "文件未明确说可以或不可以，相关条文如下："),
         # a figure the question names and the clause does not hold leaves the answer open
         ("国家是不是每年给每个孩子发3600块补贴？", "给予补贴。", "文件未明确说是或不是，相关条文如下："),
     ],
