@@ -366,11 +366,26 @@ _DENIES = re.compile(
 _GRANTS = re.compile(r"可以|可按|可由|可申请|可享受|可探索|鼓励|支持|允许|给予|予以|享受|纳入|同等")
 # Papers a list of approvals lets come after acceptance (「12农民工工资保证金缴纳证明容缺材料」), and questions that ask
 # whether one may apply without them yet, or must hand them in first.
-_SPARED = re.compile(r"容缺材料")
 _LATER = re.compile(
-    r"先受理|先报|先办|先让受理|后补|补交|晚点补|回头再交|缓缓|先欠着|来不及|凑不齐|还没(?:做|写|弄|开|到|好|出)|容缺|非得先|先交齐"
+    r"先受理|先报|先办|先让受理|后补|补交|晚点补|回头再交|缓缓|先欠着|来不及|凑不齐|还没(?:做|写|弄|开|好|出)|容缺|非得先|先交齐"
+    r"|不先交"
 )
-_MUST = re.compile(r"非得|必须|一定要|先交齐|才(?:能|给|受理|可以)")
+_MUST = re.compile(r"(?<![不无])(?:非得|必须|一定要|先交齐|才(?:能|给|受理|可以))")
+# The items of a list of approvals, each ending in the kind of paper it is (「…证明容缺材料」「…申请表主审材料」),
+# whatever lines the PDF broke them into.
+_ITEM_END = re.compile(r"(?<=材料)|[，,；;。]")
+_ITEM_BIGRAMS = {"材料", "容缺", "缺材"}
+
+
+def _spared(quote: str, asked: set[str]) -> bool:
+    """An item of `quote` that names a paper of the question (a pair of its characters, beside 材料 and 容缺) is a
+    paper that may come later (容缺材料)."""
+    words = asked - _ITEM_BIGRAMS
+    return any(
+        item.endswith("容缺材料") and words & _bigrams(item) for item in _ITEM_END.split(quote.replace("\n", ""))
+    )
+
+
 # A question on holding two benefits at once (「培训生活费补贴还能一起拿吗」) is decided by what the quotes say of
 # combining them, not by the clause that grants one of them; 「和朋友一起参加培训」「同时满足条件」 combine nothing.
 _TAKE = r"(?:拿|领|领取|享受|申请|申领)"
@@ -405,7 +420,7 @@ _MAIN_VERB = re.compile(r"(享受|纳入|支持|算|有|是|行)")
 _COMPOUNDS = re.compile(
     r"社会|协会|机会|会议|委员会|利用|费用|信用|使用|作用|应用|适用|要求|重要|主要|要素|能力|技能|职能|功能|智能|能源"
     r"|银行|行业|试行|执行|实行|运行|进行|行政|发行|行为|(?<!有)没有|所有(?!没有)|拥有|现有|有关|预算|计算|核算|算力|就是|还是|或是"
-    r"|用到|所用|用于"
+    r"|(?<!不)用到|所用|用于"
 )
 # A figure the question names: not a year (2019年) nor a 文号's year or serial (〔2019〕15号)
 _FIGURE = re.compile(r"(?<![\d〔.])(?!\d{4}\s*年)\d+(?:\.\d+)?(?![\d〕.]|\s*号)")
@@ -450,7 +465,7 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
         return f"按所引条文，{negative}。"
     if _denying_clause(first, asked):
         return f"按所引条文，{negative}。"
-    if _LATER.search(first_part[0]) and _in_clause(first, _SPARED.search, asked):
+    if _LATER.search(first_part[0]) and _spared(first, asked):
         # a list of approvals names the papers that may come later (容缺材料): 「…还没开出来，能先受理吗？」 is 能,
         # 「…是不是非得先交齐才受理？」 不是
         return f"{negative if _MUST.search(first_part[0]) else verb}，清单将其列为容缺材料。"

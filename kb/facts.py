@@ -83,7 +83,7 @@ KINDS = (
         re.compile(
             rf"(?:{_NUM})\s*(?:%|％|个百分点)|百分之[{_CN}\d]+|[{_CN}]成(?!立|果|效|本|熟|员)|(?:\d+(?:\.\d+)?|[{_CN}]+)倍"
             r"|\d+\s*[:：比]\s*\d+"  # 「1:5」「1比3」
-            r"|每[十百千万](?:人口?|名|户|个)[^，,。；;]{0,8}?\d"  # a rate per head: 「每千人口不少于10个托位」
+            r"|每[十百千万](?:人口?|名|户)[^，,。；;]{0,8}?\d"  # a rate per head: 「每千人口不少于10个托位」
         ),
         _english(r"what (?:percentage|percent|share|proportion|ratio)|how many percent"),
     ),

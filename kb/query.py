@@ -137,10 +137,11 @@ _PLACES = {"十": 10, "百": 100, "千": 1000}
 # A sum, an age or a share in Chinese numerals: it starts with a digit or 十 (not 千万 "by all means", 万一 "in case"),
 # and is followed by 万 / 亿 (a sum), 岁 (an age) or 成 (tenths) — not by 块 (一块儿 "together"), nor a count of years
 # (「一年拨多少」 asks per year, it names no figure).
-# 一万二 (12,000) is left as written, and so are 成 as "probably" (八成是) and 一成不变.
+# 一万二 (12,000), 数十万 and 一亿五千万 are left as written, and so are 成 as "probably" (八成是), 成 beginning a word
+# (两成年子女, 一成立就), and 一成 (统一成, 唯一成员: seldom a share in a question).
 _CN_FIGURE = re.compile(
-    r"(?<![零〇一二三四五六七八九十百千两几])([一二两三四五六七八九十][零〇一二三四五六七八九十百千]*)"
-    r"(万|亿|岁|成(?![不是会要就也都能]))(?![零〇一二两三四五六七八九十])"
+    r"(?<![零〇一二三四五六七八九十百千万亿两几数点])([一二两三四五六七八九十][零〇一二三四五六七八九十百千]*)"
+    r"(万|亿|岁|成(?![不是会要就也都能立员年人本果效功为熟交品长分绩型]))(?![零〇一二两三四五六七八九十])"
 )
 
 
@@ -171,7 +172,7 @@ def arabic_figures(text: str) -> str:
 
     def arabic(m: re.Match[str]) -> str:
         value = _cn_number(m.group(1))
-        if value is None:
+        if value is None or m.group(0) == "一成":
             return m.group(0)
         return f"{value * 10}%" if m.group(2) == "成" else f"{value}{m.group(2)}"
 

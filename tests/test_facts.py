@@ -136,7 +136,7 @@ def test_a_figure_counts_only_for_its_own_kind():
     assert facts.holds("每个省原则上只保留一家省级担保机构", "count")  # 一家 counts, 一个 does not
     assert not facts.holds("每人每年补贴2000元", "date")  # how often is not when
     # a rate per head is a ratio (「按多少比例配托位」); how often, or one each, is not
-    assert facts.holds("按照每千人口不少于10个托位规划", "share") and not facts.holds("每人每年只享受一次", "share")
+    assert facts.holds("按照每千人口不少于10个托位规划", "share") and not facts.holds("每十个工作日报送1次", "share")
 
 
 def test_a_sum_is_held_as_money_or_as_a_share():

@@ -134,6 +134,9 @@ def test_a_yes_no_question_is_answered_yes_or_no_first(corpus_store: Settings):
     assert "招收2-3岁的幼儿" in answer.text
 
 
+UNSAID, AS_FOLLOWS = "文件未明确说", "，相关条文如下："
+
+
 @pytest.mark.parametrize(
     ("question", "quote", "lead"),
     [
@@ -166,6 +169,11 @@ def test_a_yes_no_question_is_answered_yes_or_no_first(corpus_store: Settings):
         ("专家论证意见是不是非得先交齐才受理？", "4古树名木移植专家论证意见容缺材料", "不是，清单将其列为容缺材料。"),
         ("用到的避雷产品资料可以先欠着吗？", "4设计中所采用的防雷产品相关资料容缺材料", "可以，清单将其列为容缺材料。"),
         ("设计说明书可以后补吗？", "3雷电防护装置设计说明书主审材料", "文件未明确说可以或不可以，相关条文如下："),
+        # the item that names the paper decides, however the PDF broke the list into lines
+        ("拆迁情况还没弄好，能先受理吗？", "2出让合同容缺材料\n3拆迁\n情况主审材料", f"{UNSAID}能或不能{AS_FOLLOWS}"),
+        ("附图可以后补吗？", "3四至范围（附图）主审材料 4出让合同容缺材料", f"{UNSAID}可以或不可以{AS_FOLLOWS}"),
+        ("缴纳证明不一定要先交吧，能先受理吗？", "12农民工工资保证金缴纳证明容缺材料", "能，清单将其列为容缺材料。"),
+        ("用不用到现场办理？", "可以网上办理。", "用。"),  # 用到 of 用不用到 is the verb asked
         # a figure the question names and the clause does not hold leaves the answer open
         ("国家是不是每年给每个孩子发3600块补贴？", "给予补贴。", "文件未明确说是或不是，相关条文如下："),
     ],

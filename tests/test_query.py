@@ -38,9 +38,14 @@ def test_sums_ages_and_shares_in_chinese_numerals_become_figures(text, normalise
 
 @pytest.mark.parametrize(
     "text",
-    ["五六年技术员", "千万不要", "万一企业跑路了", "一成不变", "八成是真的", "一万二一个月", "一年拨多少", "几百万"],
+    [
+        *("五六年技术员", "千万不要", "万一企业跑路了", "一成不变", "八成是真的", "一万二一个月", "一年拨多少"),
+        "几百万",
+        *("公司一成立就能申请吗", "统一成每月发放", "两成年子女", "数十万", "一亿五千万", "零点五成"),
+    ],
 )
 def test_words_that_only_look_like_figures_are_left_as_written(text):
+    """Ranges, idioms, 成 beginning a word and sums written half in figures stay as written."""
     assert normalise_question(text) == text
 
 
