@@ -151,8 +151,8 @@ def iso_date(text: str) -> str:
     if m:
         y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
     elif m := _DATE_HAN.search(text):
-        y = int("".join(str(_HAN_DIGITS[c]) for c in m["y"]))
-        mo, d = _han_number(m["m"]), _han_number(m["d"])
+        y = int("".join(str(HAN_DIGITS[c]) for c in m["y"]))
+        mo, d = han_number(m["m"]) or 0, han_number(m["d"]) or 0
     else:
         return ""
     try:
@@ -161,12 +161,13 @@ def iso_date(text: str) -> str:
         return ""
 
 
-_HAN_DIGITS = {
+HAN_DIGITS = {
     "〇": 0,
     "○": 0,
     "零": 0,
     "一": 1,
     "二": 2,
+    "两": 2,
     "三": 3,
     "四": 4,
     "五": 5,
@@ -175,14 +176,31 @@ _HAN_DIGITS = {
     "八": 8,
     "九": 9,
 }
+_HAN_PLACES = {"十": 10, "百": 100, "千": 1000}
 
 
-def _han_number(text: str) -> int:
-    """一 … 九, 十, 十二, 二十, 三十一."""
-    tens, _ten, ones = text.rpartition("十")
-    if not _ten:
-        return _HAN_DIGITS.get(ones, 0)
-    return (_HAN_DIGITS.get(tens, 0) if tens else 1) * 10 + (_HAN_DIGITS.get(ones, 0) if ones else 0)
+def han_number(numeral: str) -> int | None:
+    """The value of a number in Chinese numerals below 10,000 (十二 → 12, 三十一 → 31, 三百 → 300, 三百五 → 350); None
+    for a range (五六, 七八) or a malformed one."""
+    total, digit, last_place, previous = 0, None, 0, ""
+    for ch in numeral:
+        if ch in HAN_DIGITS:
+            if previous in HAN_DIGITS and HAN_DIGITS[previous] != 0 and HAN_DIGITS[ch] != 0:
+                return None  # 五六年: five or six
+            digit = HAN_DIGITS[ch]
+        elif ch in _HAN_PLACES:
+            place = _HAN_PLACES[ch]
+            if last_place and place >= last_place:
+                return None
+            total += (1 if digit is None else digit) * place
+            digit, last_place = None, place
+        else:
+            return None
+        previous = ch
+    if digit is not None:
+        # 三百五: the digit after a place without 零 is of the next place down (350, not 305)
+        total += digit * (last_place // 10 if last_place and previous in HAN_DIGITS and "零" not in numeral else 1)
+    return total or None
 
 
 def _is_date_line(line: str) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .clean import normalise_text
 from .limits import MAX_QUESTION_CHARS
-from .meta import doc_numbers_in
+from .meta import doc_numbers_in, han_number
 
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
 # Orders to the model: to drop its rules, or to reveal them.
@@ -132,8 +132,6 @@ def normalise_question(text: str) -> str:
     return arabic_figures(normalise_text(re.sub(r"\s+", " ", text)).strip())
 
 
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_PLACES = {"十": 10, "百": 100, "千": 1000}
 # A sum, an age or a share in Chinese numerals: it starts with a digit or 十 (not 千万 "by all means", 万一 "in case"),
 # and is followed by 万 / 亿 (a sum), 岁 (an age) or 成 (tenths) — not by 块 (一块儿 "together"), nor a count of years
 # (「一年拨多少」 asks per year, it names no figure).
@@ -145,33 +143,11 @@ _CN_FIGURE = re.compile(
 )
 
 
-def _cn_number(numeral: str) -> int | None:
-    """The value of a Chinese numeral (三百 → 300, 十五 → 15, 三百五 → 350); None for a range (五六, 七八) or a
-    malformed one."""
-    total, digit, last_place, previous = 0, None, 0, ""
-    for ch in numeral:
-        if ch in _DIGITS:
-            if previous in _DIGITS and _DIGITS[previous] != 0 and _DIGITS[ch] != 0:
-                return None  # 五六年: five or six
-            digit = _DIGITS[ch]
-        else:
-            place = _PLACES[ch]
-            if last_place and place >= last_place:
-                return None
-            total += (1 if digit is None else digit) * place
-            digit, last_place = None, place
-        previous = ch
-    if digit is not None:
-        # 三百五: the digit after a place without 零 is of the next place down (350, not 305)
-        total += digit * (last_place // 10 if last_place and previous in _DIGITS and "零" not in numeral else 1)
-    return total or None
-
-
 def arabic_figures(text: str) -> str:
     """Sums, ages and shares in Chinese numerals as Arabic figures, as the circulars write them."""
 
     def arabic(m: re.Match[str]) -> str:
-        value = _cn_number(m.group(1))
+        value = han_number(m.group(1))
         if value is None or m.group(0) == "一成":
             return m.group(0)
         return f"{value * 10}%" if m.group(2) == "成" else f"{value}{m.group(2)}"
