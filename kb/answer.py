@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from . import facts
+from . import facts, thresholds
 from .clean import is_signature_line
 from .query import Query, expand, is_foreign, normalise_question
 from .split import SECTION_SEP
@@ -19,6 +19,8 @@ PRIOR_WEIGHT = 0.7
 # The weight of a sentence's window's similarity to the question (kb/windows.py): among 0, 4, 6, 8 and 12 (measured
 # on the users' calibration half and NCP train), the best on NCP dev (seed-dev the same for all; evals/RESULTS.md).
 WINDOW_WEIGHT = 6.0
+# A sentence whose band the asker's own figure falls in (kb/thresholds.py: 800万 in 「500万元以上的」).
+BAND_WEIGHT = 1.0  # chosen on the calibration half among 0.5, 1 and 2 (evals/RESULTS.md, stop 29)
 MAX_QUOTE_CHARS = 150
 # Sentences quoted for the question as a whole (a question of several parts may add more); a further quote scores
 # at least NEXT_QUOTE_RATIO of the best one and covers at least NEXT_QUOTE_COVERAGE of the question. Chosen by
@@ -144,6 +146,7 @@ def sentence_features(
     wants_number = bool(value_kinds or _ASKS_AMOUNT.search(query.text))
     wants_time = bool(time_kinds or _ASKS_TIME.search(query.text))
     held_times = ["deadline"] if "deadline" in time_kinds else time_kinds  # a signing date does not answer 截止
+    said = thresholds.stated(query.text)
     best_fused = hits[0].score if hits else 1.0
     out = []
     for hit in hits[:top]:
@@ -167,6 +170,7 @@ def sentence_features(
                 "time": float(wants_time and has_time),
                 "no_time": float(wants_time and not has_time),
                 "window": _window_of(sentence, held, hit.dense or 0.0),
+                "band": 1.0 if thresholds.met(said, sentence) else 0.0,
             }
             out.append((hit, sentence, values))
     return out
@@ -190,6 +194,7 @@ def score_sentences(
     for hit, sentence, v in sentence_features(query, hits, tokenize, idf, top, windows):
         coverage = 0.6 * v["token_cov"] + 0.4 * v["bigram_cov"]
         score = coverage + PRIOR_WEIGHT * v["prior"] + 0.1 * (v["number"] + v["time"]) + WINDOW_WEIGHT * v["window"]
+        score += BAND_WEIGHT * v["band"]
         scored.append(ScoredSentence(hit, sentence, score, coverage))
     return sorted(scored, key=lambda s: -s.score)
 
@@ -298,6 +303,7 @@ def compose(
     used = {h.chunk.id for h in cited}
     notes = [] if hedged else _unanswered_parts(asked, [q for _n, q, _h in quotes])
     notes += [] if hedged else [f"关于“{part}”，所引条文未作具体规定。" for part in uncovered]
+    notes += [] if hedged else _band_note(query.text, quotes)
     lead = "" if hedged else _yes_no_lead(asked, [q for _n, q, _h in quotes])
     text = lead + "".join(parts) + "".join(notes)
     if is_foreign(query.original):
@@ -307,6 +313,18 @@ def compose(
         markers = "".join(f"[{len(cited) + i + 1}]" for i in range(len(related)))
         text += f"\n相关条文：{markers}"
     return text, cited + related
+
+
+def _band_note(question: str, quotes: list[tuple[int, str, Hit]]) -> list[str]:
+    """Which band of the quotes the asker's own figure falls in (「按您说的800万，适用所引条文中“500万元以上”的
+    规定[1]。」), from the first quote that sets one it meets; a figure no quoted band takes is left unremarked (the
+    band may be someone else's: a parent's 30岁 against 「3岁以下婴幼儿」)."""
+    said = thresholds.stated(question)
+    for number, quote, _hit in quotes:
+        for band in thresholds.met(said, quote):
+            q = next(q for q in said if band.holds(q))
+            return [f"按您说的{q.words}，适用所引条文中“{band.words}”的规定[{number}]。"]
+    return []
 
 
 _ASKING_CHARS = set("多少几怎么什哪是否能可以吗呢最长短高低久要的了呀啊")
