@@ -28,12 +28,12 @@ log = logging.getLogger(__name__)
 
 ANSWERED, CLOSEST, REFUSED = "answered", "closest", "refused"
 GATE = Path(__file__).with_name("gate.json")
-GATE_VERSION = 10  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
+GATE_VERSION = 11  # 2: kind_match reads the kinds of fact asked for (kb/facts.py); 3: uncovered_rarity;
 # 4: kind_match reads the first part of the question that asks a kind (rates split: interest, fee, tax); 5: window;
 # 6: kinds materials and office, a part asking a figure first (kb/facts.py); a document-facts question's kinds
 # are checked against what its answer states (title, 文号, issuer, dates); 7: kind_match reads the passage cited
 # first, kind_near; 8: kind_near looks beside the words the library knows; kinds sum and platform (kb/facts.py);
-# 9: a follow-up's kinds are those its own words ask; 10: dense_gap
+# 9: a follow-up's kinds are those its own words ask; 10: dense_gap; 11: named_kinds
 FEATURES = (
     "dense",
     "lexical",
@@ -48,6 +48,7 @@ FEATURES = (
     "window",
     "kind_near",
     "dense_gap",
+    "named_kinds",
 )
 
 
@@ -77,7 +78,8 @@ def features(
     of fact asked for (kb/facts.py: a sum, a share, a length of time, a count, an age, a date); and whether
     the question names a province no retrieved document is about; `window`: the best similarity of any sentence
     window of the first passages to the question (kb/windows.py), else the best passage similarity; dense_gap: how
-    far the most similar passage stands out from the next nine. `stated`: the
+    far the most similar passage stands out from the next nine; named_kinds: whether the papers, office or platform
+    the first asking part asks for are named by one of the first three passages. `stated`: the
     text the answer states the facts from, when not the cited passages (a document-facts answer: title, 文号,
     issuer and dates, kb/answer.py document_facts)."""
     hits = retrieval.hits
@@ -111,6 +113,12 @@ def features(
     first = stated if stated is not None else (cited[0].chunk.text if cited else "")
     kind_match = 0.0 if any(not facts.holds(first, k) for k in kinds) else 1.0
     kind_near = 1.0 if stated is not None else _kind_near(kinds, cited[:3], words, forms, lexical)
+    # The papers, office or platform the first asking part asks for must be named by one of the first three
+    # passages: 「去哪个部门申请？多久能放款？」 is not answered by passages that name no office. A figure a later
+    # part asks is not weighed here: the answer says the texts give none (「最多能贷多少？利息怎么算？」).
+    texts = [stated] if stated is not None else [h.chunk.text for h in cited[:3]]
+    first_asked = (asks or [()])[0]
+    named_kinds = float(all(any(facts.holds(t, k) for t in texts) for k in first_asked if not facts.is_figure(k)))
     title = set(lexical.tokenizer.tokenize(hits[0].chunk.meta.title)) if hits else set()
     title_coverage = sum(1 for w in words if forms[w] & title) / len(words) if words else 0.0
     # A follow-up's own place replaces the earlier turn's: 「广东呢？」 after a question on 江西 asks about 广东.
@@ -141,6 +149,7 @@ def features(
         "uncovered": float(len(uncovered)),
         "window": evidence.dense_top if window is None else window,
         "kind_near": kind_near,
+        "named_kinds": named_kinds,
     }
     if len(similar) > 1:  # else the gate counts it as average (Gate.confidence): one passage stands out from none
         nearest = similar[1:10]

@@ -423,3 +423,15 @@ def test_the_shipped_gate_is_what_fit_gate_makes_of_the_calibration_half(corpus_
     assert (fitted.intercept, fitted.answer_at, fitted.refuse_below) == pytest.approx(
         (shipped.intercept, shipped.answer_at, shipped.refuse_below), rel=1e-4
     )
+
+
+def test_the_papers_or_office_the_first_part_asks_for_must_be_named(kb):
+    """named_kinds: 「要去哪个部门申请？」 asks for an office that no passage on the loan names; a figure asked in a
+    later part is not weighed (「利息怎么算？」: the answer says the texts give no rate, tests above)."""
+
+    def named_kinds(question: str) -> float:
+        query = kb._rewrite(question, [])
+        return kb.judge(query, kb.retriever.retrieve(query, k=10)).features["named_kinds"]
+
+    assert named_kinds("政府贴息的那个创业担保贷款，要去哪个部门申请？") == 0.0
+    assert named_kinds("创业担保贷款最多能贷多少？利息怎么算？") == 1.0
