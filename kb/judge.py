@@ -179,6 +179,11 @@ def _kind_near(
     return 1.0 if all(any(facts.holds(s, k) for s in near) for k in kinds) else 0.0
 
 
+# Signals that a part of the question goes unanswered: they hedge an answer, they do not make a question on the
+# library's subjects unrelated (「创业担保贷款要去哪个部门申请？」 with no office named is closest, not refused).
+HEDGING = ("named_kinds",)
+
+
 @dataclass(frozen=True)
 class Gate:
     """A logistic model over FEATURES with two cut points: refuse below `refuse_below`, answer from `answer_at`."""
@@ -203,9 +208,13 @@ class Gate:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def judge(self, values: dict[str, float]) -> Judgement:
+        """Answered from `answer_at`; below it closest, or refused when even the question's subject finds too little
+        (the confidence with every HEDGING signal met is below `refuse_below`)."""
         p = self.confidence(values)
-        status = ANSWERED if p >= self.answer_at else REFUSED if p < self.refuse_below else CLOSEST
-        return Judgement(status, p, values)
+        if p >= self.answer_at:
+            return Judgement(ANSWERED, p, values)
+        topical = self.confidence({**values, **{n: 1.0 for n in HEDGING if n in values}})
+        return Judgement(REFUSED if topical < self.refuse_below else CLOSEST, p, values)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -15,28 +15,39 @@ from dataclasses import dataclass
 _UNITS = {"元": 1e-4, "块": 1e-4, "块钱": 1e-4, "千元": 0.1, "万": 1.0, "万元": 1.0, "亿": 1e4, "亿元": 1e4}
 _NUMBER = r"\d+(?:\.\d+)?"
 _MONEY = r"亿元|万元|千元|块钱|亿|万|元|块"
-_PEOPLE = r"名(?:员工|职工|工人)?|个人|人"
+_PEOPLE = r"名(?:员工|职工|工人)?|个(?:员工|职工|工人)|个人|人"
+_RANGE_SIGN = r"[—\-－–~～至到]"
 
 # In a question: a sum, an age or a headcount the asker has — not one they compare with (「比500万多」
-# 「500万以下的单子」「不到10万」 set a band themselves; 「2027年」 and 「3年」 are no such figure).
+# 「500万元以下的单子」「不到10万」「16至24岁」 set a band or a range themselves; 「2027年」 and 「3年」 are no such
+# figure), nor one they were given, hired or ranked (「发500元」「招了5个人」「第1名」), nor 10万人 or 1万平方米.
 _SAID = re.compile(
-    rf"(?<![\d.比超过到满于足])({_NUMBER})\s*(?:(?P<money>{_MONEY})|(?P<age>周?岁)|(?P<people>{_PEOPLE}))"
+    rf"(?<![\d.比超过到满于足至—\-－–~～第])({_NUMBER})\s*"
+    rf"(?:(?P<money>{_MONEY})(?![元钱人平亩户家辆名个])|(?P<age>周?岁)(?P<half>半|多)?|(?P<people>{_PEOPLE})(?![员职工]))"
     r"(?!\s*(?:[（(]含[）)])?\s*(?:以上|以下|以内|之内|及以|或以|上下|封顶|的(?:单|企业|项目)))"
+    rf"(?!\s*{_RANGE_SIGN}\s*\d)"
 )
-_LIMIT_BEFORE = re.compile(r"(?:最高|最多|最低|上限|限额|不超过|不高于|降至|降到|控制在|累计)[^，。；、]{0,4}$")
+_NOT_THEIRS = re.compile(r"(?:招|聘|雇|发|补|给|奖|每人|每个)[^，。？?；、\d]{0,3}$")
+# A ceiling or a level of what is granted, not a band of who may have it: 「最高不超过300万元」「额度在20万元以内」
+# 「提高至30万元以内」「给予1万元至3万元的补贴」.
+_LIMIT_BEFORE = re.compile(
+    r"(?:最高|最多|最低|上限|限额|额度|标准|不超过|不高于|降至|降到|提高至|提高到|调整为|控制在|累计|给予)"
+    r"[^，。；、]{0,8}$"
+)
 # In a passage: a band set by 以上 / 以下 after the figure, a range, or 超过 / 不满 before a headcount or an age used
 # as an attribute (「超过100人的企业」, not 「贷款不超过300万元」).
 _BOUND = re.compile(
     rf"({_NUMBER})\s*(?P<unit>{_MONEY}|周?岁|{_PEOPLE})\s*(?:[（(]含[）)])?\s*(?:及|或)?(?P<side>以上|以下|以内|之内)"
 )
 _RANGE = re.compile(
-    rf"({_NUMBER})\s*(?P<first>{_MONEY}|周?岁|{_PEOPLE})?\s*[—\-－–~～至到]\s*({_NUMBER})\s*(?P<unit>{_MONEY}|周?岁)"
+    rf"({_NUMBER})\s*(?P<first>{_MONEY}|周?岁|{_PEOPLE})?\s*{_RANGE_SIGN}\s*({_NUMBER})\s*(?P<unit>{_MONEY}|周?岁)"
 )
 _PREFIXED = re.compile(
-    rf"(?P<side>超过|多于|不少于|不低于|年满|满|不满|未满|不足|少于|低于)\s*({_NUMBER})\s*(?P<unit>周?岁|{_PEOPLE})"
-    r"(?=的|以?[^\d，。；、])"
+    r"(?P<side>不超过|不多于|不高于|不大于|超过|多于|高于|大于|不少于|不低于|年满|满|不满|未满|不足|少于|低于)"
+    rf"\s*({_NUMBER})\s*(?P<unit>周?岁|{_PEOPLE})(?=的|以?[^\d，。；、])"
 )
-_BELOW = {"以下", "以内", "之内", "不满", "未满", "不足", "少于", "低于"}
+_BELOW = {"以下", "以内", "之内", "不超过", "不多于", "不高于", "不大于", "不满", "未满", "不足", "少于", "低于"}
+_STRICT = {"超过", "多于", "高于", "大于", "不满", "未满", "不足", "少于", "低于"}  # the figure itself is outside
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class Quantity:
     value: float
     measure: str
     words: str = ""  # as the asker wrote it
+    question: str = ""  # the question it was stated in: a sum is weighed only against a band on what it speaks of
 
 
 @dataclass(frozen=True)
@@ -56,13 +68,20 @@ class Condition:
     low: float | None
     high: float | None
     words: str
+    strict: bool = False  # 超过100人, 不满3周岁: the figure itself is outside the band
+    subject: str = ""  # the words before it in its clause (「单户担保金额」 of 「单户担保金额500万元以上」)
 
     def holds(self, q: Quantity) -> bool:
-        return (
-            q.measure == self.measure
-            and (self.low is None or q.value >= self.low)
-            and (self.high is None or q.value <= self.high)
-        )
+        if q.measure != self.measure:
+            return False
+        if self.strict:
+            return (self.low is None or q.value > self.low) and (self.high is None or q.value < self.high)
+        return (self.low is None or q.value >= self.low) and (self.high is None or q.value <= self.high)
+
+    @property
+    def one_sided(self) -> str:
+        """'low' or 'high' for a band bounded on one side only, '' for a range."""
+        return "" if self.low is not None and self.high is not None else ("low" if self.low is not None else "high")
 
 
 def _measure(unit: str) -> tuple[str, float]:
@@ -77,11 +96,13 @@ def stated(question: str) -> list[Quantity]:
     """The sums, ages and headcounts the asker states of themselves (figures already Arabic: kb/query.py)."""
     out = []
     for m in _SAID.finditer(question):
-        if _LIMIT_BEFORE.search(question[: m.start()]):
-            continue  # 「最高能贷15万吗」 asks about a ceiling, it states no figure of the asker's
+        before = question[: m.start()]
+        if _LIMIT_BEFORE.search(before) or _NOT_THEIRS.search(before):
+            continue  # 「最高能贷15万吗」 asks about a ceiling, 「每人发3600块」 about a grant: not the asker's
         unit = m.group("money") or m.group("age") or m.group("people")
         measure, factor = _measure(unit)
-        out.append(Quantity(float(m.group(1)) * factor, measure, m.group(0)))
+        half = 0.5 if m.group("half") else 0.0  # 「3岁半」「三岁多」 are past 3
+        out.append(Quantity(float(m.group(1)) * factor + half, measure, m.group(0), question))
     return out
 
 
@@ -94,21 +115,67 @@ def conditions(text: str) -> list[Condition]:
         measure, factor = _measure(m.group("unit"))
         value = float(m.group(1)) * factor
         below = m.group("side") in _BELOW
-        out.append(Condition(measure, None if below else value, value if below else None, m.group(0)))
+        out.append(
+            Condition(measure, None if below else value, value if below else None, m.group(0), False, _subject(text, m))
+        )
     for m in _RANGE.finditer(text):
+        if _LIMIT_BEFORE.search(text[: m.start()]):
+            continue  # 「给予1万元至3万元的一次性创业补贴」: a level of the grant
         measure, factor = _measure(m.group("unit"))
         first = _measure(m.group("first"))[1] if m.group("first") else factor  # 「5000元—2万元」
         low, high = float(m.group(1)) * first, float(m.group(3)) * factor
         if low < high:
-            out.append(Condition(measure, low, high, m.group(0)))
+            out.append(Condition(measure, low, high, m.group(0), False, _subject(text, m)))
     for m in _PREFIXED.finditer(text):
         measure, _factor = _measure(m.group("unit"))
         value = float(m.group(2))
         below = m.group("side") in _BELOW
-        out.append(Condition(measure, None if below else value, value if below else None, m.group(0)))
+        strict = m.group("side") in _STRICT
+        out.append(
+            Condition(
+                measure, None if below else value, value if below else None, m.group(0), strict, _subject(text, m)
+            )
+        )
     return out
 
 
+def _subject(text: str, m: re.Match[str]) -> str:
+    return re.split(r"[，,。；;：:]", text[: m.start()])[-1][-8:]
+
+
+def _pairs(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _speaks_of(q: Quantity, band: Condition) -> bool:
+    """A sum is weighed against a band on what the question speaks of: 「担保800万」 against 「单户担保金额500万元
+    以上」, not 「贷款5万」 against 「月销售额10万元以下」. An age or a headcount is the asker's or their firm's."""
+    return q.measure != "万元" or not q.question or bool(_pairs(q.question) & _pairs(band.subject))
+
+
 def met(quantities: list[Quantity], text: str) -> list[Condition]:
-    """The conditions of `text` that a stated figure meets."""
-    return [c for c in conditions(text) if any(c.holds(q) for q in quantities)] if quantities else []
+    """The conditions of `text` that a stated figure meets (see bands_met)."""
+    return [band for _q, bands in bands_met(quantities, text) for band in bands]
+
+
+def bands_met(quantities: list[Quantity], text: str) -> list[tuple[Quantity, list[Condition]]]:
+    """Each stated figure with the conditions of `text` it meets, read clause by clause: every band of a clause on
+    the figure's measure must hold (「16周岁以上、不超过35周岁」 is not met by 40岁). A measure the asker states twice
+    (「我50岁，女儿20岁」) is not weighed, nor a figure on the line between two bands of the text (500万 against
+    「500万元及以下」 and 「500万元以上」): which one it is in, the text says, not the figure."""
+    measures = [q.measure for q in quantities]
+    clauses = [c for c in re.split(r"[，,。；;]", text) if c]
+    out = []
+    for q in quantities:
+        if measures.count(q.measure) > 1:
+            continue
+        groups = []
+        for clause in clauses:
+            bands = [c for c in conditions(clause) if c.measure == q.measure and _speaks_of(q, c)]
+            if bands and all(c.holds(q) for c in bands):
+                groups.append(bands)
+        held = [c for group in groups for c in group]
+        if not held or (len(groups) > 1 and {c.one_sided for c in held} >= {"low", "high"}):
+            continue  # none, or on the line between one clause's band and another's
+        out.append((q, held))
+    return out
