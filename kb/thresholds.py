@@ -147,10 +147,18 @@ def _pairs(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
+_FIRM = re.compile(r"企业|公司|厂|单位|店|员工|职工|工人|雇|机构|合作社")
+
+
 def _speaks_of(q: Quantity, band: Condition) -> bool:
     """A sum is weighed against a band on what the question speaks of: 「担保800万」 against 「单户担保金额500万元
-    以上」, not 「贷款5万」 against 「月销售额10万元以下」. An age or a headcount is the asker's or their firm's."""
-    return q.measure != "万元" or not q.question or bool(_pairs(q.question) & _pairs(band.subject))
+    以上」, not 「贷款5万」 against 「月销售额10万元以下」; a headcount only when the question speaks of a firm. An
+    age is the asker's (or their child's: the band says whose)."""
+    if not q.question or q.measure == "岁":
+        return True
+    if q.measure == "人":  # a headcount band is a firm's: 「我们村有120人」 is not 「超过100人的企业」
+        return bool(_FIRM.search(q.question))
+    return bool(_pairs(q.question) & _pairs(band.subject))
 
 
 def met(quantities: list[Quantity], text: str) -> list[Condition]:

@@ -84,6 +84,9 @@ def test_a_figure_meets_the_band_it_falls_in_and_a_line_between_two_is_left_to_t
     assert [c.words for c in thresholds.met(thresholds.stated("我30岁"), youth)] == ["16周岁以上", "不超过35周岁"]
     # a sum against a band on what the question speaks of, not any sum
     assert thresholds.met(thresholds.stated("个体户，贷款5万，要交增值税吗"), "月销售额10万元以下的，免征增值税") == []
+    # a headcount band is a firm's
+    assert thresholds.met(thresholds.stated("我们村有120人"), "（超过100人的企业达到15%）") == []
+    assert thresholds.met(thresholds.stated("我们厂有120人"), "（超过100人的企业达到15%）") != []
 
 
 def test_the_note_names_the_whole_band_and_only_the_askers_own():
