@@ -321,9 +321,8 @@ def _band_note(question: str, quotes: list[tuple[int, str, Hit]]) -> list[str]:
     band may be someone else's: a parent's 30岁 against 「3岁以下婴幼儿」)."""
     said = thresholds.stated(question)
     for number, quote, _hit in quotes:
-        for q, bands in thresholds.bands_met(
-            said, quote
-        ):  # every band of it the quote sets: 「16周岁以上、不超过35周岁」
+        for q, bands in thresholds.bands_met(said, quote):
+            # every band of the quote it meets: 「16周岁以上、不超过35周岁」
             words = "、".join(dict.fromkeys(b.words for b in bands))
             return [f"按您说的{q.words}，适用所引条文中“{words}”的规定[{number}]。"]
     return []

@@ -113,11 +113,7 @@ def conditions(text: str) -> list[Condition]:
         if _LIMIT_BEFORE.search(text[: m.start()]):
             continue  # 「最高不超过300万元以下」「降至1%以下」: a ceiling
         measure, factor = _measure(m.group("unit"))
-        value = float(m.group(1)) * factor
-        below = m.group("side") in _BELOW
-        out.append(
-            Condition(measure, None if below else value, value if below else None, m.group(0), False, _subject(text, m))
-        )
+        out.append(_one_sided(text, m, measure, float(m.group(1)) * factor))
     for m in _RANGE.finditer(text):
         if _LIMIT_BEFORE.search(text[: m.start()]):
             continue  # 「给予1万元至3万元的一次性创业补贴」: a level of the grant
@@ -127,16 +123,15 @@ def conditions(text: str) -> list[Condition]:
         if low < high:
             out.append(Condition(measure, low, high, m.group(0), False, _subject(text, m)))
     for m in _PREFIXED.finditer(text):
-        measure, _factor = _measure(m.group("unit"))
-        value = float(m.group(2))
-        below = m.group("side") in _BELOW
-        strict = m.group("side") in _STRICT
-        out.append(
-            Condition(
-                measure, None if below else value, value if below else None, m.group(0), strict, _subject(text, m)
-            )
-        )
+        out.append(_one_sided(text, m, _measure(m.group("unit"))[0], float(m.group(2))))
     return out
+
+
+def _one_sided(text: str, m: re.Match[str], measure: str, value: float) -> Condition:
+    """The band of a match bounded on one side, by its `side` word: below it (以下, 不满) or above it."""
+    below = m.group("side") in _BELOW
+    low, high = (None, value) if below else (value, None)
+    return Condition(measure, low, high, m.group(0), m.group("side") in _STRICT, _subject(text, m))
 
 
 def _subject(text: str, m: re.Match[str]) -> str:
@@ -171,15 +166,17 @@ def bands_met(quantities: list[Quantity], text: str) -> list[tuple[Quantity, lis
     the figure's measure must hold (「16周岁以上、不超过35周岁」 is not met by 40岁). A measure the asker states twice
     (「我50岁，女儿20岁」) is not weighed, nor a figure on the line between two bands of the text (500万 against
     「500万元及以下」 and 「500万元以上」): which one it is in, the text says, not the figure."""
+    if not quantities:
+        return []
     measures = [q.measure for q in quantities]
-    clauses = [c for c in re.split(r"[，,。；;]", text) if c]
+    clauses = [conditions(c) for c in re.split(r"[，,。；;]", text) if c]
     out = []
     for q in quantities:
         if measures.count(q.measure) > 1:
             continue
         groups = []
         for clause in clauses:
-            bands = [c for c in conditions(clause) if c.measure == q.measure and _speaks_of(q, c)]
+            bands = [c for c in clause if c.measure == q.measure and _speaks_of(q, c)]
             if bands and all(c.holds(q) for c in bands):
                 groups.append(bands)
         held = [c for group in groups for c in group]
