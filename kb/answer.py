@@ -478,11 +478,15 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
         if any(_in_clause(q, _MAY_COMBINE.search, asked) for q in quotes):
             return f"{verb}。"
     bearing = len(asked & _bigrams(first))
-    if any(len(asked & _bigrams(q)) >= max(bearing, 1) and _denying_clause(q, asked) for q in quotes[1:]):
+    # A limit must name what is asked to be done, not the condition it is asked under: 「领着失业金的时候，
+    # 能不能同时去打零工？」 is not denied by 「不可同时领取失业保险金」, nor 「…做反担保，国家有没有说要少弄这个？」
+    # by 「担保金额占比不得低于80%」.
+    limits = (_bigrams(_asked_to_do(first_part[0])) - _ASKING_BIGRAMS - _PLAIN_BIGRAMS) or asked
+    if any(len(asked & _bigrams(q)) >= max(bearing, 1) and _denying_clause(q, limits) for q in quotes[1:]):
         # a later quote that bears on the question as much as the first and limits it in a clause of the question's
         # own words (「且不可同时领取失业保险金」 after 「再给予生活费补贴」): the answer is the limit, not the grant
         return f"按所引条文，{negative}。"
-    if _denying_clause(first, asked):
+    if _denying_clause(first, limits):
         return f"按所引条文，{negative}。"
     if _LATER.search(first_part[0]) and _spared(first, asked):
         # a list of approvals names the papers that may come later (容缺材料): 「…还没开出来，能先受理吗？」 is 能,
@@ -493,6 +497,22 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
     if _GRANTS.search(first) and (verb != "有" or _bears_on_had(first_part[0], first)):
         return f"{verb}。"
     return f"文件未明确说{verb}或{negative}，相关条文如下："
+
+
+_MARKER = re.compile(rf"{facts.A_NOT_A.pattern}|是否|能否")
+_PLAIN_BIGRAMS = {"同时"}  # 「能不能同时…」 asks about doing two things, not about what a limit on 同时领取 names
+
+
+def _asked_to_do(part: str) -> str:
+    """What a yes/no question asks may be done: its clause that asks and those after it, from the words after
+    its 能不能 / 是否 (「领着失业金的时候，能不能同时去打零工挣点钱」 → 「同时去打零工挣点钱」); a 吗 question's clause
+    whole (「一次性补贴能分几次领吗」)."""
+    clauses = re.split(r"[，,；;]", part)
+    at = next((i for i, c in enumerate(clauses) if _MARKER.search(c) or _ASKS_MA.search(c)), 0)
+    rest = clauses[at:]
+    if m := _MARKER.search(rest[0]):
+        rest[0] = rest[0][m.end() :]
+    return "".join(rest)
 
 
 # What 有没有 asks after: a kind of support the granting words answer (「有没有什么帮扶」), or a particular thing

@@ -205,6 +205,14 @@ def test_a_later_clause_that_limits_what_the_first_grants_decides_the_lead():
     assert _yes_no_lead("我和朋友一起参加培训，能领生活费补贴吗？", [grant, limit]) != "按所引条文，不能。"
     periods = ["符合条件的可以申请", "根据不同时期的发展需要适时调整"]
     assert _yes_no_lead("同时满足这些条件才能申请吗？", periods) == "能。"
+    # a limit must name what is asked to be done, not the condition it is asked under
+    odd_jobs = "领着失业金的时候，能不能同时去打零工挣点钱？"
+    assert _yes_no_lead(odd_jobs, [limit, "对培训合格的失业人员给予职业培训补贴"]) == f"{UNSAID}能或不能{AS_FOLLOWS}"
+    fewer = "担保公司非要我再找人给他们做反担保，国家有没有说要少弄这个？"
+    share = "合作机构支小支农担保金额占全部担保金额的比例不得低于80%"
+    assert _yes_no_lead(fewer, ["优先为抵质押品不足的主体提供担保增信", share]) == f"{UNSAID}有或没有{AS_FOLLOWS}"
+    platforms = "政府性担保机构能不能给地方城投、融资平台借钱做担保？"
+    assert _yes_no_lead(platforms, ["不得为政府融资平台融资提供增信"]) == "按所引条文，不能。"
     # 同时 and 以及 inside a clause do not split it into parts
     assert question_parts("我在领失业金，能不能同时领培训生活费？") == ["我在领失业金，能不能同时领培训生活费"]
 
