@@ -374,7 +374,11 @@ def _quote_lines(quotes: list[tuple[int, str, Hit]], cited: list[Hit], hedged: b
 
 # Character pairs of asking, not of a subject: they make no part of a question covered.
 _ASKING_BIGRAMS = {"怎么", "么算", "什么", "多少", "哪些", "哪个", "是否", "能否", "可以", "如何", "有没", "没有"}
-_PART_SPLIT = re.compile(r"[？?]+|[；;]|，?(?:还有|另外)[，,]?|[，,](?:以及|同时)[，,]?")
+# 「最多能贷多少，还有利息怎么算？」 asks two things; 「还有算法歧视这些毛病，…」「还用不用另外找人…」 one
+_PART_SPLIT = re.compile(
+    r"[？?]+|[；;]|[，,](?:还有|另外)[，,]?(?=[^，,。？?]*(?:怎么|多少|什么|啥|哪|几|吗|呢|是否|如何|[能会要有是]不))"
+    r"|[，,](?:以及|同时)[，,]?"
+)
 _YES_NO = re.compile(
     r"能不能|可不可以|可以不可以|是不是|会不会|能否|是否|有没有|要不要|用不用|算不算|行不行|"
     r"(可以|能|会|允许|享受|支持|纳入|算).{0,24}[吗嘛][？?]?$"
@@ -425,9 +429,12 @@ def figure_values(kinds: tuple[str, ...]) -> list[str]:
     return [k for k in kinds if k not in _TIMES and facts.is_figure(k)]
 
 
+_OPENS_PART = re.compile(r"^(?:还有|另外)[，,]?")  # 「？另外企业拿数据…」: the part is what follows
+
+
 def question_parts(question: str) -> list[str]:
     """The parts of a question that asks several things (「最多能贷多少？利息怎么算？」 → two)."""
-    parts = [p.strip(" ，,。") for p in _PART_SPLIT.split(question or "")]
+    parts = [_OPENS_PART.sub("", p.strip(" ，,。")) for p in _PART_SPLIT.split(question or "")]
     return [p for p in parts if len(p) >= 3]
 
 
@@ -481,7 +488,9 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
     # A limit must name what is asked to be done, not the condition it is asked under: 「领着失业金的时候，
     # 能不能同时去打零工？」 is not denied by 「不可同时领取失业保险金」, nor 「…做反担保，国家有没有说要少弄这个？」
     # by 「担保金额占比不得低于80%」.
-    limits = (_bigrams(_asked_to_do(first_part[0])) - _ASKING_BIGRAMS - _PLAIN_BIGRAMS) or asked
+    # (what follows the 能不能 may have been split off as a part: 「还用不用 | 另外找人做反担保」)
+    to_do = _asked_to_do(first_part[0]) or _asked_to_do(question)
+    limits = (_bigrams(to_do) - _ASKING_BIGRAMS - _PLAIN_BIGRAMS) or asked
     if any(len(asked & _bigrams(q)) >= max(bearing, 1) and _denying_clause(q, limits) for q in quotes[1:]):
         # a later quote that bears on the question as much as the first and limits it in a clause of the question's
         # own words (「且不可同时领取失业保险金」 after 「再给予生活费补贴」): the answer is the limit, not the grant
@@ -494,13 +503,33 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
         return f"{negative if _MUST.search(first_part[0]) else verb}，清单将其列为容缺材料。"
     if _DENIES.search(first):  # a limit in a clause of other words: not a 不, and no grant beside it makes it a 能
         return f"文件未明确说{verb}或{negative}，相关条文如下："
+    if _OBLIGED.search(to_do) or verb in _DUTY_VERBS:
+        # 「要不要自己交社保」「是不是还得找人担保」 ask what one must do: a grant (「返还失业保险费」) does not say
+        # so, a clause that obliges (应当, 须, 要) and names what is asked does
+        return f"{verb}。" if _obliges(first, limits) else f"文件未明确说{verb}或{negative}，相关条文如下："
     if _GRANTS.search(first) and (verb != "有" or _bears_on_had(first_part[0], first)):
         return f"{verb}。"
     return f"文件未明确说{verb}或{negative}，相关条文如下："
 
 
+# A question on what one must do (「要不要交」「还得找人担保吗」「用不用到现场」), and clauses that oblige
+_DUTY_VERBS = {"要", "需要", "用"}
+_OBLIGED = re.compile(r"必须|非得|一定要|需要|(?<![获取赢记觉值使懂晓])得(?![到了以益分出知])")
+_OBLIGES = re.compile(
+    r"应当|必须|(?<![适相对响反供回答效])应(?![用急对])|(?<!必)须|(?<!必)需(?!求)|(?<![重主纲只需必想])要(?![是不素点求])"
+)
 _MARKER = re.compile(rf"{facts.A_NOT_A.pattern}|是否|能否")
 _PLAIN_BIGRAMS = {"同时"}  # 「能不能同时…」 asks about doing two things, not about what a limit on 同时领取 names
+
+
+def _obliges(quote: str, asked: set[str]) -> bool:
+    """A clause of `quote` obliges (应当, 须, 要) to do what is asked: a pair of the question's characters after the
+    obliging word (「新建居住区要按标准配套建设托位」 obliges 配托位; 「担保机构要对合作银行定期评估」 no 反担保)."""
+    for clause in re.split(r"[，,；;。]", quote):
+        m = _OBLIGES.search(clause)
+        if m and asked & _bigrams(clause[m.end() :]):
+            return True
+    return False
 
 
 def _asked_to_do(part: str) -> str:

@@ -173,7 +173,13 @@ UNSAID, AS_FOLLOWS = "文件未明确说", "，相关条文如下："
         ("拆迁情况还没弄好，能先受理吗？", "2出让合同容缺材料\n3拆迁\n情况主审材料", f"{UNSAID}能或不能{AS_FOLLOWS}"),
         ("附图可以后补吗？", "3四至范围（附图）主审材料 4出让合同容缺材料", f"{UNSAID}可以或不可以{AS_FOLLOWS}"),
         ("缴纳证明不一定要先交吧，能先受理吗？", "12农民工工资保证金缴纳证明容缺材料", "能，清单将其列为容缺材料。"),
-        ("用不用到现场办理？", "可以网上办理。", "用。"),  # 用到 of 用不用到 is the verb asked
+        # 用到 of 用不用到 is the verb asked; what one must do is not answered by what one may
+        ("用不用到现场办理？", "可以网上办理。", f"{UNSAID}用或不用{AS_FOLLOWS}"),
+        ("要不要自己交社保？", "对不裁员的参保企业返还失业保险费", f"{UNSAID}要或不要{AS_FOLLOWS}"),
+        ("是不是还得找人担保？", "可申请创业担保贷款", f"{UNSAID}是或不是{AS_FOLLOWS}"),
+        ("新建小区要不要配托位？", "新建居住区要按标准配套建设托位", "要。"),
+        # what follows the 用不用 is what must be done
+        ("找政府担保，还用不用另外找人做反担保？", "担保机构要对合作银行定期评估", f"{UNSAID}用或不用{AS_FOLLOWS}"),
         # a figure the question names and the clause does not hold leaves the answer open
         ("国家是不是每年给每个孩子发3600块补贴？", "给予补贴。", "文件未明确说是或不是，相关条文如下："),
     ],
@@ -215,6 +221,11 @@ def test_a_later_clause_that_limits_what_the_first_grants_decides_the_lead():
     assert _yes_no_lead(platforms, ["不得为政府融资平台融资提供增信"]) == "按所引条文，不能。"
     # 同时 and 以及 inside a clause do not split it into parts
     assert question_parts("我在领失业金，能不能同时领培训生活费？") == ["我在领失业金，能不能同时领培训生活费"]
+    # 还有 / 另外 begin a part only when what follows asks something
+    assert question_parts("最多能贷多少，还有利息怎么算？") == ["最多能贷多少", "利息怎么算"]
+    assert len(question_parts("大模型胡说八道，还有算法歧视，国家管不管？")) == 1
+    assert len(question_parts("找政府担保，还用不用另外找人做反担保？")) == 1
+    assert question_parts("支不支持？另外，能不能按贡献分钱？") == ["支不支持", "能不能按贡献分钱"]
 
 
 def test_an_english_question_gets_an_english_lead_and_the_chinese_clause(kb):
