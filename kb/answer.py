@@ -438,6 +438,7 @@ def question_parts(question: str) -> list[str]:
     return [p for p in parts if len(p) >= 3]
 
 
+_TRUE_SO = re.compile(r"(?:真的|对|是)[吗嘛][？?]?$")
 _WHETHER = re.compile(r"是否(可以|能够|能|会|允许|需要|要|算|有)?|能否")
 _ASKS_MA = re.compile(r"[吗嘛][？?]?$")
 _AUXILIARY = re.compile(r"(可以|能够|能|会|允许|需要|要|用)")  # the first auxiliary: 「也能享受吗」 → 能
@@ -456,7 +457,13 @@ def _echo(part: str) -> str:
     """The verb a Chinese yes/no answer echoes (会不会 → 会, 是不是 → 是, 有没有 → 有, 能否 → 能, 可以…吗 → 可以),
     read in the clause that asks (「…拆了再利用，国家支持搞成一条龙吗」: 支持) and not inside a noun (社会, 信用,
     协会, 银行); 可以 when the question names none."""
-    clause = _COMPOUNDS.sub("", re.split(r"[，,；;]", part)[-1])
+    clauses = [_COMPOUNDS.sub("", c) for c in re.split(r"[，,；;]", part)]
+    # the clause that asks: 「问公家有没有临时的生活补助，补多少咋定」 asks with 有没有, not in its last clause
+    # (a last clause that asks decides: in 「不管有没有社保，都能申请吗」 有没有 is a condition)
+    asks = [c for c in clauses if facts.A_NOT_A.search(c) or _WHETHER.search(c) or _ASKS_MA.search(c)]
+    clause = clauses[-1] if not asks or asks[-1] == clauses[-1] else asks[0]
+    if _TRUE_SO.search(clause):  # 「听说国家鼓励…，真的吗？」
+        return "是"
     if m := facts.A_NOT_A.search(clause):
         return "可以" if m.group(0).startswith("可") else "有" if m.group(0) == "有没有" else m.group(1)
     if m := _WHETHER.search(clause):

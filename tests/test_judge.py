@@ -178,6 +178,9 @@ UNSAID, AS_FOLLOWS = "文件未明确说", "，相关条文如下："
         ("要不要自己交社保？", "对不裁员的参保企业返还失业保险费", f"{UNSAID}要或不要{AS_FOLLOWS}"),
         ("是不是还得找人担保？", "可申请创业担保贷款", f"{UNSAID}是或不是{AS_FOLLOWS}"),
         ("新建小区要不要配托位？", "新建居住区要按标准配套建设托位", "要。"),
+        # the clause that asks gives the verb, wherever it stands; 真的吗 asks whether it is so
+        ("问公家有没有临时的生活补助，补多少咋定。", "给予临时生活补助", "有。"),
+        ("听说国家鼓励学校把开源贡献算学分，真的吗？", "鼓励高校将开源贡献纳入学生学分认证", "是。"),
         # what follows the 用不用 is what must be done
         ("找政府担保，还用不用另外找人做反担保？", "担保机构要对合作银行定期评估", f"{UNSAID}用或不用{AS_FOLLOWS}"),
         # a figure the question names and the clause does not hold leaves the answer open
