@@ -386,7 +386,12 @@ _YES_NO = re.compile(
 _DENIES = re.compile(
     r"不得|禁止|严禁|不予|不允许|不能|(?<!缺一)(?<![密])不可(?!抗|或缺|替代|分割|逆|少|撤销|避免|估量|忽视|思议)"
 )
-_GRANTS = re.compile(r"可以|可按|可由|可申请|可享受|可探索|鼓励|支持|允许|给予|予以|享受|纳入|同等")
+# A clause that grants: 可 before what it lets be done (可返还, 可在常住地申请, 可免试), not inside a word (可能,
+# 可持续, 可行性, 不可, 认可); what it opens (创造…机会; not 提供, of 「提供担保的贷款」 too)
+_GRANTS = re.compile(
+    r"(?<![不许认宁无即])可(?!能|是|见|行|持续|视|控|靠|信|比|乘|怕|惜|口|爱|观|喜|谓|循|用|溯|及)"
+    r"|鼓励|支持|允许|给予|予以|享受|纳入|同等|创造"
+)
 # Papers a list of approvals lets come after acceptance (「12农民工工资保证金缴纳证明容缺材料」), and questions that ask
 # whether one may apply without them yet, or must hand them in first.
 _LATER = re.compile(

@@ -181,6 +181,10 @@ UNSAID, AS_FOLLOWS = "文件未明确说", "，相关条文如下："
         # the clause that asks gives the verb, wherever it stands; 真的吗 asks whether it is so
         ("问公家有没有临时的生活补助，补多少咋定。", "给予临时生活补助", "有。"),
         ("听说国家鼓励学校把开源贡献算学分，真的吗？", "鼓励高校将开源贡献纳入学生学分认证", "是。"),
+        # 可 before what a clause lets be done grants; 可 inside a word, and 提供 of a noun phrase, do not
+        ("交的失业险能退回来一点吗？", "对不裁员的参保企业，可返还其上年度实际缴纳失业保险费的50%", "能。"),
+        ("这个项目能做吗？", "开展项目可行性研究", f"{UNSAID}能或不能{AS_FOLLOWS}"),
+        ("出了坏账会不会被追责？", "对担保机构提供担保的贷款合理确定风险权重", f"{UNSAID}会或不会{AS_FOLLOWS}"),
         # what follows the 用不用 is what must be done
         ("找政府担保，还用不用另外找人做反担保？", "担保机构要对合作银行定期评估", f"{UNSAID}用或不用{AS_FOLLOWS}"),
         # a figure the question names and the clause does not hold leaves the answer open
