@@ -374,11 +374,11 @@ def _quote_lines(quotes: list[tuple[int, str, Hit]], cited: list[Hit], hedged: b
 
 # Character pairs of asking, not of a subject: they make no part of a question covered.
 _ASKING_BIGRAMS = {"怎么", "么算", "什么", "多少", "哪些", "哪个", "是否", "能否", "可以", "如何", "有没", "没有"}
-# 「最多能贷多少，还有利息怎么算？」 asks two things; 「还有算法歧视这些毛病，…」「还用不用另外找人…」 one
-_PART_SPLIT = re.compile(
-    r"[？?]+|[；;]|[，,](?:还有|另外)[，,]?(?=[^，,。？?]*(?:怎么|多少|什么|啥|哪|几|吗|呢|是否|如何|[能会要有是]不))"
-    r"|[，,](?:以及|同时)[，,]?"
-)
+_PART_SPLIT = re.compile(r"[？?]+|[；;]|[，,](?:以及|同时)[，,]?")
+# 「最多能贷多少，还有利息怎么算？」 asks two things; 「还有算法歧视这些毛病，…」「我公司倒闭了，还有补贴能领吗？」
+# 「还用不用另外找人…」 one: 还有 / 另外 begin a part only between two pieces that each ask something
+_ALSO = re.compile(r"[，,]?(?:还有|另外)[，,]?")
+_ASKS_SOMETHING = re.compile(r"怎么|多少|什么|啥|哪|几|吗|呢|是否|如何|[能会要有是]不")
 _YES_NO = re.compile(
     r"能不能|可不可以|可以不可以|是不是|会不会|能否|是否|有没有|要不要|用不用|算不算|行不行|"
     r"(可以|能|会|允许|享受|支持|纳入|算).{0,24}[吗嘛][？?]?$"
@@ -387,10 +387,10 @@ _DENIES = re.compile(
     r"不得|禁止|严禁|不予|不允许|不能|(?<!缺一)(?<![密])不可(?!抗|或缺|替代|分割|逆|少|撤销|避免|估量|忽视|思议)"
 )
 # A clause that grants: 可 before what it lets be done (可返还, 可在常住地申请, 可免试), not inside a word (可能,
-# 可持续, 可行性, 不可, 认可); what it opens (创造…机会; not 提供, of 「提供担保的贷款」 too)
+# 可持续, 可行性, 可支配, 不可, 认可); the chance it opens (创造…机会; not 提供: 「提供担保的贷款」)
 _GRANTS = re.compile(
-    r"(?<![不许认宁无即])可(?!能|是|见|行|持续|视|控|靠|信|比|乘|怕|惜|口|爱|观|喜|谓|循|用|溯|及)"
-    r"|鼓励|支持|允许|给予|予以|享受|纳入|同等|创造"
+    r"(?<![不许认宁无])可(?!能|是|见|行|持续|视|控|靠|信|比|乘|怕|惜|口|爱|观|喜|谓|循|用|溯|及|支配|复制|推广|再生)"
+    r"|鼓励|支持|允许|给予|予以|享受|纳入|同等|创造[^，。；]{0,12}机会"
 )
 # Papers a list of approvals lets come after acceptance (「12农民工工资保证金缴纳证明容缺材料」), and questions that ask
 # whether one may apply without them yet, or must hand them in first.
@@ -439,8 +439,18 @@ _OPENS_PART = re.compile(r"^(?:还有|另外)[，,]?")  # 「？另外企业拿�
 
 def question_parts(question: str) -> list[str]:
     """The parts of a question that asks several things (「最多能贷多少？利息怎么算？」 → two)."""
-    parts = [_OPENS_PART.sub("", p.strip(" ，,。")) for p in _PART_SPLIT.split(question or "")]
-    return [p for p in parts if len(p) >= 3]
+    parts = []
+    for piece in _PART_SPLIT.split(question or ""):
+        parts += _split_also(_OPENS_PART.sub("", piece.strip(" ，,。")))
+    return [p for p in (p.strip(" ，,。") for p in parts) if len(p) >= 3]
+
+
+def _split_also(piece: str) -> list[str]:
+    for m in _ALSO.finditer(piece):
+        before, after = piece[: m.start()], piece[m.end() :]
+        if _ASKS_SOMETHING.search(before) and _ASKS_SOMETHING.search(re.split(r"[，,。]", after)[0]):
+            return [before, *_split_also(after)]
+    return [piece]
 
 
 _TRUE_SO = re.compile(r"(?:真的|对|是)[吗嘛][？?]?$")
@@ -458,6 +468,17 @@ _COMPOUNDS = re.compile(
 _FIGURE = re.compile(r"(?<![\d〔.])(?!\d{4}\s*年)\d+(?:\.\d+)?(?![\d〕.]|\s*号)")
 
 
+_TAG = re.compile(r"^(?:这样|那)?(?:可以|能|行|对|是|好|真的|成)?[吗嘛吧]?[？?]?$")
+_REGARDLESS = re.compile(r"^(?:不管|无论|不论)")  # 「不管有没有社保，…」 states a condition, it does not ask
+
+
+def _asks_in(clause: str) -> bool:
+    """A clause of a yes/no question that asks (能不能, 是否, …吗), not one that states a condition."""
+    return not _REGARDLESS.match(clause) and bool(
+        facts.A_NOT_A.search(clause) or _WHETHER.search(clause) or _ASKS_MA.search(clause)
+    )
+
+
 def _echo(part: str) -> str:
     """The verb a Chinese yes/no answer echoes (会不会 → 会, 是不是 → 是, 有没有 → 有, 能否 → 能, 可以…吗 → 可以),
     read in the clause that asks (「…拆了再利用，国家支持搞成一条龙吗」: 支持) and not inside a noun (社会, 信用,
@@ -465,7 +486,7 @@ def _echo(part: str) -> str:
     clauses = [_COMPOUNDS.sub("", c) for c in re.split(r"[，,；;]", part)]
     # the clause that asks: 「问公家有没有临时的生活补助，补多少咋定」 asks with 有没有, not in its last clause
     # (a last clause that asks decides: in 「不管有没有社保，都能申请吗」 有没有 is a condition)
-    asks = [c for c in clauses if facts.A_NOT_A.search(c) or _WHETHER.search(c) or _ASKS_MA.search(c)]
+    asks = [c for c in clauses if _asks_in(c)]
     clause = clauses[-1] if not asks or asks[-1] == clauses[-1] else asks[0]
     if _TRUE_SO.search(clause):  # 「听说国家鼓励…，真的吗？」
         return "是"
@@ -503,11 +524,11 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
     # (what follows the 能不能 may have been split off as a part: 「还用不用 | 另外找人做反担保」)
     to_do = _asked_to_do(first_part[0]) or _asked_to_do(question)
     limits = (_bigrams(to_do) - _ASKING_BIGRAMS - _PLAIN_BIGRAMS) or asked
-    if any(len(asked & _bigrams(q)) >= max(bearing, 1) and _denying_clause(q, limits) for q in quotes[1:]):
+    if any(len(asked & _bigrams(q)) >= max(bearing, 1) and _denying_clause(q, limits, asked) for q in quotes[1:]):
         # a later quote that bears on the question as much as the first and limits it in a clause of the question's
         # own words (「且不可同时领取失业保险金」 after 「再给予生活费补贴」): the answer is the limit, not the grant
         return f"按所引条文，{negative}。"
-    if _denying_clause(first, limits):
+    if _denying_clause(first, limits, asked):
         return f"按所引条文，{negative}。"
     if _LATER.search(first_part[0]) and _spared(first, asked):
         # a list of approvals names the papers that may come later (容缺材料): 「…还没开出来，能先受理吗？」 is 能,
@@ -515,10 +536,8 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
         return f"{negative if _MUST.search(first_part[0]) else verb}，清单将其列为容缺材料。"
     if _DENIES.search(first):  # a limit in a clause of other words: not a 不, and no grant beside it makes it a 能
         return f"文件未明确说{verb}或{negative}，相关条文如下："
-    if _OBLIGED.search(to_do) or verb in _DUTY_VERBS:
-        # 「要不要自己交社保」「是不是还得找人担保」 ask what one must do: a grant (「返还失业保险费」) does not say
-        # so, a clause that obliges (应当, 须, 要) and names what is asked does
-        return f"{verb}。" if _obliges(first, limits) else f"文件未明确说{verb}或{negative}，相关条文如下："
+    if _OBLIGED.search(to_do) or verb in _DUTY_VERBS:  # 「要不要自己交社保」「是不是还得找人担保」
+        return _duty_lead(first, limits, verb, negative)
     if _GRANTS.search(first) and (verb != "有" or _bears_on_had(first_part[0], first)):
         return f"{verb}。"
     return f"文件未明确说{verb}或{negative}，相关条文如下："
@@ -526,22 +545,42 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
 
 # A question on what one must do (「要不要交」「还得找人担保吗」「用不用到现场」), and clauses that oblige
 _DUTY_VERBS = {"要", "需要", "用"}
-_OBLIGED = re.compile(r"必须|非得|一定要|需要|(?<![获取赢记觉值使懂晓])得(?![到了以益分出知])")
-_OBLIGES = re.compile(
-    r"应当|必须|(?<![适相对响反供回答效])应(?![用急对])|(?<!必)须|(?<!必)需(?!求)|(?<![重主纲只需必想])要(?![是不素点求])"
+_OBLIGED = re.compile(
+    r"必须|非得|一定要|需要|^(?:还|也|先|都)?要(?!求)|(?<![获取赢记觉值使懂晓所])得(?![到了以益分出知下上起及过动着])"
 )
+_OBLIGES = re.compile(
+    r"应当|必须|(?<![不适相对响反供回答效])应(?![用急对届])|(?<![必无毋所])须|(?<![必无所])需(?!求)"
+    r"|(?<![重主纲只需必想])要(?![是不素点求])"
+)
+# A clause that spares one (无需提供反担保, 免收担保费) answers 不要; one that eases a duty (逐步取消) does not say
+_SPARES = re.compile(r"无需|无须|毋须|不需要|不需|不必|不用|免收|免交|免缴|免于|免除|免予|不应要求")
+_EASES = re.compile(r"取消|降低|减少|简化|放宽|不再")
+# A condition a grant is given on (「签订1年以上劳动合同的，给予…」): what one must do to have it, when it names
+# what is asked in two pairs of characters (one, 担保 of 「符合创业担保贷款申请条件的」, is not 「找人担保」)
+_CONDITION = re.compile(r"的$")
+
+
 _MARKER = re.compile(rf"{facts.A_NOT_A.pattern}|是否|能否")
 _PLAIN_BIGRAMS = {"同时"}  # 「能不能同时…」 asks about doing two things, not about what a limit on 同时领取 names
 
 
-def _obliges(quote: str, asked: set[str]) -> bool:
-    """A clause of `quote` obliges (应当, 须, 要) to do what is asked: a pair of the question's characters after the
-    obliging word (「新建居住区要按标准配套建设托位」 obliges 配托位; 「担保机构要对合作银行定期评估」 no 反担保)."""
-    for clause in re.split(r"[，,；;。]", quote):
+def _duty_lead(quote: str, asked: set[str], verb: str, negative: str) -> str:
+    """要。/ 按所引条文，不要。/ 文件未明确…: a question on what one must do, answered by a clause that obliges
+    (应当, 须, 要) to do what is asked (a pair of its characters after the obliging word), spares one it (无需,
+    免收), or sets it as the condition of a grant; a grant alone does not say one must (「要不要自己交社保」 is
+    not answered by 「返还失业保险费」)."""
+    clauses = re.split(r"[，,；;。]", quote)
+    for clause in clauses:
+        if (m := _SPARES.search(clause)) and asked & _bigrams(clause[m.end() :]):
+            return f"按所引条文，{negative}。"
+    for i, clause in enumerate(clauses):
         m = _OBLIGES.search(clause)
-        if m and asked & _bigrams(clause[m.end() :]):
-            return True
-    return False
+        if m and asked & _bigrams(clause[m.end() :]) and not _EASES.search(clause[m.end() :]):
+            return f"{verb}。"
+        later = "".join(clauses[i + 1 : i + 3])
+        if _CONDITION.search(clause) and len(asked & _bigrams(clause)) >= 2 and _GRANTS.search(later):
+            return f"{verb}。"
+    return f"文件未明确说{verb}或{negative}，相关条文如下："
 
 
 def _asked_to_do(part: str) -> str:
@@ -549,7 +588,9 @@ def _asked_to_do(part: str) -> str:
     its 能不能 / 是否 (「领着失业金的时候，能不能同时去打零工挣点钱」 → 「同时去打零工挣点钱」); a 吗 question's clause
     whole (「一次性补贴能分几次领吗」)."""
     clauses = re.split(r"[，,；;]", part)
-    at = next((i for i, c in enumerate(clauses) if _MARKER.search(c) or _ASKS_MA.search(c)), 0)
+    at = next((i for i, c in enumerate(clauses) if _asks_in(c)), 0)
+    if at and _TAG.match(clauses[at].strip()):  # 「拿贷款去买房，可以吗？」: what is asked stands before the tag
+        at -= 1
     rest = clauses[at:]
     if m := _MARKER.search(rest[0]):
         rest[0] = rest[0][m.end() :]
@@ -586,9 +627,17 @@ def _bears_on_had(part: str, quote: str) -> bool:
     return not pairs or bool(pairs & _bigrams(quote))
 
 
-def _denying_clause(quote: str, asked: set[str]) -> bool:
-    """A clause of `quote` denies (不得, 不可 …) and shares a pair of characters with the question."""
-    return _in_clause(quote, _DENIES.search, asked)
+def _denying_clause(quote: str, limits: set[str], asked: set[str]) -> bool:
+    """A clause of `quote` denies (不得, 不可 …) what is asked to be done (shares a pair of characters with
+    `limits`), or denies it to whom the question speaks of while its sentence names what is asked (「…给予一次性创业
+    补贴，已办理退休手续的不予发放」 for 「我已经退休了，能不能领一次性创业补贴？」)."""
+    for sentence in re.split(r"[。；;]", quote):
+        said = _bigrams(sentence)
+        for clause in re.split(r"[，,]", sentence):
+            pairs = _bigrams(clause)
+            if _DENIES.search(clause) and (limits & pairs or (asked & pairs and limits & said)):
+                return True
+    return False
 
 
 def _in_clause(quote: str, test: Callable[[str], object], asked: set[str]) -> bool:

@@ -185,6 +185,23 @@ UNSAID, AS_FOLLOWS = "文件未明确说", "，相关条文如下："
         ("交的失业险能退回来一点吗？", "对不裁员的参保企业，可返还其上年度实际缴纳失业保险费的50%", "能。"),
         ("这个项目能做吗？", "开展项目可行性研究", f"{UNSAID}能或不能{AS_FOLLOWS}"),
         ("出了坏账会不会被追责？", "对担保机构提供担保的贷款合理确定风险权重", f"{UNSAID}会或不会{AS_FOLLOWS}"),
+        # what one must do: spared by 无需 / 免收 (不要), not obliged by an obligation to ease it or by a word
+        # holding 应 / 需, obliged as the condition of a grant
+        ("创业担保贷款要不要找人做反担保？", "对10万元及以下的个人创业担保贷款，无需提供反担保", "按所引条文，不要。"),
+        ("还要不要找人做反担保？", "担保机构要逐步降低直至取消反担保要求", f"{UNSAID}要或不要{AS_FOLLOWS}"),
+        ("参加培训要不要交费用？", "培训所需费用从就业补助资金中列支", f"{UNSAID}要或不要{AS_FOLLOWS}"),
+        ("申请吸纳就业补贴，要不要先签劳动合同？", "签订1年以上劳动合同的，给予一次性吸纳就业补贴", "要。"),
+        ("托育补贴是不是要本地户口？", "常住人口均可申请", f"{UNSAID}是或不是{AS_FOLLOWS}"),
+        ("是不是还得找人担保？", "招用符合创业担保贷款申请条件的人员的，可申请贷款", f"{UNSAID}是或不是{AS_FOLLOWS}"),
+        # 所得 / 批得下来 ask no duty; 即可 grants; 可支配 does not
+        ("创业能不能免个人所得税？", "创业人员享受个人所得税减免", "能。"),
+        ("凭身份证就能申请吗？", "凭身份证即可申请", "能。"),
+        ("低收入家庭能不能领育儿补贴？", "家庭人均可支配收入低于标准的，按规定认定", f"{UNSAID}能或不能{AS_FOLLOWS}"),
+        # a condition (不管…) does not ask; a bare 可以吗 asks about the clause before it
+        ("不管有没有交社保，都能申请？", "符合条件的可申请补贴", "可以。"),
+        ("我想拿创业担保贷款去买房，可以吗？", "创业担保贷款不得用于购房", "按所引条文，不可以。"),
+        # a limit on whom the question speaks of, in a sentence that names what is asked
+        ("我已经退休了，能不能领一次性创业补贴？", "给予一次性创业补贴，已办理退休的不予发放", "按所引条文，不能。"),
         # what follows the 用不用 is what must be done
         ("找政府担保，还用不用另外找人做反担保？", "担保机构要对合作银行定期评估", f"{UNSAID}用或不用{AS_FOLLOWS}"),
         # a figure the question names and the clause does not hold leaves the answer open
@@ -233,6 +250,8 @@ def test_a_later_clause_that_limits_what_the_first_grants_decides_the_lead():
     assert len(question_parts("大模型胡说八道，还有算法歧视，国家管不管？")) == 1
     assert len(question_parts("找政府担保，还用不用另外找人做反担保？")) == 1
     assert question_parts("支不支持？另外，能不能按贡献分钱？") == ["支不支持", "能不能按贡献分钱"]
+    assert question_parts("最多能贷多少还有利息怎么算？") == ["最多能贷多少", "利息怎么算"]
+    assert question_parts("我公司倒闭了，还有补贴能领吗？") == ["我公司倒闭了，还有补贴能领吗"]
 
 
 def test_an_english_question_gets_an_english_lead_and_the_chinese_clause(kb):
