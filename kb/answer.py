@@ -299,12 +299,14 @@ def compose(
             or not _add_quote(match, part_bigrams, cited, quotes)
         ):
             uncovered.append(part)
+    lead = "" if hedged else _yes_no_lead(asked, [q for _n, q, _h in quotes])
+    if lead.startswith(UNSAID_LEAD):
+        quotes, lead = _deciding_first(asked, quotes, lead)
     parts = _quote_lines(quotes, cited, hedged)
     used = {h.chunk.id for h in cited}
     notes = [] if hedged else _unanswered_parts(asked, [q for _n, q, _h in quotes])
     notes += [] if hedged else [f"关于“{part}”，所引条文未作具体规定。" for part in uncovered]
     notes += [] if hedged else _band_note(query.text, quotes)
-    lead = "" if hedged else _yes_no_lead(asked, [q for _n, q, _h in quotes])
     text = lead + "".join(parts) + "".join(notes)
     if is_foreign(query.original):
         text = (ENGLISH_CLOSEST if hedged else ENGLISH_LEAD) + "\n" + text
@@ -313,6 +315,37 @@ def compose(
         markers = "".join(f"[{len(cited) + i + 1}]" for i in range(len(related)))
         text += f"\n相关条文：{markers}"
     return text, cited + related
+
+
+UNSAID_LEAD = "文件未明确说"
+
+
+def _deciding_first(
+    asked: str, quotes: list[tuple[int, str, Hit]], lead: str
+) -> tuple[list[tuple[int, str, Hit]], str]:
+    """A yes/no question whose first quote neither grants nor limits what is asked: a later quote of the same
+    passage that does, names as much of the question and something of what it asks to be done, is quoted first
+    and answers (「能。」 before 「…可返还其上年度实际缴纳失业保险费的50%」, not 「文件未明确…」 before a clause on
+    the measure's dates)."""
+    pairs = _bigrams(asked) - _ASKING_BIGRAMS
+    # what is asked to be done, after the verb of a 吗 question too (「国家政策上支持这么干吗」: 这么干)
+    to_do_text = _to_do_of(asked)
+    plain = _COMPOUNDS.sub("", to_do_text)
+    if not _MARKER.search(asked) and (m := _AUXILIARY.search(plain) or _MAIN_VERB.search(plain)):
+        to_do_text = plain[m.end() :]
+    to_do = _bigrams(to_do_text) - _ASKING_BIGRAMS - _PLAIN_BIGRAMS
+    first_n, first, _hit = quotes[0] if quotes else (0, "", None)
+    bearing = len(pairs & _bigrams(first))
+    for i, (n, quote, _h) in enumerate(quotes[1:], start=1):
+        if n != first_n:
+            continue
+        order = [quotes[i], *quotes[:i], *quotes[i + 1 :]]
+        decided = _yes_no_lead(asked, [q for _n, q, _h in order])
+        said = _bigrams(quote)
+        names = len(pairs & said) >= max(bearing, 1) and to_do & said
+        if names and not decided.startswith(UNSAID_LEAD):
+            return order, decided
+    return quotes, lead
 
 
 def _band_note(question: str, quotes: list[tuple[int, str, Hit]]) -> list[str]:
@@ -457,11 +490,11 @@ _TRUE_SO = re.compile(r"(?:真的|对|是)[吗嘛][？?]?$")
 _WHETHER = re.compile(r"是否(可以|能够|能|会|允许|需要|要|算|有)?|能否")
 _ASKS_MA = re.compile(r"[吗嘛][？?]?$")
 _AUXILIARY = re.compile(r"(可以|能够|能|会|允许|需要|要|用)")  # the first auxiliary: 「也能享受吗」 → 能
-_MAIN_VERB = re.compile(r"(享受|纳入|支持|算|有|是|行)")
+_MAIN_VERB = re.compile(r"(享受|纳入|支持|沾边|算|有|是|行)")
 # Nouns and other words that hold an auxiliary's or verb's character: not what a yes/no question asks with.
 _COMPOUNDS = re.compile(
     r"社会|协会|机会|会议|委员会|利用|费用|信用|使用|作用|应用|适用|要求|重要|主要|要素|能力|技能|职能|功能|智能|能源"
-    r"|银行|行业|试行|执行|实行|运行|进行|行政|发行|行为|(?<!有)没有|所有(?!没有)|拥有|现有|有关|预算|计算|核算|算力|就是|还是|或是"
+    r"|[这那哪同本各干改入转]行|行动|行当|银行|行业|试行|执行|实行|运行|进行|行政|发行|行为|(?<!有)没有|所有(?!没有)|拥有|现有|有关|预算|计算|核算|算力|就是|还是|或是"
     r"|(?<!不)用到|所用|用于"
 )
 # A figure the question names: not a year (2019年) nor a 文号's year or serial (〔2019〕15号)
@@ -521,8 +554,7 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
     # A limit must name what is asked to be done, not the condition it is asked under: 「领着失业金的时候，
     # 能不能同时去打零工？」 is not denied by 「不可同时领取失业保险金」, nor 「…做反担保，国家有没有说要少弄这个？」
     # by 「担保金额占比不得低于80%」.
-    # (what follows the 能不能 may have been split off as a part: 「还用不用 | 另外找人做反担保」)
-    to_do = _asked_to_do(first_part[0]) or _asked_to_do(question)
+    to_do = _to_do_of(question)
     limits = (_bigrams(to_do) - _ASKING_BIGRAMS - _PLAIN_BIGRAMS) or asked
     if any(len(asked & _bigrams(q)) >= max(bearing, 1) and _denying_clause(q, limits, asked) for q in quotes[1:]):
         # a later quote that bears on the question as much as the first and limits it in a clause of the question's
@@ -581,6 +613,13 @@ def _duty_lead(quote: str, asked: set[str], verb: str, negative: str) -> str:
         if _CONDITION.search(clause) and len(asked & _bigrams(clause)) >= 2 and _GRANTS.search(later):
             return f"{verb}。"
     return f"文件未明确说{verb}或{negative}，相关条文如下："
+
+
+def _to_do_of(question: str) -> str:
+    """What the first part of a yes/no question asks may be done (`_asked_to_do`); what follows its 能不能 may have
+    been split off as a part of its own (「还用不用 | 另外找人做反担保」)."""
+    first_part = question_parts(question)[:1]
+    return (_asked_to_do(first_part[0]) if first_part else "") or _asked_to_do(question)
 
 
 def _asked_to_do(part: str) -> str:

@@ -12,6 +12,7 @@ from kb.answer import (
     ENGLISH_LEAD,
     UNSPECIFIED_TIME,
     ScoredSentence,
+    _deciding_first,
     _yes_no_lead,
     compose,
     names_another_document,
@@ -178,6 +179,8 @@ UNSAID, AS_FOLLOWS = "文件未明确说", "，相关条文如下："
         ("要不要自己交社保？", "对不裁员的参保企业返还失业保险费", f"{UNSAID}要或不要{AS_FOLLOWS}"),
         ("是不是还得找人担保？", "可申请创业担保贷款", f"{UNSAID}是或不是{AS_FOLLOWS}"),
         ("新建小区要不要配托位？", "新建居住区要按标准配套建设托位", "要。"),
+        # 行 of 这行 / 行动 is no verb asked
+        ("人工智能+行动跟我们这行沾边吗？", "推动人工智能在家政服务中的应用", f"{UNSAID}沾边或不沾边{AS_FOLLOWS}"),
         # the clause that asks gives the verb, wherever it stands; 真的吗 asks whether it is so
         ("问公家有没有临时的生活补助，补多少咋定。", "给予临时生活补助", "有。"),
         ("听说国家鼓励学校把开源贡献算学分，真的吗？", "鼓励高校将开源贡献纳入学生学分认证", "是。"),
@@ -252,6 +255,20 @@ def test_a_later_clause_that_limits_what_the_first_grants_decides_the_lead():
     assert question_parts("支不支持？另外，能不能按贡献分钱？") == ["支不支持", "能不能按贡献分钱"]
     assert question_parts("最多能贷多少还有利息怎么算？") == ["最多能贷多少", "利息怎么算"]
     assert question_parts("我公司倒闭了，还有补贴能领吗？") == ["我公司倒闭了，还有补贴能领吗"]
+
+
+def test_a_later_quote_of_the_same_passage_that_decides_a_yes_no_question_is_quoted_first():
+    dates = "2019年1月1日至12月31日，对参保企业实施稳岗返还"
+    refund = "对不裁员或少裁员的参保企业，可返还其上年度实际缴纳失业保险费的50%"
+    asked = "公司没裁员，交的失业保险费能返还一点吗？"
+    undecided = f"{UNSAID}能或不能{AS_FOLLOWS}"
+    quotes, lead = _deciding_first(asked, [(1, dates, None), (1, refund, None)], undecided)
+    assert (lead, [q for _n, q, _h in quotes]) == ("能。", [refund, dates])
+    # not one of another passage, nor one that names nothing of what is asked to be done
+    assert _deciding_first(asked, [(1, dates, None), (2, refund, None)], undecided)[1] == undecided
+    options = "想给几个技术骨干发期权，国家政策上支持这么干吗？"
+    unrelated = [(1, "实施职业技能提升行动", None), (1, "参保职工可在参保地申请技术技能提升补贴", None)]
+    assert _deciding_first(options, unrelated, f"{UNSAID}支持或不支持{AS_FOLLOWS}")[1].startswith(UNSAID)
 
 
 def test_an_english_question_gets_an_english_lead_and_the_chinese_clause(kb):
