@@ -284,10 +284,13 @@ def compose(
         if not _add_quote(candidate, q_bigrams, cited, quotes):
             break
     uncovered: list[str] = []
-    for part in question_parts(asked)[1:]:  # the later parts of a question of several
+    all_parts = question_parts(asked)
+    for part in all_parts[1:]:  # the later parts of a question of several
         part_bigrams = _bigrams(part) - _ASKING_BIGRAMS
         kinds = facts.asked(part)
-        if kinds and all(_holds_near(quotes, kind, part_bigrams, part) for kind in kinds):
+        # a part of a word or two (「…能退回来一点吗？退多少？」) speaks of the first part's subject
+        about = _bigrams(all_parts[0]) - _ASKING_BIGRAMS if len(set(part) - _ASKING_CHARS) <= 2 else part_bigrams
+        if kinds and all(_holds_near(quotes, kind, part_bigrams | about, part) for kind in kinds):
             continue  # 「教材又是几年一换？」 after 「每3年修订1次教材」: the figure asked is quoted by its subject
         if not part_bigrams or any(len(part_bigrams & _bigrams(q)) / len(part_bigrams) >= 0.3 for _n, q, _h in quotes):
             continue

@@ -271,6 +271,13 @@ def test_a_later_quote_of_the_same_passage_that_decides_a_yes_no_question_is_quo
     assert _deciding_first(options, unrelated, f"{UNSAID}支持或不支持{AS_FOLLOWS}")[1].startswith(UNSAID)
 
 
+def test_a_part_of_a_word_or_two_is_answered_by_a_figure_on_the_first_parts_subject(kb):
+    """「退多少？」 after 「交的失业险能退回来一点吗？」 speaks of the refund the first part asks about: the 50% quoted
+    answers it, and no note says the texts leave it unspecified."""
+    answer = kb.ask("公司这几年一个人都没辞，交的失业险能退回来一点吗？退多少？", log_unanswered=False)
+    assert answer.text.startswith("能。") and "50%" in answer.text and "关于“退多少”" not in answer.text
+
+
 def test_an_english_question_gets_an_english_lead_and_the_chinese_clause(kb):
     answer = kb.ask("What is the maximum start-up loan for an individual entrepreneur?", log_unanswered=False)
     assert answer.text.startswith(ENGLISH_LEAD) and "15万元" in answer.text
