@@ -253,9 +253,15 @@ def _expand(sentences: list[str], index: int) -> str:
     """A very short sentence says little alone: take the next one with it."""
     text = sentences[index]
     following = sentences[index + 1] if index + 1 < len(sentences) else ""
-    if len(text) < 16 and following and not (_is_heading(following) or is_signature_line(following)):
+    # (not a parenthesis the source's own 。 broke: 「（人力资源社会保障部、财政部负责。列第一位者为牵头单位）」)
+    broken = following.startswith(("（", "(")) and not following.rstrip("。；").endswith(("）", ")"))
+    if len(text) < 16 and following and not (_is_heading(following) or is_signature_line(following) or broken):
         text = text.rstrip("。；") + "，" + following
     return text
+
+
+# A sentence that only leads into what follows (「为此，提出以下意见：」「有关事项通知如下：」) says nothing to quote
+_LEAD_IN = re.compile(r"^.{0,24}(?:如下|以下)[^，。；：:]{0,6}[：:]$")
 
 
 def compose(
@@ -277,7 +283,7 @@ def compose(
     for candidate in sentences:
         if len(quotes) == MAX_QUOTES or candidate.score < NEXT_QUOTE_RATIO * best:
             break
-        if quotes and candidate.coverage < NEXT_QUOTE_COVERAGE:
+        if (quotes and candidate.coverage < NEXT_QUOTE_COVERAGE) or _LEAD_IN.match(candidate.text):
             continue
         if any(candidate.text in q or q.strip("…") in candidate.text for _n, q, _h in quotes):
             continue

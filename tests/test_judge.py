@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from kb.answer import (
+    _LEAD_IN,
     CLOSEST_HEAD,
     ENGLISH_LEAD,
     UNSPECIFIED_TIME,
     ScoredSentence,
     _deciding_first,
+    _expand,
     _yes_no_lead,
     compose,
     names_another_document,
@@ -276,6 +278,14 @@ def test_a_part_of_a_word_or_two_is_answered_by_a_figure_on_the_first_parts_subj
     answers it, and no note says the texts leave it unspecified."""
     answer = kb.ask("公司这几年一个人都没辞，交的失业险能退回来一点吗？退多少？", log_unanswered=False)
     assert answer.text.startswith("能。") and "50%" in answer.text and "关于“退多少”" not in answer.text
+
+
+def test_a_sentence_that_only_leads_into_a_list_or_a_broken_parenthesis_is_not_quoted():
+    assert _LEAD_IN.match("为此，提出以下意见：") and _LEAD_IN.match("有关事项通知如下:")
+    assert not _LEAD_IN.match("对符合以下条件的企业：给予补贴")
+    funds = ["上述资金由失业保险基金列支。", "（人力资源社会保障部、财政部负责。", "列第一位者为牵头单位，下同）"]
+    assert _expand(funds, 0) == "上述资金由失业保险基金列支。"
+    assert _expand(["由财政列支。", "（财政部负责）"], 0) == "由财政列支，（财政部负责）"
 
 
 def test_an_english_question_gets_an_english_lead_and_the_chinese_clause(kb):
