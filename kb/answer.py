@@ -260,6 +260,26 @@ def _expand(sentences: list[str], index: int) -> str:
     return text
 
 
+# A part that asks how a sum is set (「补多少是怎么定的」「按什么给」), and a clause that says by what it is set
+_ASKS_BASIS = re.compile(
+    r"怎么(?:定|算|核定|确定|计算)|咋(?:定|算)|按(?:什么|啥)|根据什么|依据什么|标准是?(?:什么|啥|多少)"
+)
+_BASIS = re.compile(
+    r"根据[^。；]{0,40}(?:确定|给予|核定|发放|奖补|补贴|补助)|按照?[^。；]{0,30}(?:确定|计算|核定|给予)|综合确定"
+    r"|由[^。；]{0,12}确定|标准(?:由|按|根据|为)"
+)
+_BASIS_NAMED = re.compile(r"按(?:什么|啥)([\u4e00-\u9fff]{2,4}?)(?:交|给|算|发|补|定|收|缴|来|$)")
+
+
+def _sets_basis(quote: str, part: str, words: set[str]) -> bool:
+    """`quote` says by what a sum is set (根据…确定, 按…计算) of what the part speaks of; the basis the part names
+    (「按什么基数交」: 基数) must be in it — 「返还标准可按6个月的…确定」 does not say a contribution base."""
+    named = _BASIS_NAMED.search(part)
+    if named and named.group(1) not in quote:
+        return False
+    return bool(_BASIS.search(quote)) and bool(words & _bigrams(quote))
+
+
 # A sentence that only leads into what follows (「为此，提出以下意见：」「有关事项通知如下：」) says nothing to quote
 _LEAD_IN = re.compile(r"^.{0,24}(?:如下|以下)[^，。；：:]{0,6}[：:]$")
 
@@ -298,6 +318,8 @@ def compose(
         about = _bigrams(all_parts[0]) - _ASKING_BIGRAMS if len(set(part) - _ASKING_CHARS) <= 2 else part_bigrams
         if kinds and all(_holds_near(quotes, kind, part_bigrams | about, part) for kind in kinds):
             continue  # 「教材又是几年一换？」 after 「每3年修订1次教材」: the figure asked is quoted by its subject
+        if _ASKS_BASIS.search(part) and any(_sets_basis(q, part, about | part_bigrams) for _n, q, _h in quotes):
+            continue  # 「补多少是怎么定的？」 beside 「补助标准根据家庭困难程度、地区消费水平等综合确定」
         if not part_bigrams or any(len(part_bigrams & _bigrams(q)) / len(part_bigrams) >= 0.3 for _n, q, _h in quotes):
             continue
         match = max(sentences, key=lambda c: len(part_bigrams & _bigrams(c.text)), default=None)

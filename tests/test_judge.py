@@ -8,13 +8,16 @@ from pathlib import Path
 import pytest
 
 from kb.answer import (
+    _ASKS_BASIS,
     _LEAD_IN,
     CLOSEST_HEAD,
     ENGLISH_LEAD,
     UNSPECIFIED_TIME,
     ScoredSentence,
+    _bigrams,
     _deciding_first,
     _expand,
+    _sets_basis,
     _yes_no_lead,
     compose,
     names_another_document,
@@ -278,6 +281,16 @@ def test_a_part_of_a_word_or_two_is_answered_by_a_figure_on_the_first_parts_subj
     answers it, and no note says the texts leave it unspecified."""
     answer = kb.ask("公司这几年一个人都没辞，交的失业险能退回来一点吗？退多少？", log_unanswered=False)
     assert answer.text.startswith("能。") and "50%" in answer.text and "关于“退多少”" not in answer.text
+
+
+def test_a_part_asking_how_a_sum_is_set_is_answered_by_the_clause_that_says():
+    """「补多少是怎么定的？」 is answered by 「补助标准根据…综合确定」 (no 「未作具体规定」 note);
+    「按什么基数交」 names the basis asked, and a clause on how a refund is set says nothing of a contribution base."""
+    assert _ASKS_BASIS.search("补多少是怎么定的") and _ASKS_BASIS.search("按什么给")
+    subsidy = "对生活困难下岗失业人员，给予临时生活补助，补助标准根据家庭困难程度、地区消费水平等综合确定"
+    assert _sets_basis(subsidy, "补多少是怎么定的", _bigrams("政府会给临时补助吗"))
+    refund = "对坚持不裁员的参保企业，返还标准可按6个月的当地月人均失业保险金和参保职工人数确定"
+    assert not _sets_basis(refund, "按什么基数交，一个月大概多少", _bigrams("按什么基数交一个月大概多少"))
 
 
 def test_a_sentence_that_only_leads_into_a_list_or_a_broken_parenthesis_is_not_quoted():
