@@ -262,26 +262,28 @@ def _expand(sentences: list[str], index: int) -> str:
 
 # A part that asks how a sum is set (「补多少是怎么定的」「按什么给」), and a clause that says by what it is set
 _ASKS_BASIS = re.compile(
-    r"怎么(?:定|算|核定|确定|计算)|咋(?:定|算)|按(?:什么|啥)|根据什么|依据什么|标准是?(?:什么|啥|多少)"
+    r"[补给发贴奖退]\S{0,4}?(?:怎么|咋|如何)(?:定|算|核定|确定|计算)|按(?:什么|啥)(?:标准)?[给发补算定奖]"
+    r"|(?:标准|金额|数额)(?:是)?(?:怎么|咋|如何)(?:定|算|确定)"
 )
 _BASIS = re.compile(
-    r"根据[^。；]{0,40}(?:确定|给予|核定|发放|奖补|补贴|补助)|按照?[^。；]{0,30}(?:确定|计算|核定|给予)|综合确定"
-    r"|由[^。；]{0,12}确定|标准(?:由|按|根据|为)"
+    r"根据[^。；]{0,40}(?:确定|核定|给予[^。；]{0,8}(?:补|奖))|按照?[^。；]{0,30}(?:确定|计算|核定)|综合确定"
+    r"|由[^。；]{0,12}确定|标准(?:由|按|根据)"
 )
 _BASIS_NAMED = re.compile(r"按(?:什么|啥)([\u4e00-\u9fff]{2,4}?)(?:交|给|算|发|补|定|收|缴|来|$)")
 
 
 def _sets_basis(quote: str, part: str, words: set[str]) -> bool:
-    """`quote` says by what a sum is set (根据…确定, 按…计算) of what the part speaks of; the basis the part names
+    """`quote` says by what a sum is set (根据…确定, 按…计算) of what the part speaks of (two pairs of characters:
+    补贴 alone may be another subsidy's); the basis the part names
     (「按什么基数交」: 基数) must be in it — 「返还标准可按6个月的…确定」 does not say a contribution base."""
     named = _BASIS_NAMED.search(part)
     if named and named.group(1) not in quote:
         return False
-    return bool(_BASIS.search(quote)) and bool(words & _bigrams(quote))
+    return bool(_BASIS.search(quote)) and len(words & _bigrams(quote)) >= 2
 
 
 # A sentence that only leads into what follows (「为此，提出以下意见：」「有关事项通知如下：」) says nothing to quote
-_LEAD_IN = re.compile(r"^.{0,24}(?:如下|以下)[^，。；：:]{0,6}[：:]$")
+_LEAD_IN = re.compile(r"^.{0,16}(?:提出|通知|意见|事项|要求)[^，。；：:]{0,4}(?:如下|以下)[^，。；：:]{0,6}[：:]$")
 
 
 def compose(
@@ -331,8 +333,6 @@ def compose(
         ):
             uncovered.append(part)
     lead = "" if hedged else _yes_no_lead(asked, [q for _n, q, _h in quotes])
-    if lead.startswith(UNSAID_LEAD):
-        quotes, lead = _deciding_first(asked, quotes, lead)
     parts = _quote_lines(quotes, cited, hedged)
     used = {h.chunk.id for h in cited}
     notes = [] if hedged else _unanswered_parts(asked, [q for _n, q, _h in quotes])
@@ -346,37 +346,6 @@ def compose(
         markers = "".join(f"[{len(cited) + i + 1}]" for i in range(len(related)))
         text += f"\n相关条文：{markers}"
     return text, cited + related
-
-
-UNSAID_LEAD = "文件未明确说"
-
-
-def _deciding_first(
-    asked: str, quotes: list[tuple[int, str, Hit]], lead: str
-) -> tuple[list[tuple[int, str, Hit]], str]:
-    """A yes/no question whose first quote neither grants nor limits what is asked: a later quote of the same
-    passage that does, names as much of the question and something of what it asks to be done, is quoted first
-    and answers (「能。」 before 「…可返还其上年度实际缴纳失业保险费的50%」, not 「文件未明确…」 before a clause on
-    the measure's dates)."""
-    pairs = _bigrams(asked) - _ASKING_BIGRAMS
-    # what is asked to be done, after the verb of a 吗 question too (「国家政策上支持这么干吗」: 这么干)
-    to_do_text = _to_do_of(asked)
-    plain = _COMPOUNDS.sub("", to_do_text)
-    if not _MARKER.search(asked) and (m := _AUXILIARY.search(plain) or _MAIN_VERB.search(plain)):
-        to_do_text = plain[m.end() :]
-    to_do = _bigrams(to_do_text) - _ASKING_BIGRAMS - _PLAIN_BIGRAMS
-    first_n, first, _hit = quotes[0] if quotes else (0, "", None)
-    bearing = len(pairs & _bigrams(first))
-    for i, (n, quote, _h) in enumerate(quotes[1:], start=1):
-        if n != first_n:
-            continue
-        order = [quotes[i], *quotes[:i], *quotes[i + 1 :]]
-        decided = _yes_no_lead(asked, [q for _n, q, _h in order])
-        said = _bigrams(quote)
-        names = len(pairs & said) >= max(bearing, 1) and to_do & said
-        if names and not decided.startswith(UNSAID_LEAD):
-            return order, decided
-    return quotes, lead
 
 
 def _band_note(question: str, quotes: list[tuple[int, str, Hit]]) -> list[str]:
@@ -525,7 +494,7 @@ _MAIN_VERB = re.compile(r"(享受|纳入|支持|沾边|算|有|是|行)")
 # Nouns and other words that hold an auxiliary's or verb's character: not what a yes/no question asks with.
 _COMPOUNDS = re.compile(
     r"社会|协会|机会|会议|委员会|利用|费用|信用|使用|作用|应用|适用|要求|重要|主要|要素|能力|技能|职能|功能|智能|能源"
-    r"|[这那哪同本各干改入转]行|行动|行当|银行|行业|试行|执行|实行|运行|进行|行政|发行|行为|(?<!有)没有|所有(?!没有)|拥有|现有|有关|预算|计算|核算|算力|就是|还是|或是"
+    r"|[这那哪同本各干改入转]行(?![吗嘛不])|行动|行当|银行|行业|试行|执行|实行|运行|进行|行政|发行|行为|(?<!有)没有|所有(?!没有)|拥有|现有|有关|预算|计算|核算|算力|就是|还是|或是"
     r"|(?<!不)用到|所用|用于"
 )
 # A figure the question names: not a year (2019年) nor a 文号's year or serial (〔2019〕15号)

@@ -15,7 +15,7 @@ from kb.answer import (
     UNSPECIFIED_TIME,
     ScoredSentence,
     _bigrams,
-    _deciding_first,
+    _echo,
     _expand,
     _sets_basis,
     _yes_no_lead,
@@ -262,20 +262,6 @@ def test_a_later_clause_that_limits_what_the_first_grants_decides_the_lead():
     assert question_parts("我公司倒闭了，还有补贴能领吗？") == ["我公司倒闭了，还有补贴能领吗"]
 
 
-def test_a_later_quote_of_the_same_passage_that_decides_a_yes_no_question_is_quoted_first():
-    dates = "2019年1月1日至12月31日，对参保企业实施稳岗返还"
-    refund = "对不裁员或少裁员的参保企业，可返还其上年度实际缴纳失业保险费的50%"
-    asked = "公司没裁员，交的失业保险费能返还一点吗？"
-    undecided = f"{UNSAID}能或不能{AS_FOLLOWS}"
-    quotes, lead = _deciding_first(asked, [(1, dates, None), (1, refund, None)], undecided)
-    assert (lead, [q for _n, q, _h in quotes]) == ("能。", [refund, dates])
-    # not one of another passage, nor one that names nothing of what is asked to be done
-    assert _deciding_first(asked, [(1, dates, None), (2, refund, None)], undecided)[1] == undecided
-    options = "想给几个技术骨干发期权，国家政策上支持这么干吗？"
-    unrelated = [(1, "实施职业技能提升行动", None), (1, "参保职工可在参保地申请技术技能提升补贴", None)]
-    assert _deciding_first(options, unrelated, f"{UNSAID}支持或不支持{AS_FOLLOWS}")[1].startswith(UNSAID)
-
-
 def test_a_part_of_a_word_or_two_is_answered_by_a_figure_on_the_first_parts_subject(kb):
     """「退多少？」 after 「交的失业险能退回来一点吗？」 speaks of the refund the first part asks about: the 50% quoted
     answers it, and no note says the texts leave it unspecified."""
@@ -289,13 +275,25 @@ def test_a_part_asking_how_a_sum_is_set_is_answered_by_the_clause_that_says():
     assert _ASKS_BASIS.search("补多少是怎么定的") and _ASKS_BASIS.search("按什么给")
     subsidy = "对生活困难下岗失业人员，给予临时生活补助，补助标准根据家庭困难程度、地区消费水平等综合确定"
     assert _sets_basis(subsidy, "补多少是怎么定的", _bigrams("政府会给临时补助吗"))
+    # another subsidy's basis (补贴 alone in common), boilerplate 按规定给予, and questions that ask no basis of a sum
+    training = "对培训合格的失业人员给予职业培训补贴，补贴标准根据培训成本、市场需求等因素确定"
+    assert not _sets_basis(training, "补多少是怎么定的", _bigrams("开托育机构政府给补贴吗"))
+    assert not _sets_basis("各级人民政府可按规定给予适当支持", "给多少怎么定", _bigrams("企业办职业学校政府给钱吗"))
+    assert not any(map(_ASKS_BASIS.search, ["奖补标准是多少", "按什么条件申请", "工龄怎么算", "怎么算失业"]))
     refund = "对坚持不裁员的参保企业，返还标准可按6个月的当地月人均失业保险金和参保职工人数确定"
     assert not _sets_basis(refund, "按什么基数交，一个月大概多少", _bigrams("按什么基数交一个月大概多少"))
+
+
+def test_the_verb_of_a_tag_question_is_its_own():
+    assert _echo("招几个人帮忙，这行吗") == "行" and _echo("跟我们这行沾边吗") == "沾边"
 
 
 def test_a_sentence_that_only_leads_into_a_list_or_a_broken_parenthesis_is_not_quoted():
     assert _LEAD_IN.match("为此，提出以下意见：") and _LEAD_IN.match("有关事项通知如下:")
     assert not _LEAD_IN.match("对符合以下条件的企业：给予补贴")
+    assert not _LEAD_IN.match("贷款额度最高30万元，条件如下:") and not _LEAD_IN.match(
+        "补贴标准为每人1000元，具体办法如下："
+    )
     funds = ["上述资金由失业保险基金列支。", "（人力资源社会保障部、财政部负责。", "列第一位者为牵头单位，下同）"]
     assert _expand(funds, 0) == "上述资金由失业保险基金列支。"
     assert _expand(["由财政列支。", "（财政部负责）"], 0) == "由财政列支，（财政部负责）"
