@@ -332,12 +332,12 @@ def compose(
             or not _add_quote(match, part_bigrams, cited, quotes)
         ):
             uncovered.append(part)
-    lead = "" if hedged else _yes_no_lead(asked, [q for _n, q, _h in quotes])
     parts = _quote_lines(quotes, cited, hedged)
     used = {h.chunk.id for h in cited}
     notes = [] if hedged else _unanswered_parts(asked, [q for _n, q, _h in quotes])
     notes += [] if hedged else [f"关于“{part}”，所引条文未作具体规定。" for part in uncovered]
     notes += [] if hedged else _band_note(query.text, quotes)
+    lead = "" if hedged else _yes_no_lead(asked, [q for _n, q, _h in quotes])
     text = lead + "".join(parts) + "".join(notes)
     if is_foreign(query.original):
         text = (ENGLISH_CLOSEST if hedged else ENGLISH_LEAD) + "\n" + text
@@ -554,7 +554,8 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
     # A limit must name what is asked to be done, not the condition it is asked under: 「领着失业金的时候，
     # 能不能同时去打零工？」 is not denied by 「不可同时领取失业保险金」, nor 「…做反担保，国家有没有说要少弄这个？」
     # by 「担保金额占比不得低于80%」.
-    to_do = _to_do_of(question)
+    # (what follows the 能不能 may have been split off as a part of its own: 「还用不用 | 另外找人做反担保」)
+    to_do = _asked_to_do(first_part[0]) or _asked_to_do(question)
     limits = (_bigrams(to_do) - _ASKING_BIGRAMS - _PLAIN_BIGRAMS) or asked
     if any(len(asked & _bigrams(q)) >= max(bearing, 1) and _denying_clause(q, limits, asked) for q in quotes[1:]):
         # a later quote that bears on the question as much as the first and limits it in a clause of the question's
@@ -613,13 +614,6 @@ def _duty_lead(quote: str, asked: set[str], verb: str, negative: str) -> str:
         if _CONDITION.search(clause) and len(asked & _bigrams(clause)) >= 2 and _GRANTS.search(later):
             return f"{verb}。"
     return f"文件未明确说{verb}或{negative}，相关条文如下："
-
-
-def _to_do_of(question: str) -> str:
-    """What the first part of a yes/no question asks may be done (`_asked_to_do`); what follows its 能不能 may have
-    been split off as a part of its own (「还用不用 | 另外找人做反担保」)."""
-    first_part = question_parts(question)[:1]
-    return (_asked_to_do(first_part[0]) if first_part else "") or _asked_to_do(question)
 
 
 def _asked_to_do(part: str) -> str:
