@@ -322,6 +322,9 @@ def compose(
             continue  # 「教材又是几年一换？」 after 「每3年修订1次教材」: the figure asked is quoted by its subject
         if _ASKS_BASIS.search(part) and any(_sets_basis(q, part, about | part_bigrams) for _n, q, _h in quotes):
             continue  # 「补多少是怎么定的？」 beside 「补助标准根据家庭困难程度、地区消费水平等综合确定」
+        subject = _bigrams(all_parts[0]) - _ASKING_BIGRAMS
+        if _names_figures_quoted(part, quotes) or _short_part_quoted(part, subject, quotes):
+            continue  # 「到2030年要达到什么程度？」 beside 「到2030年，…」; 「怎么备？」 beside 「…备案」
         if not part_bigrams or any(len(part_bigrams & _bigrams(q)) / len(part_bigrams) >= 0.3 for _n, q, _h in quotes):
             continue
         match = max(sentences, key=lambda c: len(part_bigrams & _bigrams(c.text)), default=None)
@@ -362,6 +365,27 @@ def _band_note(question: str, quotes: list[tuple[int, str, Hit]]) -> list[str]:
 
 
 _ASKING_CHARS = set("多少几怎么什哪是否能可以吗呢最长短高低久要的了呀啊")
+
+
+# Characters of asking and pointing, not of a subject (谁, 啥, 咋, 又 …): a part with at most two others is short
+_PART_ASKING = _ASKING_CHARS | set("谁啥咋儿又那这个些吧嘛还也")
+_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
+
+
+def _names_figures_quoted(part: str, quotes: list) -> bool:
+    """A part that names figures (a year, a sum) is covered by a quote that holds every one of them: 「到2030年要达到
+    什么程度？」 by 「到2030年，…」, 「500万以上和500万以下分别最多收多少」 by a clause on 500万元."""
+    numbers = set(_NUMBER.findall(part))
+    return bool(numbers) and any(numbers <= set(_NUMBER.findall(q)) for _n, q, _h in quotes)
+
+
+def _short_part_quoted(part: str, subject: set[str], quotes: list) -> bool:
+    """A part of a character or two besides asking (「怎么备？」「归谁查？」「看什么给？」) is covered by a clause
+    that holds one of them and a pair of the first part's subject (`subject`)."""
+    own = {ch for ch in part if _CJK.match(ch)} - _PART_ASKING
+    if not own or len(own) > 2:
+        return False
+    return any(_in_clause(q, lambda c: own & set(c), subject) for _n, q, _h in quotes)
 
 
 def _holds_near(quotes: list, kind: str, words: set[str], part: str = "") -> bool:

@@ -17,7 +17,9 @@ from kb.answer import (
     _bigrams,
     _echo,
     _expand,
+    _names_figures_quoted,
     _sets_basis,
+    _short_part_quoted,
     _yes_no_lead,
     compose,
     names_another_document,
@@ -260,6 +262,32 @@ def test_a_later_clause_that_limits_what_the_first_grants_decides_the_lead():
     assert question_parts("支不支持？另外，能不能按贡献分钱？") == ["支不支持", "能不能按贡献分钱"]
     assert question_parts("最多能贷多少还有利息怎么算？") == ["最多能贷多少", "利息怎么算"]
     assert question_parts("我公司倒闭了，还有补贴能领吗？") == ["我公司倒闭了，还有补贴能领吗"]
+
+
+def test_a_later_part_that_names_a_year_or_is_a_word_or_two_is_covered_by_the_clause_that_answers_it():
+    """「到2030年要达到什么程度？」 beside 「到2030年，…」 and 「怎么备？」 beside a clause on 备案 with the first
+    part's subject were said to be left open (no pair of characters in common); a year no quote holds, and a short
+    part whose character stands in a clause on something else, still get the note."""
+    meta = DocMeta(doc_id="d", title="国务院关于深入实施“人工智能+”行动的意见", doc_no="国发〔2025〕11号")
+    text = (
+        "到2027年，率先实现人工智能与6大重点领域广泛深度融合。到2030年，我国人工智能全面赋能高质量发展。"
+        "托育机构经核准登记后，应当向机构所在地县级卫生健康部门备案。各地要做好准备工作。"
+    )
+    hit = Hit(Chunk("d:0", "d", 0, text, "", 0, len(text), None, meta, "h"), 1.0)
+    sentences = [ScoredSentence(hit, s, 1.0 - i / 10, 0.5) for i, s in enumerate(split_sentences(text))]
+
+    def answer_to(asked: str) -> str:
+        return compose(Query(asked, asked), [hit], sentences, k=1)[0]
+
+    assert "未作具体规定" not in answer_to("人工智能+行动分几步走？到2030年要达到什么程度？")
+    assert "关于“到2040年要达到什么程度”" in answer_to("人工智能+行动分几步走？到2040年要达到什么程度？")
+    assert "未作具体规定" not in answer_to("托育机构登记以后，还要到哪个部门去备案？怎么备？")
+    # 备 of 准备 stands in a clause that shares nothing with the first part's subject
+    quotes = [(1, "人工智能全面赋能高质量发展，各地要做好准备工作", hit)]
+    assert not _short_part_quoted("怎么备", _bigrams("托育机构登记以后，还要到哪个部门去备案"), quotes)
+    quotes = [(1, "托育机构经核准登记后，应当向县级卫生健康部门备案", hit)]
+    assert _short_part_quoted("怎么备", _bigrams("托育机构登记以后，还要到哪个部门去备案"), quotes)
+    assert not _names_figures_quoted("到2040年要达到什么程度", quotes)
 
 
 def test_a_part_of_a_word_or_two_is_answered_by_a_figure_on_the_first_parts_subject(kb):
