@@ -327,6 +327,11 @@ def compose(
             continue  # 「到2030年要达到什么程度？」 beside 「到2030年，…」; 「怎么备？」 beside 「…备案」
         if not part_bigrams or any(len(part_bigrams & _bigrams(q)) / len(part_bigrams) >= 0.3 for _n, q, _h in quotes):
             continue
+        # what the part says of its subject, without its words of asking (「想重点带动的又是哪些人」: 重点, 带动), in
+        # two pairs or more of a quote — unless the part asks a kind of fact no quote holds (「去哪儿申请」: an office)
+        content = _content_pairs(part)
+        if not kinds and any(_shares_most(content, _bigrams(q)) for _n, q, _h in quotes):
+            continue
         match = max(sentences, key=lambda c: len(part_bigrams & _bigrams(c.text)), default=None)
         if (
             len(quotes) >= 4
@@ -370,6 +375,23 @@ _ASKING_CHARS = set("多少几怎么什哪是否能可以吗呢最长短高低�
 # Characters of asking and pointing, not of a subject (谁, 啥, 咋, 又 …): a part with at most two others is short
 _PART_ASKING = _ASKING_CHARS | set("谁啥咋儿又那这个些吧嘛还也")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
+
+
+def _content_pairs(text: str) -> set[str]:
+    """Pairs of characters within the runs of `text` that hold no character of asking or pointing: what a part says
+    of its subject (「到2030年要达到什么程度」: 达到, 程度)."""
+    pairs: set[str] = set()
+    for run in re.split(r"[^\u4e00-\u9fff]+", text):
+        for piece in re.split(f"[{''.join(sorted(_PART_ASKING))}]+", run):
+            pairs.update(piece[i : i + 2] for i in range(len(piece) - 1))
+    return pairs - _ASKING_BIGRAMS
+
+
+def _shares_most(pairs: set[str], quoted: set[str]) -> bool:
+    """Two of `pairs` at least, and three in ten of them, are `quoted`: one pair in common (条件, 小区, 学生) says
+    little."""
+    common = len(pairs & quoted)
+    return common >= 2 and common >= 0.3 * len(pairs)
 
 
 def _names_figures_quoted(part: str, quotes: list) -> bool:

@@ -15,10 +15,12 @@ from kb.answer import (
     UNSPECIFIED_TIME,
     ScoredSentence,
     _bigrams,
+    _content_pairs,
     _echo,
     _expand,
     _names_figures_quoted,
     _sets_basis,
+    _shares_most,
     _short_part_quoted,
     _yes_no_lead,
     compose,
@@ -288,6 +290,10 @@ def test_a_later_part_that_names_a_year_or_is_a_word_or_two_is_covered_by_the_cl
     quotes = [(1, "托育机构经核准登记后，应当向县级卫生健康部门备案", hit)]
     assert _short_part_quoted("怎么备", _bigrams("托育机构登记以后，还要到哪个部门去备案"), quotes)
     assert not _names_figures_quoted("到2040年要达到什么程度", quotes)
+    # what a part says of its subject, its words of asking aside, in two pairs of a quote
+    assert _content_pairs("想重点带动的又是哪些人") == {"想重", "重点", "点带", "带动"}
+    assert _shares_most(_content_pairs("想重点带动的又是哪些人"), _bigrams("重点带动农村劳动力就业"))
+    assert not _shares_most(_content_pairs("具体要满足哪些条件"), _bigrams("符合创业担保贷款申请条件的人员"))
 
 
 def test_a_part_of_a_word_or_two_is_answered_by_a_figure_on_the_first_parts_subject(kb):
