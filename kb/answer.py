@@ -414,9 +414,14 @@ def _holds_near(quotes: list, kind: str, words: set[str], part: str = "") -> boo
     """A clause of the quotes names a figure of `kind` and shares a pair of characters with `words` (「签订1年以上
     劳动合同」 does not answer 「贴息期限多长」); or a quote does and shares a character of the part that is not one of
     asking (「最多贷多少？」 beside 「…创业担保贷款，额度最高15万元」)."""
-    if any(_in_clause(q, lambda c: facts.holds(c, kind), words) for _n, q, _h in quotes):
-        return True
     own = {ch for ch in part if _CJK.match(ch)} - _ASKING_CHARS
+    # a part of a character or two (「贴多少？」) that the quotes name elsewhere (贴息资金) asks the figure of that:
+    # the loan's 15万元 ceiling, in a clause without it, does not answer it
+    named = own & set("".join(q for _n, q, _h in quotes)) if len(own) <= 2 else set()
+    if any(
+        _in_clause(q, lambda c: facts.holds(c, kind) and (not named or named & set(c)), words) for _n, q, _h in quotes
+    ):
+        return True
     return bool(own) and any(facts.holds(q, kind) and own & set(q) for _n, q, _h in quotes)
 
 
@@ -544,6 +549,8 @@ _COMPOUNDS = re.compile(
     r"|(?<!不)用到|所用|用于"
 )
 # A figure the question names: not a year (2019年) nor a 文号's year or serial (〔2019〕15号)
+# Words that claim the whole of something (全免, 一律): a quote that does not say so leaves a yes/no open
+_EXTENT = re.compile(r"全免|全额|全部|全都|一律")
 _FIGURE = re.compile(r"(?<![\d〔.])(?!\d{4}\s*年)\d+(?:\.\d+)?(?![\d〕.]|\s*号)")
 
 
@@ -589,6 +596,9 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
     negative = "没有" if verb == "有" else f"不{verb}"
     first = quotes[0]
     if any(not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", first) for n in _FIGURE.findall(first_part[0])):
+        return f"文件未明确说{verb}或{negative}，相关条文如下："
+    if any(word not in first for word in _EXTENT.findall(first_part[0])):
+        # 「创业担保贷款利息能全免吗？」: a grant of the loan does not say the whole of anything is waived
         return f"文件未明确说{verb}或{negative}，相关条文如下："
     asked = _bigrams(first_part[0]) - _ASKING_BIGRAMS
     if _COMBINES.search(first_part[0]):  # decided by a clause on combining, in the question's own words

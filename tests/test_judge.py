@@ -303,6 +303,15 @@ def test_a_part_of_a_word_or_two_is_answered_by_a_figure_on_the_first_parts_subj
     assert answer.text.startswith("能。") and "50%" in answer.text and "关于“退多少”" not in answer.text
 
 
+def test_a_grant_of_the_loan_does_not_say_its_interest_is_waived_in_full_nor_how_much_is_subsidised(kb):
+    """「创业担保贷款利息能全免吗？贴多少？」 (a review's case): 「可申请最高不超过15万元的创业担保贷款」 answered
+    「能。」 and, for 贴多少, stood as the figure asked. A claim of the whole (全免, 一律) the quote does not make
+    leaves the yes/no open; a short part whose character the quotes name elsewhere (贴息资金) asks the figure of
+    that."""
+    answer = kb.ask("创业担保贷款利息能全免吗？贴多少？", log_unanswered=False)
+    assert answer.text.startswith("文件未明确说能或不能") and "关于“贴多少”，所引条文未作具体规定。" in answer.text
+
+
 def test_a_part_asking_how_a_sum_is_set_is_answered_by_the_clause_that_says():
     """「补多少是怎么定的？」 is answered by 「补助标准根据…综合确定」 (no 「未作具体规定」 note);
     「按什么基数交」 names the basis asked, and a clause on how a refund is set says nothing of a contribution base."""
