@@ -322,15 +322,7 @@ def compose(
             continue  # 「教材又是几年一换？」 after 「每3年修订1次教材」: the figure asked is quoted by its subject
         if _ASKS_BASIS.search(part) and any(_sets_basis(q, part, about | part_bigrams) for _n, q, _h in quotes):
             continue  # 「补多少是怎么定的？」 beside 「补助标准根据家庭困难程度、地区消费水平等综合确定」
-        subject = _bigrams(all_parts[0]) - _ASKING_BIGRAMS
-        if _names_figures_quoted(part, quotes) or _short_part_quoted(part, subject, quotes):
-            continue  # 「到2030年要达到什么程度？」 beside 「到2030年，…」; 「怎么备？」 beside 「…备案」
         if not part_bigrams or any(len(part_bigrams & _bigrams(q)) / len(part_bigrams) >= 0.3 for _n, q, _h in quotes):
-            continue
-        # what the part says of its subject, without its words of asking (「想重点带动的又是哪些人」: 重点, 带动), in
-        # two pairs or more of a quote — unless the part asks a kind of fact no quote holds (「去哪儿申请」: an office)
-        content = _content_pairs(part)
-        if not kinds and any(_shares_most(content, _bigrams(q)) for _n, q, _h in quotes):
             continue
         match = max(sentences, key=lambda c: len(part_bigrams & _bigrams(c.text)), default=None)
         if (
@@ -338,7 +330,7 @@ def compose(
             or match is None
             or len(part_bigrams & _bigrams(match.text)) / len(part_bigrams) < 0.3
             or not _add_quote(match, part_bigrams, cited, quotes)
-        ):
+        ) and not _quoted_otherwise(part, kinds, _bigrams(all_parts[0]) - _ASKING_BIGRAMS, quotes):
             uncovered.append(part)
     parts = _quote_lines(quotes, cited, hedged)
     used = {h.chunk.id for h in cited}
@@ -375,6 +367,18 @@ _ASKING_CHARS = set("多少几怎么什哪是否能可以吗呢最长短高低�
 # Characters of asking and pointing, not of a subject (谁, 啥, 咋, 又 …): a part with at most two others is short
 _PART_ASKING = _ASKING_CHARS | set("谁啥咋儿又那这个些吧嘛还也")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
+
+
+def _quoted_otherwise(part: str, kinds: tuple[str, ...], subject: set[str], quotes: list) -> bool:
+    """A later part that shares too few pairs of characters with any quote is still answered by one: it names a year
+    or a figure the quote holds (「到2030年要达到什么程度？」 beside 「到2030年，…」); it is a character or two besides
+    asking (「怎么备？」 beside 「…备案」, `subject`: the first part's pairs); or what it says of its subject, its words
+    of asking aside, is in a quote (「想重点带动的又是哪些人」: 重点, 带动) — unless it asks a kind of fact, which
+    `_holds_near` has found in no quote (「去哪儿申请」: an office)."""
+    if _names_figures_quoted(part, quotes) or _short_part_quoted(part, subject, quotes):
+        return True
+    content = _content_pairs(part)
+    return not kinds and any(_shares_most(content, _bigrams(q)) for _n, q, _h in quotes)
 
 
 def _content_pairs(text: str) -> set[str]:
