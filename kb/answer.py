@@ -365,19 +365,22 @@ _ASKING_CHARS = set("多少几怎么什哪是否能可以吗呢最长短高低�
 
 
 # Characters of asking and pointing, not of a subject (谁, 啥, 咋, 又 …): a part with at most two others is short
-_PART_ASKING = _ASKING_CHARS | set("谁啥咋儿又那这个些吧嘛还也")
+_PART_ASKING = _ASKING_CHARS | set("谁啥咋儿又那这个些吧嘛还也到在想和")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
 
 
 def _quoted_otherwise(part: str, kinds: tuple[str, ...], subject: set[str], quotes: list) -> bool:
     """A later part that shares too few pairs of characters with any quote is still answered by one: it names a year
-    or a figure the quote holds (「到2030年要达到什么程度？」 beside 「到2030年，…」); it is a character or two besides
-    asking (「怎么备？」 beside 「…备案」, `subject`: the first part's pairs); or what it says of its subject, its words
-    of asking aside, is in a quote (「想重点带动的又是哪些人」: 重点, 带动) — unless it asks a kind of fact, which
-    `_holds_near` has found in no quote (「去哪儿申请」: an office)."""
-    if _names_figures_quoted(part, quotes) or _short_part_quoted(part, subject, quotes):
+    or a figure the quote holds and asks nothing else (「到2030年要达到什么程度？」 beside 「到2030年，…」); it is a
+    character or two besides asking (「怎么备？」 beside 「…备案」, `subject`: the first part's pairs); or what it says
+    of its subject beyond the first part's words, its words of asking aside, is in a quote (「想重点带动的又是哪些人」:
+    重点, 带动) — unless it asks a kind of fact, which `_holds_near` has found in no quote (「去哪儿申请」: an
+    office)."""
+    if _NUMBER.search(part):  # 「到2025年呢？」 is not answered by 当年 or 达到; 「实习6个月有工资吗」 not by 6个月
+        return _names_figures_quoted(part, subject, quotes)
+    if _short_part_quoted(part, subject, quotes):
         return True
-    content = _content_pairs(part)
+    content = _content_pairs(part) - subject  # 「托育机构的消防验收又怎么弄」 does not share 托育机构 alone
     return not kinds and any(_shares_most(content, _bigrams(q)) for _n, q, _h in quotes)
 
 
@@ -398,11 +401,21 @@ def _shares_most(pairs: set[str], quoted: set[str]) -> bool:
     return common >= 2 and common >= 0.3 * len(pairs)
 
 
-def _names_figures_quoted(part: str, quotes: list) -> bool:
-    """A part that names figures (a year, a sum) is covered by a quote that holds every one of them: 「到2030年要达到
-    什么程度？」 by 「到2030年，…」, 「500万以上和500万以下分别最多收多少」 by a clause on 500万元."""
+# What a part asks of a year or a target besides naming it (「到2030年要达到什么程度」): nothing more than the figure
+_ASKS_HOW = re.compile(r"怎么|咋|如何|谁|哪")
+_GOAL_PAIRS = {"达到", "做到", "程度", "目标", "水平", "要求", "样子", "情况", "分别"}
+_FIGURE_WORD = re.compile(r"\d+(?:\.\d+)?\s*(?:[年月日万元个所岁人项家倍%％亿]|周岁|个月)*")
+
+
+def _names_figures_quoted(part: str, subject: set[str], quotes: list) -> bool:
+    """A part that names figures (a year, a sum) is covered by a quote that holds every one of them when it asks
+    nothing else of them that the quote, the first part (`subject`) or a target's words do not hold: 「到2030年要达到
+    什么程度？」 by 「到2030年，…」, but not 「实习6个月有工资吗？」 by 「顶岗实习时间一般为6个月」."""
     numbers = set(_NUMBER.findall(part))
-    return bool(numbers) and any(numbers <= set(_NUMBER.findall(q)) for _n, q, _h in quotes)
+    if _ASKS_HOW.search(part):  # 「90%是怎么算的」「20%谁来出」 ask more than the figure
+        return False
+    rest = _content_pairs(_FIGURE_WORD.sub("，", part)) - subject - _GOAL_PAIRS
+    return bool(numbers) and any(numbers <= set(_NUMBER.findall(q)) and not rest - _bigrams(q) for _n, q, _h in quotes)
 
 
 def _short_part_quoted(part: str, subject: set[str], quotes: list) -> bool:
@@ -555,6 +568,7 @@ _COMPOUNDS = re.compile(
 # A figure the question names: not a year (2019年) nor a 文号's year or serial (〔2019〕15号)
 # Words that claim the whole of something (全免, 一律): a quote that does not say so leaves a yes/no open
 _EXTENT = re.compile(r"全免|全额|全部|全都|一律")
+_FREE = re.compile(r"免费|免收|免除|免予|免于|免交|免缴|全免")
 _FIGURE = re.compile(r"(?<![\d〔.])(?!\d{4}\s*年)\d+(?:\.\d+)?(?![\d〕.]|\s*号)")
 
 
@@ -601,9 +615,6 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
     first = quotes[0]
     if any(not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", first) for n in _FIGURE.findall(first_part[0])):
         return f"文件未明确说{verb}或{negative}，相关条文如下："
-    if any(word not in first for word in _EXTENT.findall(first_part[0])):
-        # 「创业担保贷款利息能全免吗？」: a grant of the loan does not say the whole of anything is waived
-        return f"文件未明确说{verb}或{negative}，相关条文如下："
     asked = _bigrams(first_part[0]) - _ASKING_BIGRAMS
     if _COMBINES.search(first_part[0]):  # decided by a clause on combining, in the question's own words
         if any(_in_clause(q, _NO_COMBINING.search, asked) for q in quotes):
@@ -628,6 +639,10 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
         # 「…是不是非得先交齐才受理？」 不是
         return f"{negative if _MUST.search(first_part[0]) else verb}，清单将其列为容缺材料。"
     if _DENIES.search(first):  # a limit in a clause of other words: not a 不, and no grant beside it makes it a 能
+        return f"文件未明确说{verb}或{negative}，相关条文如下："
+    if any(word not in first and not (word == "全免" and _FREE.search(first)) for word in _EXTENT.findall(to_do)):
+        # 「创业担保贷款利息能全免吗？」: a grant of the loan does not say the whole of anything is waived (a limit
+        # above still answers: 「生活费补贴和失业保险金能全都领吗？」 by 「且不可同时领取失业保险金」)
         return f"文件未明确说{verb}或{negative}，相关条文如下："
     if _OBLIGED.search(to_do) or verb in _DUTY_VERBS:  # 「要不要自己交社保」「是不是还得找人担保」
         return _duty_lead(first, limits, verb, negative)
