@@ -44,7 +44,9 @@ _CHITCHAT = re.compile(
 )
 # Words that make a short question lean on the previous turn: 这个贷款, 那养老托育呢, 它, 上述…
 _REFERS_BACK = re.compile(
-    r"^(那|那么|那如果|还有|另外)|(这个|那个|这项|该|此|上述|上面|刚才|它|其|这些|那些)|呢[？?]?$"
+    r"^(那|那么|那如果|还有|另外)|(这个|那个|这项|上述|上面|刚才|它|这些|那些)|呢[？?]?$"
+    # 该 / 此 / 其 point back, not inside a word: 应该, 因此, 如此, 彼此, 其他, 其实, 尤其, 极其, 与其
+    r"|(?<![应活])该|(?<![因如彼从])此(?!外)|(?<![尤极与])其(?![他它实余])"
 )
 
 

@@ -110,6 +110,11 @@ def test_a_short_or_referring_question_after_a_first_one_is_a_follow_up():
     assert is_follow_up("那养老托育呢？", history)
     assert not is_follow_up("新建居住小区按每千人口多少个托位配建托育设施？", history)
     assert not is_follow_up("这个贷款最多多少？", [])
+    # 该 / 此 / 其 inside a word do not point back: a new question is not merged with the previous one
+    assert not is_follow_up("我应该去哪里申请职业技能培训补贴？", history)
+    assert not is_follow_up("托育机构其他的补贴还有哪些？", history)
+    assert not is_follow_up("因此我想问失业保险金怎么领取？", history)
+    assert is_follow_up("其中小微企业能贷多少？", history) and is_follow_up("该补贴由哪个部门发放的？", history)
 
 
 def test_a_follow_up_carries_the_previous_topic_over():
