@@ -43,11 +43,17 @@ _CHITCHAT = re.compile(
     re.IGNORECASE,
 )
 # Words that make a short question lean on the previous turn: 这个贷款, 那养老托育呢, 它, 上述…
-_REFERS_BACK = re.compile(
-    r"^(那|那么|那如果|还有|另外)|(这个|那个|这项|上述|上面|刚才|它|这些|那些)|呢[？?]?$"
-    # 该 / 此 / 其 point back, not inside a word: 应该, 因此, 如此, 彼此, 其他, 其实, 尤其, 极其, 与其
-    r"|(?<![应活])该|(?<![因如彼从])此(?!外)|(?<![尤极与])其(?![他它实余])"
+_CONTINUES = re.compile(r"^(那|那么|那如果|还有|另外)|上述|上面|刚才|呢[？?]?$")  # the earlier topic, always
+# Words that point back, or at the question's own subject (「国家这个AI+行动…」): kb/service.py tries such a question
+# alone too. 该 / 此 / 其 point, not inside a word: 应该, 因此, 如此, 彼此, 其他, 其实, 尤其, 极其, 与其
+_DEMONSTRATIVE = re.compile(r"这个|那个|这项|这些|那些")
+_PRONOUN = re.compile(r"它|(?<![应活])该|(?<![因如彼从])此(?!外)|(?<![尤极与])其(?![他它实余])")
+# What 这个 / 那个 point back at when a common noun follows (这个补贴, 那个证明), not a name (这个AI+行动)
+_COMMON_NOUN = re.compile(
+    r"\s*(?:政策|补贴|补助|奖补|补助金|文件|通知|意见|方案|规定|措施|办法|制度|事|钱|资金|项目|要求|条件|待遇|标准|东西"
+    r"|情况|问题|机构|地方|部门|证|材料|清单|贷款|优惠|服务|工作|活动|行业|平台|名单|时间|期限|比例|额度|人|企业|单位)"
 )
+_POINTS = re.compile(r"这个|那个|这项|它|这些|那些|(?<![应活])该|(?<![因如彼从])此(?!外)|(?<![尤极与])其(?![他它实余])")
 
 
 SYNONYMS = Path(__file__).with_name("synonyms.txt")
@@ -200,8 +206,25 @@ def is_follow_up(question: str, history: list[Turn]) -> bool:
     """A short question, or one that refers back, continues the previous turn's topic."""
     if not history:
         return False
-    core = re.sub(r"[\s？?。！!，,]", "", question)
-    return len(core) <= 8 or bool(_REFERS_BACK.search(question))
+    return _is_short(question) or bool(_CONTINUES.search(question) or _POINTS.search(question))
+
+
+def may_stand_alone(question: str, history: list[Turn]) -> bool:
+    """A follow-up only by 这个 / 那个 … before a name (「国家这个AI+行动是分几步走的？」「职业教育那个1+X证书…」),
+    long, neither opening with 那 nor closing with 呢, may be a new question; not one that points back by 该 / 此 / 其
+    / 它 or by 这个 before a common noun (「这个补贴要去哪个部门申请？」「该政策对小微企业也适用吗？」)."""
+    if not is_follow_up(question, history) or _is_short(question) or _CONTINUES.search(question):
+        return False
+    demonstratives = list(_DEMONSTRATIVE.finditer(question))
+    return (
+        bool(demonstratives)
+        and not _PRONOUN.search(question)
+        and not any(_COMMON_NOUN.match(question, m.end()) for m in demonstratives)
+    )
+
+
+def _is_short(question: str) -> bool:
+    return len(re.sub(r"[\s？?。！!，,]", "", question)) <= 8
 
 
 def rewrite(

@@ -25,7 +25,17 @@ from .embed import Embedder
 from .judge import ANSWERED, CLOSEST, REFUSED, Gate, Judgement, load_gate
 from .limits import MAX_HISTORY_TURNS, MAX_K, MAX_TERMS_CHARS, cut
 from .lookup import DocumentCard, Lookup
-from .query import TRUNCATED_NOTICE, Query, Turn, clean_question, is_empty, normalise_question, rewrite
+from .query import (
+    TRUNCATED_NOTICE,
+    Query,
+    Turn,
+    clean_question,
+    doc_numbers,
+    is_empty,
+    may_stand_alone,
+    normalise_question,
+    rewrite,
+)
 from .rank import Ranker
 from .retrieve import Filters, Retrieval, Retriever
 from .route import BLOCKED, EMPTY, FACTS, Route, route
@@ -119,8 +129,7 @@ class KnowledgeBase:
             answer.timings_ms = _timings(started, {}, 0.0)
             yield answer.text, answer
             return
-        query = self._rewrite(question, history)
-        retrieval = self._retrieve(query, history, k, filters)
+        query, retrieval = self._query_and_retrieval(question, history, k, filters)
         t_answer = time.perf_counter()
         result = self._extractive(question, where, query, retrieval, k)
         if self.llm is not None and not result.refused:
@@ -166,6 +175,29 @@ class KnowledgeBase:
                 return profile
         return None
 
+    def _query_and_retrieval(
+        self, question: str, history: list[Turn], k: int, filters: Filters | None
+    ) -> tuple[Query, Retrieval]:
+        """The query (a follow-up joined with the earlier question) and its passages. A question that only may point
+        back (「国家这个AI+行动是分几步走的？」, kb/query.py may_stand_alone) is also searched alone, and taken alone
+        when the gate answers it so and its first passage is not in the document the earlier answer cited first: it
+        names a subject of its own."""
+        query = self._rewrite(question, history)
+        retrieval = self._retrieve(query, history, k, filters)
+        if not (query.rewritten and self.llm is None and may_stand_alone(normalise_question(question), history)):
+            return query, retrieval
+        if route(question).kind == FACTS:  # 「这个通知是哪天发的？」 asks of the document just cited
+            return query, retrieval
+        text = normalise_question(question)
+        alone = Query(original=question, text=text, doc_nos=doc_numbers(text))
+        found = self._retrieve(alone, [], k, filters)
+        earlier = history[-1].doc_ids[:1]
+        if not found.hits or found.hits[0].chunk.doc_id in earlier:
+            return query, retrieval
+        if self.judge(alone, found).status == ANSWERED:
+            return alone, found
+        return query, retrieval
+
     def _retrieve(self, query: Query, history: list[Turn], k: int, filters: Filters | None) -> Retrieval:
         """The query's passages; a follow-up rewritten with its context favours the documents just cited."""
         boost = tuple(history[-1].doc_ids) if history and query.rewritten else ()
@@ -178,9 +210,8 @@ class KnowledgeBase:
         where = route(question)
         if where.kind in (EMPTY, BLOCKED, FACTS):
             return None
-        query = self._rewrite(question, history)
         started = time.perf_counter()
-        retrieval = self._retrieve(query, history, k, filters)
+        query, retrieval = self._query_and_retrieval(question, history, k, filters)
         # k=0: only the quoted passages are cited (no 相关条文 line); the measures' passages follow them.
         answer = self._extractive(question, where, query, retrieval, 0)
         answer.timings_ms = _timings(started, retrieval.timings_ms, 0.0)

@@ -12,6 +12,7 @@ from kb.query import (
     is_follow_up,
     looks_like_injection,
     looks_off_topic,
+    may_stand_alone,
     normalise_question,
     rewrite,
 )
@@ -115,6 +116,25 @@ def test_a_short_or_referring_question_after_a_first_one_is_a_follow_up():
     assert not is_follow_up("托育机构其他的补贴还有哪些？", history)
     assert not is_follow_up("因此我想问失业保险金怎么领取？", history)
     assert is_follow_up("其中小微企业能贷多少？", history) and is_follow_up("该补贴由哪个部门发放的？", history)
+
+
+def test_a_question_that_points_only_at_a_name_of_its_own_may_stand_alone():
+    """「国家这个AI+行动是分几步走的？」 after a question on loans names its own subject after 这个; 「这个补贴要去哪个
+    部门申请？」 and 「该政策对小微企业也适用吗？」 point back (a common noun after 这个, a pronoun), and 「那…」 /
+    「…呢？」 or a short question always continue (kb/service.py searches the first kind alone too)."""
+    history = [Turn("个人创业担保贷款最多能贷多少？")]
+    assert may_stand_alone("国家这个AI+行动是分几步走的？", history)
+    assert may_stand_alone("职业教育那个1+X证书到底是干啥的？", history)
+    for question in [
+        "这个补贴要去哪个部门申请？",
+        "该政策对小微企业也适用吗？",
+        "农民工工资保证金那个证明也算吗？",
+        "那这个AI+行动是分几步走的？",
+        "这个AI+行动呢？",
+        "这个行动是啥",
+    ]:
+        assert not may_stand_alone(question, history), question
+    assert not may_stand_alone("国家这个AI+行动是分几步走的？", [])
 
 
 def test_a_follow_up_carries_the_previous_topic_over():

@@ -177,6 +177,16 @@ def test_follow_ups_carry_the_topic_over(kb):
     assert not answer.refused and any("15万元" in h.chunk.text for h in answer.citations[:2])
 
 
+def test_a_new_question_that_names_its_own_subject_after_这个_is_not_taken_for_a_follow_up(kb):
+    """「国家这个AI+行动是分几步走的？」 after a question on loans was joined with it and answered from the loan passage
+    (seen in the web chat); searched alone it is answered from the AI+ opinion. 「这个贷款…」 still follows on."""
+    loan = kb.ask("个人创业担保贷款的申请条件是什么？", log_unanswered=False)
+    history = [Turn(loan.question, loan.text, [h.chunk.doc_id for h in loan.citations])]
+    answer = kb.ask("国家这个AI+行动是分几步走的？到2030年要达到什么程度？", history=history, log_unanswered=False)
+    assert answer.status == "answered" and answer.citations[0].chunk.meta.doc_no == "国发〔2025〕11号"
+    assert answer.searched == "国家这个AI+行动是分几步走的？到2030年要达到什么程度？"
+
+
 def test_filters_restrict_by_region_issuer_and_date(kb):
     hits = kb.search("托育服务", filters=Filters(region="江西省"))
     assert hits and {h.chunk.meta.region for h in hits} == {"江西省"}
