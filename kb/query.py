@@ -43,17 +43,17 @@ _CHITCHAT = re.compile(
     re.IGNORECASE,
 )
 # Words that make a short question lean on the previous turn: 这个贷款, 那养老托育呢, 它, 上述…
-_CONTINUES = re.compile(r"^(那|那么|那如果|还有|另外)|上述|上面|刚才|呢[？?]?$")  # the earlier topic, always
+_CONTINUES = re.compile(r"^(那|那么|那如果|还有|另外)|上述|上面|刚才|呢[？?！!。~～\s]*$")  # the earlier topic, always
 # Words that point back, or at the question's own subject (「国家这个AI+行动…」): kb/service.py tries such a question
-# alone too. 该 / 此 / 其 point, not inside a word: 应该, 因此, 如此, 彼此, 其他, 其实, 尤其, 极其, 与其
+# alone too. 它 / 该 / 此 / 其 point, not inside a word: 其它, 应该, 我该去, 因此, 如此, 彼此, 其他, 其实, 尤其, 极其
 _DEMONSTRATIVE = re.compile(r"这个|那个|这项|这些|那些")
-_PRONOUN = re.compile(r"它|(?<![应活])该|(?<![因如彼从])此(?!外)|(?<![尤极与])其(?![他它实余])")
-# What 这个 / 那个 point back at when a common noun follows (这个补贴, 那个证明), not a name (这个AI+行动)
-_COMMON_NOUN = re.compile(
-    r"\s*(?:政策|补贴|补助|奖补|补助金|文件|通知|意见|方案|规定|措施|办法|制度|事|钱|资金|项目|要求|条件|待遇|标准|东西"
-    r"|情况|问题|机构|地方|部门|证|材料|清单|贷款|优惠|服务|工作|活动|行业|平台|名单|时间|期限|比例|额度|人|企业|单位)"
+_PRONOUN = re.compile(
+    r"(?<!其)它|(?<![应活我你他她们])该(?![怎如去找不])|(?<![因如彼从])此(?!外)|(?<![尤极与])其(?![他它实余])"
 )
-_POINTS = re.compile(r"这个|那个|这项|它|这些|那些|(?<![应活])该|(?<![因如彼从])此(?!外)|(?<![尤极与])其(?![他它实余])")
+_POINTS = re.compile(f"{_DEMONSTRATIVE.pattern}|{_PRONOUN.pattern}")
+# What may stand before a demonstrative without naming anything (「请问这个…」), and after it without being a name
+_OPENER = re.compile(r"^(?:请问|我想问一下|我想问|想问一下|想问|问一下|你好|您好|来电的?问|问|就是|那么|所以)+")
+_NAME_ENDS = re.compile(r"[的里是要能吗呢在有都也还和与我就到怎么由谁给对被把从向为跟，,。？?！!；;：:\s]")
 
 
 SYNONYMS = Path(__file__).with_name("synonyms.txt")
@@ -210,17 +210,33 @@ def is_follow_up(question: str, history: list[Turn]) -> bool:
 
 
 def may_stand_alone(question: str, history: list[Turn]) -> bool:
-    """A follow-up only by 这个 / 那个 … before a name (「国家这个AI+行动是分几步走的？」「职业教育那个1+X证书…」),
-    long, neither opening with 那 nor closing with 呢, may be a new question; not one that points back by 该 / 此 / 其
-    / 它 or by 这个 before a common noun (「这个补贴要去哪个部门申请？」「该政策对小微企业也适用吗？」)."""
+    """A follow-up only by 这个 / 那个 … between names (「国家这个AI+行动是分几步走的？」「职业教育那个1+X证书…」),
+    long, neither opening with 那 nor closing with 呢, may be a new question: something stands before the
+    demonstrative in its clause (not 请问 …), a name follows it (not 是 / 要 …), and one of them is not in the earlier
+    question. Not one that points back by 它 / 该 / 此 / 其, or by a bare 这个 (「这个培训由谁来组织实施？」「申请这个
+    吗」)."""
     if not is_follow_up(question, history) or _is_short(question) or _CONTINUES.search(question):
         return False
     demonstratives = list(_DEMONSTRATIVE.finditer(question))
-    return (
-        bool(demonstratives)
-        and not _PRONOUN.search(question)
-        and not any(_COMMON_NOUN.match(question, m.end()) for m in demonstratives)
-    )
+    if not demonstratives or _PRONOUN.search(question):
+        return False
+    earlier = _bigrams_of(normalise_question(history[-1].question))
+    for m in demonstratives:
+        before = _OPENER.sub("", re.split(r"[，,。？?！!；;：:]", question[: m.start()])[-1])
+        after = _NAME_ENDS.split(question[m.end() :], maxsplit=1)[0]
+        if len(_CJK_RUN.sub("", before)) < 2 or not after:
+            return False
+        if not (_bigrams_of(before) | _bigrams_of(after)) - earlier:
+            return False  # 「托育这个培训…」 after a question on 托育 培训 names nothing new
+    return True
+
+
+def _bigrams_of(text: str) -> set[str]:
+    core = _CJK_RUN.sub("", text)
+    return {core[i : i + 2] for i in range(len(core) - 1)} | ({core} if len(core) == 1 else set())
+
+
+_CJK_RUN = re.compile(r"[^\u4e00-\u9fff]")
 
 
 def _is_short(question: str) -> bool:

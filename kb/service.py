@@ -192,8 +192,8 @@ class KnowledgeBase:
         alone = Query(original=question, text=text, doc_nos=doc_numbers(text))
         found = self._retrieve(alone, [], k, filters)
         earlier = history[-1].doc_ids[:1]
-        if not found.hits or found.hits[0].chunk.doc_id in earlier:
-            return query, retrieval
+        if not earlier or not found.hits or found.hits[0].chunk.doc_id in earlier:
+            return query, retrieval  # no document cited before (or sent by the client): the topic carries on
         if self.judge(alone, found).status == ANSWERED:
             return alone, found
         return query, retrieval

@@ -119,22 +119,33 @@ def test_a_short_or_referring_question_after_a_first_one_is_a_follow_up():
 
 
 def test_a_question_that_points_only_at_a_name_of_its_own_may_stand_alone():
-    """「国家这个AI+行动是分几步走的？」 after a question on loans names its own subject after 这个; 「这个补贴要去哪个
-    部门申请？」 and 「该政策对小微企业也适用吗？」 point back (a common noun after 这个, a pronoun), and 「那…」 /
-    「…呢？」 or a short question always continue (kb/service.py searches the first kind alone too)."""
+    """「国家这个AI+行动是分几步走的？」 after a question on loans names its own subject around 这个; a bare
+    这个 (「这个培训由谁来组织实施？」, 请问 aside), a pronoun (该政策, 其它 is none), 这个 between words the earlier
+    question holds, and 「那…」 / 「…呢」 or a short question point back (the review's cases; kb/service.py
+    searches the first kind alone too)."""
     history = [Turn("个人创业担保贷款最多能贷多少？")]
     assert may_stand_alone("国家这个AI+行动是分几步走的？", history)
+    assert may_stand_alone("国家这个人工智能+行动是分几步走的？", history)
     assert may_stand_alone("职业教育那个1+X证书到底是干啥的？", history)
     for question in [
         "这个补贴要去哪个部门申请？",
+        "请问这个培训由谁来组织实施啊？",
+        "我能申请这个吗需要什么条件？",
         "该政策对小微企业也适用吗？",
-        "农民工工资保证金那个证明也算吗？",
         "那这个AI+行动是分几步走的？",
         "这个AI+行动呢？",
+        "国家这个AI+行动一般怎么推进呢。",
         "这个行动是啥",
     ]:
         assert not may_stand_alone(question, history), question
+    assert not may_stand_alone("托育这个培训由谁来组织实施啊？", [Turn("托育机构的从业人员有没有职业技能培训？")])
+    assert may_stand_alone(
+        "江西这个容缺审批清单里，取水许可要交哪些材料？", [Turn("江西的托育机构用水用电按什么价格收？")]
+    )
     assert not may_stand_alone("国家这个AI+行动是分几步走的？", [])
+    # pronouns inside words do not point back
+    assert not is_follow_up("托育机构其它的补贴还有哪些？", history)
+    assert not is_follow_up("我该去哪里申请职业技能培训补贴？", history)
 
 
 def test_a_follow_up_carries_the_previous_topic_over():

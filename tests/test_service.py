@@ -185,6 +185,10 @@ def test_a_new_question_that_names_its_own_subject_after_这个_is_not_taken_for
     answer = kb.ask("国家这个AI+行动是分几步走的？到2030年要达到什么程度？", history=history, log_unanswered=False)
     assert answer.status == "answered" and answer.citations[0].chunk.meta.doc_no == "国发〔2025〕11号"
     assert answer.searched == "国家这个AI+行动是分几步走的？到2030年要达到什么程度？"
+    # a client that sends no cited documents keeps the conversation's topic (nothing to tell another document by)
+    bare = [Turn(loan.question, loan.text, [])]
+    answer = kb.ask("国家这个AI+行动是分几步走的？", history=bare, log_unanswered=False)
+    assert answer.searched.startswith(loan.question)
 
 
 def test_filters_restrict_by_region_issuer_and_date(kb):
