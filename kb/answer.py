@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from . import facts, thresholds
 from .clean import is_signature_line
-from .query import Query, expand, is_foreign, normalise_question
+from .query import Query, cjk_pairs, expand, is_foreign, normalise_question
 from .split import SECTION_SEP
 from .types import DocMeta, Hit
 
@@ -96,9 +96,7 @@ def token_set(tokenize: Tokenize, text: str) -> frozenset[str]:
     return frozenset(tokenize(text)) if text else frozenset()
 
 
-def _bigrams(text: str) -> set[str]:
-    core = "".join(_CJK.findall(text))
-    return {core[i : i + 2] for i in range(len(core) - 1)}
+_bigrams = cjk_pairs
 
 
 def split_sentences(text: str) -> list[str]:
@@ -313,11 +311,12 @@ def compose(
             break
     uncovered: list[str] = []
     all_parts = question_parts(asked)
+    subject = _bigrams(all_parts[0]) - _ASKING_BIGRAMS if all_parts else set()
     for part in all_parts[1:]:  # the later parts of a question of several
         part_bigrams = _bigrams(part) - _ASKING_BIGRAMS
         kinds = facts.asked(part)
         # a part of a word or two (「…能退回来一点吗？退多少？」) speaks of the first part's subject
-        about = _bigrams(all_parts[0]) - _ASKING_BIGRAMS if len(set(part) - _ASKING_CHARS) <= 2 else part_bigrams
+        about = subject if len(set(part) - _ASKING_CHARS) <= 2 else part_bigrams
         if kinds and all(_holds_near(quotes, kind, part_bigrams | about, part) for kind in kinds):
             continue  # 「教材又是几年一换？」 after 「每3年修订1次教材」: the figure asked is quoted by its subject
         if _ASKS_BASIS.search(part) and any(_sets_basis(q, part, about | part_bigrams) for _n, q, _h in quotes):
@@ -330,7 +329,7 @@ def compose(
             or match is None
             or len(part_bigrams & _bigrams(match.text)) / len(part_bigrams) < 0.3
             or not _add_quote(match, part_bigrams, cited, quotes)
-        ) and not _quoted_otherwise(part, kinds, _bigrams(all_parts[0]) - _ASKING_BIGRAMS, quotes):
+        ) and not _quoted_otherwise(part, kinds, subject, quotes):
             uncovered.append(part)
     parts = _quote_lines(quotes, cited, hedged)
     used = {h.chunk.id for h in cited}
@@ -366,6 +365,7 @@ _ASKING_CHARS = set("多少几怎么什哪是否能可以吗呢最长短高低�
 
 # Characters of asking and pointing, not of a subject (谁, 啥, 咋, 又 …): a part with at most two others is short
 _PART_ASKING = _ASKING_CHARS | set("谁啥咋儿又那这个些吧嘛还也到在想和")
+_ASKING_RUN = re.compile(f"[{''.join(sorted(_PART_ASKING))}]+")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
 
 
@@ -389,8 +389,8 @@ def _content_pairs(text: str) -> set[str]:
     of its subject (「到2030年要达到什么程度」: 达到, 程度)."""
     pairs: set[str] = set()
     for run in re.split(r"[^\u4e00-\u9fff]+", text):
-        for piece in re.split(f"[{''.join(sorted(_PART_ASKING))}]+", run):
-            pairs.update(piece[i : i + 2] for i in range(len(piece) - 1))
+        for piece in _ASKING_RUN.split(run):
+            pairs |= cjk_pairs(piece)
     return pairs - _ASKING_BIGRAMS
 
 
@@ -566,10 +566,10 @@ _COMPOUNDS = re.compile(
     r"|(?<!不)用到|所用|用于"
 )
 # A figure the question names: not a year (2019年) nor a 文号's year or serial (〔2019〕15号)
+_FIGURE = re.compile(r"(?<![\d〔.])(?!\d{4}\s*年)\d+(?:\.\d+)?(?![\d〕.]|\s*号)")
 # Words that claim the whole of something (全免, 一律): a quote that does not say so leaves a yes/no open
 _EXTENT = re.compile(r"全免|全额|全部|全都|一律")
 _FREE = re.compile(r"免费|免收|免除|免予|免于|免交|免缴|全免")
-_FIGURE = re.compile(r"(?<![\d〔.])(?!\d{4}\s*年)\d+(?:\.\d+)?(?![\d〕.]|\s*号)")
 
 
 _TAG = re.compile(r"^(?:这样|那)?(?:可以|能|行|对|是|好|真的|成)?[吗嘛吧]?[？?]?$")

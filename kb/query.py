@@ -220,23 +220,25 @@ def may_stand_alone(question: str, history: list[Turn]) -> bool:
     demonstratives = list(_DEMONSTRATIVE.finditer(question))
     if not demonstratives or _PRONOUN.search(question):
         return False
-    earlier = _bigrams_of(normalise_question(history[-1].question))
+    earlier = cjk_pairs(normalise_question(history[-1].question))
     for m in demonstratives:
         before = _OPENER.sub("", re.split(r"[，,。？?！!；;：:]", question[: m.start()])[-1])
         after = _NAME_ENDS.split(question[m.end() :], maxsplit=1)[0]
-        if len(_CJK_RUN.sub("", before)) < 2 or not after:
+        if len(_NOT_CJK.sub("", before)) < 2 or not after:
             return False
-        if not (_bigrams_of(before) | _bigrams_of(after)) - earlier:
+        single = _NOT_CJK.sub("", after)  # a name of one character (这个证) counts as itself
+        if not (cjk_pairs(before) | cjk_pairs(after) | ({single} if len(single) == 1 else set())) - earlier:
             return False  # 「托育这个培训…」 after a question on 托育 培训 names nothing new
     return True
 
 
-def _bigrams_of(text: str) -> set[str]:
-    core = _CJK_RUN.sub("", text)
-    return {core[i : i + 2] for i in range(len(core) - 1)} | ({core} if len(core) == 1 else set())
+def cjk_pairs(text: str) -> set[str]:
+    """The pairs of adjacent Chinese characters of `text`, other characters left out (「到2030年」: 到年)."""
+    core = _NOT_CJK.sub("", text)
+    return {core[i : i + 2] for i in range(len(core) - 1)}
 
 
-_CJK_RUN = re.compile(r"[^\u4e00-\u9fff]")
+_NOT_CJK = re.compile(r"[^\u4e00-\u9fff]")
 
 
 def _is_short(question: str) -> bool:

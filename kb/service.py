@@ -30,7 +30,6 @@ from .query import (
     Query,
     Turn,
     clean_question,
-    doc_numbers,
     is_empty,
     may_stand_alone,
     normalise_question,
@@ -129,7 +128,7 @@ class KnowledgeBase:
             answer.timings_ms = _timings(started, {}, 0.0)
             yield answer.text, answer
             return
-        query, retrieval = self._query_and_retrieval(question, history, k, filters)
+        query, retrieval = self._query_and_retrieval(question, where, history, k, filters)
         t_answer = time.perf_counter()
         result = self._extractive(question, where, query, retrieval, k)
         if self.llm is not None and not result.refused:
@@ -176,27 +175,30 @@ class KnowledgeBase:
         return None
 
     def _query_and_retrieval(
-        self, question: str, history: list[Turn], k: int, filters: Filters | None
+        self, question: str, where: Route, history: list[Turn], k: int, filters: Filters | None
     ) -> tuple[Query, Retrieval]:
         """The query (a follow-up joined with the earlier question) and its passages. A question that only may point
-        back (「国家这个AI+行动是分几步走的？」, kb/query.py may_stand_alone) is also searched alone, and taken alone
+        back (「国家这个AI+行动是分几步走的？」, kb/query.py may_stand_alone) is searched alone first, and taken alone
         when the gate answers it so and its first passage is not in the document the earlier answer cited first: it
-        names a subject of its own."""
+        names a subject of its own. Not a document-facts question (「这个通知是哪天发的？」 asks of the document just
+        cited), nor with no document cited before (or none sent by the client): the topic carries on."""
         query = self._rewrite(question, history)
-        retrieval = self._retrieve(query, history, k, filters)
-        if not (query.rewritten and self.llm is None and may_stand_alone(normalise_question(question), history)):
-            return query, retrieval
-        if route(question).kind == FACTS:  # 「这个通知是哪天发的？」 asks of the document just cited
-            return query, retrieval
-        text = normalise_question(question)
-        alone = Query(original=question, text=text, doc_nos=doc_numbers(text))
-        found = self._retrieve(alone, [], k, filters)
-        earlier = history[-1].doc_ids[:1]
-        if not earlier or not found.hits or found.hits[0].chunk.doc_id in earlier:
-            return query, retrieval  # no document cited before (or sent by the client): the topic carries on
-        if self.judge(alone, found).status == ANSWERED:
-            return alone, found
-        return query, retrieval
+        if (
+            query.rewritten
+            and self.llm is None
+            and where.kind != FACTS
+            and history[-1].doc_ids
+            and may_stand_alone(normalise_question(question), history)
+        ):
+            alone = rewrite(question)
+            found = self._retrieve(alone, [], k, filters)
+            if (
+                found.hits
+                and found.hits[0].chunk.doc_id != history[-1].doc_ids[0]
+                and self.judge(alone, found).status == ANSWERED
+            ):
+                return alone, found
+        return query, self._retrieve(query, history, k, filters)
 
     def _retrieve(self, query: Query, history: list[Turn], k: int, filters: Filters | None) -> Retrieval:
         """The query's passages; a follow-up rewritten with its context favours the documents just cited."""
@@ -211,7 +213,7 @@ class KnowledgeBase:
         if where.kind in (EMPTY, BLOCKED, FACTS):
             return None
         started = time.perf_counter()
-        query, retrieval = self._query_and_retrieval(question, history, k, filters)
+        query, retrieval = self._query_and_retrieval(question, where, history, k, filters)
         # k=0: only the quoted passages are cited (no 相关条文 line); the measures' passages follow them.
         answer = self._extractive(question, where, query, retrieval, 0)
         answer.timings_ms = _timings(started, retrieval.timings_ms, 0.0)
