@@ -110,6 +110,20 @@ _ASKS_AMOUNT = re.compile(r"多少|几[个项条年月天岁%]|最高|最多|最
 _AMOUNT = re.compile(r"\d+(\.\d+)?\s*(万元|亿元|元|%|％|个|年|岁|人|倍|个月|日|天|小时)")
 
 
+# The tag that closes a measure with who carries it out (「（人力资源社会保障部、医保局负责）」): it answers a question
+# on which department is responsible, and is no quote for any other (「医保是不是还得自己交」 shares only 医保 with it).
+_DUTY_TAG = re.compile(r"^[（(][^（）()]{2,80}负责[）)][。；]?$")
+_ASKS_RESPONSIBLE = re.compile(
+    r"负责|牵头|主管|归谁|谁(?:来)?管|(?:哪个|哪些|什么|啥)(?:部门|单位|机关)"
+    r"|responsib|in charge|which (?:department|agenc)",
+    re.I,
+)
+
+
+def _is_duty_tag(sentence: str) -> bool:
+    return bool(_DUTY_TAG.match(sentence))
+
+
 def _is_heading(sentence: str) -> bool:
     """A bare heading (一、总体要求); not one that carries its text (四、劳动节：5月1日放假。)."""
     core = sentence.rstrip("。；：:")
@@ -146,12 +160,15 @@ def sentence_features(
     held_times = ["deadline"] if "deadline" in time_kinds else time_kinds  # a signing date does not answer 截止
     said = thresholds.stated(query.text)
     best_fused = hits[0].score if hits else 1.0
+    asks_responsible = bool(_ASKS_RESPONSIBLE.search(f"{query.original} {query.text}"))
     out = []
     for hit in hits[:top]:
         held = [("".join(w.split()), sim) for w, sim in windows(hit)] if windows is not None else []
         for i, sentence in enumerate(split_sentences(hit.chunk.text)):
             if _is_heading(sentence) or is_signature_line(sentence):
                 continue  # the section label already says it, or it signs the circular off: nothing to quote
+            if _is_duty_tag(sentence) and not asks_responsible:
+                continue
             s_tokens = token_set(tokenize, sentence)
             has_number = (
                 all(facts.holds(sentence, k) for k in value_kinds) if value_kinds else bool(_AMOUNT.search(sentence))
@@ -435,11 +452,11 @@ def _holds_near(quotes: list, kind: str, words: set[str], part: str = "") -> boo
     # a part of a character or two (「贴多少？」) that the quotes name elsewhere (贴息资金) asks the figure of that:
     # the loan's 15万元 ceiling, in a clause without it, does not answer it
     named = own & set("".join(q for _n, q, _h in quotes)) if len(own) <= 2 else set()
-    if any(
-        _in_clause(q, lambda c: facts.holds(c, kind) and (not named or named & set(c)), words) for _n, q, _h in quotes
-    ):
+    # a figure that says whom a grant is for does not answer how much it is
+    stated = [facts.without_conditions(q, part) for _n, q, _h in quotes]
+    if any(_in_clause(q, lambda c: facts.holds(c, kind) and (not named or named & set(c)), words) for q in stated):
         return True
-    return bool(own) and any(facts.holds(q, kind) and own & set(q) for _n, q, _h in quotes)
+    return bool(own) and any(facts.holds(q, kind) and own & set(q) for q in stated)
 
 
 def _add_quote(candidate: ScoredSentence, q_bigrams: set[str], cited: list[Hit], quotes: list) -> bool:
@@ -756,7 +773,7 @@ def _in_clause(quote: str, test: Callable[[str], object], asked: set[str]) -> bo
 def _unanswered_parts(asked: str, quotes: list[str]) -> list[str]:
     """Say plainly which figure asked for — a sum, a share or rate, a count, an age, a date or time limit — is in
     none of the quotes (kb/facts.py); a question asking for a figure of no known kind gets the general note."""
-    quoted = "".join(quotes)
+    quoted = "".join(facts.without_conditions(q, asked) for q in quotes)
     kinds = facts.asked(asked)
     missing = [k for k in kinds if not facts.holds(quoted, k)]
     notes = []

@@ -285,6 +285,26 @@ def asked(question: str) -> tuple[str, ...]:
     return found
 
 
+# What a grant is given to, when that is set by figures: 「对单户担保金额500万元及以下、平均担保费率不超过1%的担保
+# 业务给予适当担保费补贴」 names no sum nor rate of the subsidy — 500万元 and 1% say which business earns one.
+_CONDITION = re.compile(r"对[^，。；;]{0,60}?的(?=[^，。；;]{0,30}?(?:给予|予以|实行|提供|发放|奖励|奖补|补贴|补助))")
+
+
+# A question on the size of what is granted (「补多少」「能给补贴几个点」「奖补标准」), not on whom it is for
+# (「担保金额多少以下能享受」「多大年纪能领」: there the condition's figure is the answer).
+_ASKS_GRANTED = re.compile(
+    r"[补贴给奖发返退][^，。？?]{0,3}?(?:多少|几个点|百分之几|几成|几[万千百])|(?:补贴|补助|奖补|奖励|资助)(?:标准|额度|金额)"
+)
+
+
+def without_conditions(text: str, question: str) -> str:
+    """`text` without the figures that only say whom a grant goes to (an 「对…的」 phrase before 给予 / 补贴 …), when
+    `question` asks the size of what is granted; else `text`."""
+    if not _ASKS_GRANTED.search(question):
+        return text
+    return _CONDITION.sub(lambda m: re.sub(r"\d", "", m.group(0)), text)
+
+
 def holds(text: str, kind: str) -> bool:
     """Whether `text` names a figure of `kind`."""
     return bool(_BY_NAME[kind].held.search(text))

@@ -201,3 +201,13 @@ def test_a_loan_question_says_the_texts_give_no_interest_rate(kb: KnowledgeBase)
     assert answer.status == "answered"
     assert "15万元" in answer.text and "300万元" in answer.text
     assert "所引条文未规定具体利率。" in answer.text
+
+
+def test_a_grants_conditions_are_no_figure_of_its_size():
+    from kb.facts import without_conditions
+
+    clause = "有条件的地方可对单户担保金额500万元及以下、平均担保费率不超过1%的担保业务给予适当担保费补贴"
+    assert not facts.holds(without_conditions(clause, "担保费能补贴几个点？"), "share")
+    assert facts.holds(without_conditions(clause, "担保费率不超过多少的业务能有补贴？"), "share")  # whom it is for
+    loan = "对符合条件的人员给予最高15万元的贷款"
+    assert facts.holds(without_conditions(loan, "能给贷多少？"), "money")

@@ -326,6 +326,26 @@ def test_a_grant_of_the_loan_does_not_say_its_interest_is_waived_in_full_nor_how
     assert "关于“托育机构的消防验收又怎么弄呢”，所引条文未作具体规定。" in answer.text
 
 
+def test_the_tag_naming_who_carries_a_measure_out_is_quoted_only_for_who_is_responsible(kb):
+    """「（人力资源社会保障部、医保局负责）」 closes a measure of 国发〔2018〕39号; it shares 医保 with 「领失业金那段
+    时间，医保是自己交还是有人给交？」 and was its first quote, before the clause that answers (其个人应缴纳的基本医疗
+    保险费从失业保险基金中列支). It is quoted for a question on which department is responsible, for no other."""
+    answer = kb.ask("领失业金那段时间，医保是自己交还是有人给交？", log_unanswered=False)
+    assert "从失业保险基金中列支" in answer.text and "医保局负责）" not in answer.text
+    answer = kb.ask("失业人员的医疗保险费由哪个部门负责落实？", log_unanswered=False)
+    assert "医保局负责）" in answer.text
+
+
+def test_the_figures_that_say_whom_a_grant_is_for_do_not_answer_how_much_it_is(kb):
+    """「可对单户担保金额500万元及以下、平均担保费率不超过1%的担保业务给予适当担保费补贴」 names no size of the subsidy:
+    asked how many points it is, the answer says the texts set no rate; asked which business earns it, the 500万元
+    answers (no note)."""
+    answer = kb.ask("担保费政府能给补贴几个点？", log_unanswered=False)
+    assert "500万元及以下" in answer.text and "所引条文未规定具体比例。" in answer.text
+    answer = kb.ask("担保金额多少以下的业务能享受担保费补贴？", log_unanswered=False)
+    assert "500万元及以下" in answer.text and "所引条文未规定" not in answer.text
+
+
 def test_a_part_asking_how_a_sum_is_set_is_answered_by_the_clause_that_says():
     """「补多少是怎么定的？」 is answered by 「补助标准根据…综合确定」 (no 「未作具体规定」 note);
     「按什么基数交」 names the basis asked, and a clause on how a refund is set says nothing of a contribution base."""
