@@ -53,6 +53,9 @@ _PRONOUN = re.compile(
 _POINTS = re.compile(f"{_DEMONSTRATIVE.pattern}|{_PRONOUN.pattern}")
 # What may stand before a demonstrative without naming anything (「请问这个…」), and after it without being a name
 _OPENER = re.compile(r"^(?:请问|我想问一下|我想问|想问一下|想问|问一下|你好|您好|来电的?问|问|就是|那么|所以)+")
+_RELAYED = re.compile(r"^.{0,12}?(?:来电|打电话|电话里)[^，,：:]{0,12}?[问说][：:，,]?")  # 「来电的一位小老板问：」
+_FUNCTION_CHARS = set("的了吗呢啊吧么时候如果要是就还也都在把被对给等我你他她们这那个些和与或及之后以前")  # no name
+_SELF = re.compile(r"^(?:我|我们|咱|本人|俺)")  # 「我是外地户口，它…」 says who asks, not what 它 is
 _NAME_ENDS = re.compile(r"[的里是要能吗呢在有都也还和与我就到怎么由谁给对被把从向为跟，,。？?！!；;：:\s]")
 
 
@@ -213,14 +216,22 @@ def may_stand_alone(question: str, history: list[Turn]) -> bool:
     """A follow-up only by 这个 / 那个 … between names (「国家这个AI+行动是分几步走的？」「职业教育那个1+X证书…」),
     long, neither opening with 那 nor closing with 呢, may be a new question: something stands before the
     demonstrative in its clause (not 请问 …), a name follows it (not 是 / 要 …), and one of them is not in the earlier
-    question. Not one that points back by 它 / 该 / 此 / 其, or by a bare 这个 (「这个培训由谁来组织实施？」「申请这个
-    吗」)."""
+    question. A 它 / 该 / 此 / 其 must point at what the question itself names before it (「江西托育这块的部门联席会议，
+    它是由哪个部门牵头的？」): four Chinese characters or more stand before it, not opening with who asks (我是…),
+    with two pairs of characters of names the earlier question does not hold. Not one that points back by a bare
+    这个 (「这个培训由谁来组织实施？」「申请这个吗」) or a bare pronoun (「该政策对小微企业也适用吗？」)."""
     if not is_follow_up(question, history) or _is_short(question) or _CONTINUES.search(question):
         return False
     demonstratives = list(_DEMONSTRATIVE.finditer(question))
-    if not demonstratives or _PRONOUN.search(question):
+    pronouns = list(_PRONOUN.finditer(question))
+    if not demonstratives and not pronouns:
         return False
     earlier = cjk_pairs(normalise_question(history[-1].question))
+    for m in pronouns:  # 「…创业担保贷款，其额度上限是多少？」: what it points at is named before it, and is new
+        before = _OPENER.sub("", _RELAYED.sub("", question[: m.start()]))
+        named = {p for p in cjk_pairs(before) - earlier if not set(p) & _FUNCTION_CHARS}
+        if len(_NOT_CJK.sub("", before)) < 4 or _SELF.match(before) or len(named) < 2:
+            return False
     for m in demonstratives:
         before = _OPENER.sub("", re.split(r"[，,。？?！!；;：:]", question[: m.start()])[-1])
         after = _NAME_ENDS.split(question[m.end() :], maxsplit=1)[0]

@@ -143,6 +143,23 @@ def test_a_question_that_points_only_at_a_name_of_its_own_may_stand_alone():
         "江西这个容缺审批清单里，取水许可要交哪些材料？", [Turn("江西的托育机构用水用电按什么价格收？")]
     )
     assert not may_stand_alone("国家这个AI+行动是分几步走的？", [])
+    # a pronoun that points at what its own question named before it (evals/topic-switch.jsonl's sw05, sw11, sw21,
+    # sw30); not one with nothing new before it, nor after who is asking or a condition in function words
+    loans = [Turn("个人创业担保贷款最多能贷多少？")]
+    for question in [
+        "江西托育这块的部门联席会议，它是由哪个部门牵头的？",
+        "职业教育改革方案提的产教融合型企业，对其有什么激励？",
+        "听说政府性融资担保要降费，该类担保机构对小微企业的担保费率最高收多少？",
+        "来电的一位小老板问：托育机构用电，其价格按什么标准执行？",
+    ]:
+        assert may_stand_alone(question, loans), question
+    for question in [
+        "该政策对小微企业也适用吗？",
+        "我是外地户口，它能在这里申请吗？",
+        "创业担保贷款，它的利息怎么算？",
+        "要是这样的话，其还能申请吗？",
+    ]:
+        assert not may_stand_alone(question, loans), question
     # pronouns inside words do not point back
     assert not is_follow_up("托育机构其它的补贴还有哪些？", history)
     assert not is_follow_up("我该去哪里申请职业技能培训补贴？", history)
