@@ -46,7 +46,9 @@ _CHITCHAT = re.compile(
 _CONTINUES = re.compile(r"^(那|那么|那如果|还有|另外)|上述|上面|刚才|呢[？?！!。~～\s]*$")  # the earlier topic, always
 # Words that point back, or at the question's own subject (「国家这个AI+行动…」): kb/service.py tries such a question
 # alone too. 它 / 该 / 此 / 其 point, not inside a word: 其它, 应该, 我该去, 因此, 如此, 彼此, 其他, 其实, 尤其, 极其
-_DEMONSTRATIVE = re.compile(r"这个|那个|这项|这些|那些")
+_DEMONSTRATIVE = re.compile(
+    r"这个|那个|这项|这些|那些|这[两二三几]个|这[两二三几]项|这[两二三几]种|这种|那种|这类|那类|此类|这样|那样|这笔|那笔|这份|那份"
+)
 _PRONOUN = re.compile(
     r"(?<!其)它|(?<![应活我你他她们])该(?![怎如去找不])|(?<![因如彼从])此(?!外)|(?<![尤极与])其(?![他它实余])"
 )
@@ -257,14 +259,18 @@ def _is_short(question: str) -> bool:
 
 
 def rewrite(
-    question: str, history: list[Turn] | None = None, substitute: Callable[[str, str], str] | None = None
+    question: str,
+    history: list[Turn] | None = None,
+    substitute: Callable[[str, str], str] | None = None,
+    continues: bool = False,
 ) -> Query:
     """Build the retrieval query; a follow-up borrows the previous question so that its topic carries over, with
     `substitute(previous, follow_up)` putting the words the follow-up names in place of the ones they replace
-    (kb/siblings.py: 「那养老呢？」 after a question on 家政)."""
+    (kb/siblings.py: 「那养老呢？」 after a question on 家政). `continues`: the caller found that the question goes
+    on with the earlier one's subject (kb/service.py: it names nothing else)."""
     text = normalise_question(question)
     history = history or []
-    if is_follow_up(text, history):
+    if is_follow_up(text, history) or (continues and bool(history)):
         previous = normalise_question(history[-1].question)
         if substitute is not None:
             previous = substitute(previous, text)

@@ -43,6 +43,8 @@ from .validity import IN_FORCE, passed_windows
 from .words import content_words, forms_of
 
 log = logging.getLogger(__name__)
+# How many subject words besides those it shares a question may name and still go on with the earlier one's subject
+GOES_ON_NEW_WORDS = 1
 
 
 class KnowledgeBase:
@@ -312,7 +314,7 @@ class KnowledgeBase:
             carried = self._substitute(earlier, follow_up)
             return carried if carried == earlier else self._without_title_words(carried, follow_up, earlier_docs)
 
-        query = rewrite(question, history, carry)
+        query = rewrite(question, history, carry, continues=self._goes_on(question, history))
         if query.rewritten and self.llm is not None and history:
             try:
                 standalone = self.llm.rewrite([(t.question, t.answer) for t in history], question)
@@ -322,6 +324,18 @@ class KnowledgeBase:
             except Exception as exc:  # the LLM is optional: a failure falls back to the rule-based rewrite
                 log.warning("LLM rewrite failed, using the rule-based one: %s", exc)
         return query
+
+    def _goes_on(self, question: str, history: list[Turn] | None) -> bool:
+        """A question that goes on with the earlier one's subject without naming it in full: it shares a subject word
+        with the earlier question and names at most one other (「备案需要交哪些材料？」 after 「托育机构登记后要去
+        哪里备案？」 is not asked of every 备案 the library knows)."""
+        if not history:
+            return False
+        lexical = self.retriever.store.lexical
+        words = content_words(normalise_question(question), lexical)
+        earlier = set(content_words(normalise_question(history[-1].question), lexical))
+        shared = [w for w in words if w in earlier]
+        return bool(shared) and len(words) - len(shared) <= GOES_ON_NEW_WORDS
 
     def _without_title_words(self, carried: str, follow_up: str, doc_ids: tuple[str, ...]) -> str:
         """The earlier question without the words that name the document its answer cited first (its title's words,

@@ -160,6 +160,9 @@ def test_a_question_that_points_only_at_a_name_of_its_own_may_stand_alone():
         "要是这样的话，其还能申请吗？",
     ]:
         assert not may_stand_alone(question, loans), question
+    # 这种 / 这两个 / 这样 / 这笔 point back as 这个 does
+    for question in ["这种情况能和失业保险金一起领吗？", "这两个补贴可以同时申请吗？", "这样的话还能申请贷款吗？"]:
+        assert is_follow_up(question, history) and not may_stand_alone(question, history), question
     # pronouns inside words do not point back
     assert not is_follow_up("托育机构其它的补贴还有哪些？", history)
     assert not is_follow_up("我该去哪里申请职业技能培训补贴？", history)

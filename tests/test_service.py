@@ -177,6 +177,19 @@ def test_follow_ups_carry_the_topic_over(kb):
     assert not answer.refused and any("15万元" in h.chunk.text for h in answer.citations[:2])
 
 
+def test_a_question_that_names_nothing_but_the_earlier_subject_goes_on_with_it(kb):
+    """「备案需要交哪些材料？」 after 「托育机构登记后要去哪里备案？」 shares 备案 and names nothing else but 材料: a
+    review (an AI helper) saw it searched alone and answered confidently from the list of approvals (项目备案文件), a
+    document that says nothing of 托育. It goes on with the earlier subject; a question naming two things of its own
+    (「托育机构能申请补助吗？」) is still its own."""
+    first = kb.ask("托育机构登记后要去哪里备案？", log_unanswered=False)
+    history = [Turn(first.question, first.text, [h.chunk.doc_id for h in first.citations])]
+    answer = kb.ask("备案需要交哪些材料？", history=history, log_unanswered=False)
+    assert answer.searched.startswith(first.question) and answer.citations[0].chunk.meta.doc_no == "赣府厅发〔2020〕6号"
+    assert answer.status != "answered"  # the circular points to the national 办法 and lists no papers
+    assert kb.ask("托育机构能申请补助吗？", history=history, log_unanswered=False).searched == "托育机构能申请补助吗？"
+
+
 def test_a_new_question_that_names_its_own_subject_after_这个_is_not_taken_for_a_follow_up(kb):
     """「国家这个AI+行动是分几步走的？」 after a question on loans was joined with it and answered from the loan passage
     (seen in the web chat); searched alone it is answered from the AI+ opinion. 「这个贷款…」 still follows on."""
