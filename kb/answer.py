@@ -106,7 +106,7 @@ def split_sentences(text: str) -> list[str]:
 _HEADING = re.compile(
     r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.．、]|第[一二三四五六七八九十百\d]+[章节条])"
 )
-_ASKS_AMOUNT = re.compile(r"多少|几[个项条年月天岁%]|最高|最多|最低|最少|上限|额度|比例|标准是|金额")
+_ASKS_AMOUNT = re.compile(r"多少|(?<!哪)几[个项条年月天岁%]|最高|最多|最低|最少|上限|额度|比例|标准是|金额")
 _AMOUNT = re.compile(r"\d+(\.\d+)?\s*(万元|亿元|元|%|％|个|年|岁|人|倍|个月|日|天|小时)")
 
 
@@ -508,7 +508,7 @@ _DENIES = re.compile(
 # 可持续, 可行性, 可支配, 不可, 认可); the chance it opens (创造…机会; not 提供: 「提供担保的贷款」)
 _GRANTS = re.compile(
     r"(?<![不许认宁无])可(?!能|是|见|行|持续|视|控|靠|信|比|乘|怕|惜|口|爱|观|喜|谓|循|用|溯|及|支配|复制|推广|再生)"
-    r"|鼓励|支持|允许|给予|予以|享受|纳入|同等|创造[^，。；]{0,12}机会"
+    r"|鼓励|支持|允许|给予|予以|享受|纳入|同等|创造[^，。；]{0,12}机会|(?:扩展|扩大)(?:至|到)"
 )
 # Papers a list of approvals lets come after acceptance (「12农民工工资保证金缴纳证明容缺材料」), and questions that ask
 # whether one may apply without them yet, or must hand them in first.
@@ -525,7 +525,8 @@ _ITEM_BIGRAMS = {"材料", "容缺", "缺材"}
 
 def _spared(quote: str, asked: set[str]) -> bool:
     """An item of `quote` that names a paper of the question (a pair of its characters, beside 材料 and 容缺) is a
-    paper that may come later (容缺材料)."""
+    paper that may come later (容缺材料). (An item listed 主审材料 is not read as a 不能: the PDF's table puts an
+    approval's name beside the items of the next, and the same paper is 主审 for one approval and 容缺 for another.)"""
     words = asked - _ITEM_BIGRAMS
     return any(
         item.endswith("容缺材料") and words & _bigrams(item) for item in _ITEM_END.split(quote.replace("\n", ""))
@@ -630,7 +631,13 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
     verb = _echo(first_part[0])
     negative = "没有" if verb == "有" else f"不{verb}"
     first = quotes[0]
-    if any(not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", first) for n in _FIGURE.findall(first_part[0])):
+    # a figure the asker states of themselves that falls in a band the quote sets (「她儿子19岁」 against 「16—24岁
+    # 失业青年」) is held by it
+    within = " ".join(q.words for q, bands in thresholds.bands_met(thresholds.stated(first_part[0]), first) if bands)
+    if any(
+        not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", first) and n not in within
+        for n in _FIGURE.findall(first_part[0])
+    ):
         return f"文件未明确说{verb}或{negative}，相关条文如下："
     asked = _bigrams(first_part[0]) - _ASKING_BIGRAMS
     if _COMBINES.search(first_part[0]):  # decided by a clause on combining, in the question's own words
@@ -651,9 +658,9 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
         return f"按所引条文，{negative}。"
     if _denying_clause(first, limits, asked):
         return f"按所引条文，{negative}。"
-    if _LATER.search(first_part[0]) and _spared(first, asked):
+    if _LATER.search(first_part[0]) and any(_spared(q, asked) for q in quotes):
         # a list of approvals names the papers that may come later (容缺材料): 「…还没开出来，能先受理吗？」 is 能,
-        # 「…是不是非得先交齐才受理？」 不是
+        # 「…是不是非得先交齐才受理？」 不是 — in any quote (the item may follow the approval's name, quoted first)
         return f"{negative if _MUST.search(first_part[0]) else verb}，清单将其列为容缺材料。"
     if _DENIES.search(first):  # a limit in a clause of other words: not a 不, and no grant beside it makes it a 能
         return f"文件未明确说{verb}或{negative}，相关条文如下："

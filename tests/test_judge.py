@@ -183,6 +183,13 @@ UNSAID, AS_FOLLOWS = "文件未明确说", "，相关条文如下："
         ("拆迁情况还没弄好，能先受理吗？", "2出让合同容缺材料\n3拆迁\n情况主审材料", f"{UNSAID}能或不能{AS_FOLLOWS}"),
         ("附图可以后补吗？", "3四至范围（附图）主审材料 4出让合同容缺材料", f"{UNSAID}可以或不可以{AS_FOLLOWS}"),
         ("缴纳证明不一定要先交吧，能先受理吗？", "12农民工工资保证金缴纳证明容缺材料", "能，清单将其列为容缺材料。"),
+        # an age the asker states within the quote's band is held by it; a coverage extended to them grants
+        ("我儿子19岁，失业在家，能参加就业见习领补贴吗？", "将见习补贴范围扩展至16—24岁失业青年", "能。"),
+        (
+            "我儿子30岁，失业在家，能参加就业见习领补贴吗？",
+            "将见习补贴范围扩展至16—24岁失业青年",
+            f"{UNSAID}能或不能{AS_FOLLOWS}",
+        ),
         # 用到 of 用不用到 is the verb asked; what one must do is not answered by what one may
         ("用不用到现场办理？", "可以网上办理。", f"{UNSAID}用或不用{AS_FOLLOWS}"),
         ("要不要自己交社保？", "对不裁员的参保企业返还失业保险费", f"{UNSAID}要或不要{AS_FOLLOWS}"),
@@ -344,6 +351,15 @@ def test_the_figures_that_say_whom_a_grant_is_for_do_not_answer_how_much_it_is(k
     assert "500万元及以下" in answer.text and "所引条文未规定具体比例。" in answer.text
     answer = kb.ask("担保金额多少以下的业务能享受担保费补贴？", log_unanswered=False)
     assert "500万元及以下" in answer.text and "所引条文未规定" not in answer.text
+
+
+def test_a_paper_the_list_lets_come_later_is_found_in_any_quote_and_哪几个_asks_for_no_figure(kb):
+    """The item 「2建设资金落实情况的审计意见容缺材料」 is quoted after the approval's name (「22公路建设项目施工
+    许可…」): the lead is read from every quote, not the first alone. 「重点领域是哪几个？」 asks which, not how
+    many: no note that the texts set no figure (a review's case)."""
+    answer = kb.ask("公路项目申请施工许可，建设资金落实的审计意见可以容缺吗？", log_unanswered=False)
+    assert answer.text.startswith("可以，清单将其列为容缺材料。")
+    assert "所引条文未规定具体数额" not in kb.ask("双创带动就业示范工作的重点领域是哪几个？", log_unanswered=False).text
 
 
 def test_a_part_asking_how_a_sum_is_set_is_answered_by_the_clause_that_says():
