@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.answer import BAND_WEIGHT, PRIOR_WEIGHT, WINDOW_WEIGHT, _expand, sentence_features, split_sentences
+from kb.answer import BAND_WEIGHT, OWN_WEIGHT, PRIOR_WEIGHT, WINDOW_WEIGHT, _expand, sentence_features, split_sentences
 from kb.service import KnowledgeBase
 
 from .__main__ import publish
@@ -53,6 +53,7 @@ SENTENCE_FEATURES = (
     "position",
     "window",
     "band",
+    "own",
 )
 L2 = 1.0
 PAIRWISE = False
@@ -157,7 +158,7 @@ def hand_set(g: Group) -> np.ndarray:
     f = {name: g.x[:, i] for i, name in enumerate(SENTENCE_FEATURES)}
     coverage = 0.6 * f["token_cov"] + 0.4 * f["bigram_cov"]
     score = coverage + PRIOR_WEIGHT * f["prior"] + 0.1 * (f["number"] + f["time"]) + WINDOW_WEIGHT * f["window"]
-    return score + BAND_WEIGHT * f["band"]
+    return score + BAND_WEIGHT * f["band"] + OWN_WEIGHT * f["own"]
 
 
 def top_hits(groups: list[Group], model: Model | None) -> tuple[float, float]:

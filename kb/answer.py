@@ -12,6 +12,7 @@ from .clean import is_signature_line
 from .query import Query, cjk_pairs, expand, is_foreign, normalise_question
 from .split import SECTION_SEP
 from .types import DocMeta, Hit
+from .words import is_asking_word
 
 MAX_ANSWER_CHARS = 300
 # How much a sentence's retrieval rank counts against how much of the question it covers (see evals/RESULTS.md).
@@ -21,6 +22,10 @@ PRIOR_WEIGHT = 0.7
 WINDOW_WEIGHT = 6.0
 # A sentence whose band the asker's own figure falls in (kb/thresholds.py: 800万 in 「500万元以上的」).
 BAND_WEIGHT = 1.0  # chosen on the calibration half among 0.5, 1 and 2 (evals/RESULTS.md, stop 29)
+# A follow-up's own new words (「那2030年呢？」 after a question on 2027), as a share of the whole question's weight: a
+# sentence holding them answers what the follow-up changes, not the earlier turn again. Chosen on the calibration
+# half's follow-ups among 0.5, 1, 2, 3 and 4 (evals/RESULTS.md, stop 32).
+OWN_WEIGHT = 2.0
 MAX_QUOTE_CHARS = 150
 # Sentences quoted for the question as a whole (a question of several parts may add more); a further quote scores
 # at least NEXT_QUOTE_RATIO of the best one and covers at least NEXT_QUOTE_COVERAGE of the question. Chosen by
@@ -161,6 +166,14 @@ def sentence_features(
     said = thresholds.stated(query.text)
     best_fused = hits[0].score if hits else 1.0
     asks_responsible = bool(_ASKS_RESPONSIBLE.search(f"{query.original} {query.text}"))
+    # the words a follow-up adds to the question it joins (its query text is the earlier question, then its own)
+    own_text = normalise_question(query.original) if query.rewritten else ""
+    joined = query.text[: -len(own_text)] if own_text and query.text.endswith(own_text) else ""
+    earlier = set(tokenize(joined))
+    new_tokens = {t for t in set(tokenize(own_text)) - earlier if len(t) >= 2 and not is_asking_word(t)}
+    new_tokens = {t for t in new_tokens if not any(t != o and t in o for o in new_tokens)}  # 非营利性, not 营利性
+    new_weights = {t: idf(t) for t in new_tokens}
+    new_alternatives = {t: set(tokenize(expand(t))) - {t} - earlier for t in new_tokens}
     out = []
     for hit in hits[:top]:
         held = [("".join(w.split()), sim) for w, sim in windows(hit)] if windows is not None else []
@@ -186,6 +199,9 @@ def sentence_features(
                 "no_time": float(wants_time and not has_time),
                 "window": _window_of(sentence, held, hit.dense or 0.0),
                 "band": 1.0 if thresholds.met(said, sentence) else 0.0,
+                # the share of the question's weight the follow-up's new words hold that the sentence has
+                "own": sum(w for t, w in new_weights.items() if t in s_tokens or new_alternatives[t] & s_tokens)
+                / total,
             }
             out.append((hit, sentence, values))
     return out
@@ -209,7 +225,7 @@ def score_sentences(
     for hit, sentence, v in sentence_features(query, hits, tokenize, idf, top, windows):
         coverage = 0.6 * v["token_cov"] + 0.4 * v["bigram_cov"]
         score = coverage + PRIOR_WEIGHT * v["prior"] + 0.1 * (v["number"] + v["time"]) + WINDOW_WEIGHT * v["window"]
-        score += BAND_WEIGHT * v["band"]
+        score += BAND_WEIGHT * v["band"] + OWN_WEIGHT * v["own"]
         scored.append(ScoredSentence(hit, sentence, score, coverage))
     return sorted(scored, key=lambda s: -s.score)
 

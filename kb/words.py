@@ -31,14 +31,15 @@ ASKING = frozenset(ASKING_WORDS.split())
 FUNCTION = re.compile(r"^不.$|^要.$|^有个$|^开了?个$|多少|百分之|^以[后前]$|一样|^[今明去]年$|^每[年人月天]$")
 
 
+def is_asking_word(token: str) -> bool:
+    """A word of asking or a function word (自己, 符合, 多少, 不是 …), not of the subject."""
+    return token in ASKING or bool(FUNCTION.search(token))
+
+
 def content_words(text: str, lexical: LexicalIndex) -> list[str]:
     """The question's subject words: tokens of two or more characters that are not words of asking, and not
     parts of a longer such token (「增值税」, not also 「增值」)."""
-    tokens = [
-        t
-        for t in dict.fromkeys(lexical.tokenizer.tokenize(text))
-        if len(t) >= 2 and t not in ASKING and not FUNCTION.search(t)
-    ]
+    tokens = [t for t in dict.fromkeys(lexical.tokenizer.tokenize(text)) if len(t) >= 2 and not is_asking_word(t)]
     tokens = [t for t in tokens if not t.isascii()]
     return [t for t in tokens if not any(t != o and t in o for o in tokens)]
 

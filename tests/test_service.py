@@ -177,6 +177,20 @@ def test_follow_ups_carry_the_topic_over(kb):
     assert not answer.refused and any("15万元" in h.chunk.text for h in answer.citations[:2])
 
 
+def test_a_follow_up_is_answered_first_by_the_clause_holding_what_it_changes(kb):
+    """「那2030年呢？」 after 「…2027年普及率目标是多少？」 and 「那非营利性的呢？」 after 「营利性托育机构在哪登记？」
+    were answered first with the clause the earlier turn asked about (a review's cases): the follow-up's own new
+    words (kb/answer.py OWN_WEIGHT) put the clause that holds them first."""
+    for first, second, held in [
+        ("人工智能+行动2027年普及率目标是多少？", "那2030年呢？", "到2030年"),
+        ("营利性托育机构在哪登记？", "那非营利性的呢？", "举办非营利性"),
+    ]:
+        earlier = kb.ask(first, log_unanswered=False)
+        history = [Turn(first, earlier.text, [h.chunk.doc_id for h in earlier.citations])]
+        answer = kb.ask(second, history=history, log_unanswered=False)
+        assert answer.text.split("[1]")[0].count(held) == 1, (second, answer.text[:200])
+
+
 def test_a_question_that_names_nothing_but_the_earlier_subject_goes_on_with_it(kb):
     """「备案需要交哪些材料？」 after 「托育机构登记后要去哪里备案？」 shares 备案 and names nothing else but 材料: a
     review (an AI helper) saw it searched alone and answered confidently from the list of approvals (项目备案文件), a
