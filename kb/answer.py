@@ -117,16 +117,33 @@ _AMOUNT = re.compile(r"\d+(\.\d+)?\s*(万元|亿元|元|%|％|个|年|岁|人|�
 
 # The tag that closes a measure with who carries it out (「（人力资源社会保障部、医保局负责）」): it answers a question
 # on which department is responsible, and is no quote for any other (「医保是不是还得自己交」 shares only 医保 with it).
-_DUTY_TAG = re.compile(r"^[（(][^（）()]{2,80}负责[）)][。；]?$")
+_DUTY_TAG = re.compile(
+    r"^[（(][^（）()]{2,80}负责[^（）()]{0,30}(?:[）)][。；]?|。)$|^[^（()]{0,30}牵头单位[^（()]{0,10}[）)]"
+)
+_DUTY_TAG_IN = re.compile(r"[（(][^（）()\n]{2,80}负责[^（）()\n]{0,30}[）)]")
 _ASKS_RESPONSIBLE = re.compile(
-    r"负责|牵头|主管|归谁|谁(?:来)?管|(?:哪个|哪些|什么|啥)(?:部门|单位|机关)"
+    # not where one applies (「要去哪个部门申请」 asks for an office, kb/facts.py)
+    r"负责|牵头|主管|归谁|谁(?:来)?管|(?<![去到在向找])(?:哪个|哪些|什么|啥)(?:部门|单位|机关)(?![^，。？?]{0,4}(?:申请|办|交|登记|报|领))"
     r"|responsib|in charge|which (?:department|agenc)",
     re.I,
 )
 
 
 def _is_duty_tag(sentence: str) -> bool:
+    """The tag, or a piece of it the sentence split cut at its 。 (「（人力资源社会保障部、财政部负责。」「列第一位者为
+    牵头单位，下同）」)."""
     return bool(_DUTY_TAG.match(sentence))
+
+
+def _duty_after(quote: str, hit: Hit) -> str:
+    """The tag that closes the measure `quote` is from: the first in its paragraph after it, else ""."""
+    text = hit.chunk.text
+    at = text.find(quote.strip("…").split("……")[0])
+    if at < 0:
+        return ""
+    end = text.find("\n", at)
+    m = _DUTY_TAG_IN.search(text, at, len(text) if end < 0 else end)
+    return m.group(0) if m else ""
 
 
 def _is_heading(sentence: str) -> bool:
@@ -364,6 +381,11 @@ def compose(
             or not _add_quote(match, part_bigrams, cited, quotes)
         ) and not _quoted_otherwise(part, kinds, subject, quotes):
             uncovered.append(part)
+    if quotes and _ASKS_RESPONSIBLE.search(asked) and not any("负责" in q for _n, q, _h in quotes):
+        # 「稳岗返还是哪个部门牵头负责的？」: the measure quoted, with the tag naming who carries it out
+        n, quote, hit = quotes[0]
+        if tag := _duty_after(quote, hit):
+            quotes[0] = (n, f"{quote}{tag}", hit)
     parts = _quote_lines(quotes, cited, hedged)
     used = {h.chunk.id for h in cited}
     notes = [] if hedged else _unanswered_parts(asked, [q for _n, q, _h in quotes])
