@@ -631,3 +631,12 @@ def test_an_office_no_passage_names_hedges_the_answer_and_does_not_refuse_it(kb)
     own subject; it hedges it (closest) instead."""
     answer = kb.ask("政府贴息的那个创业担保贷款，要去哪个部门申请？", log_unanswered=False)
     assert answer.status == CLOSEST
+
+
+def test_a_question_whose_every_subject_word_a_first_passage_holds_is_not_refused(kb):
+    """「双创示范项目能得到哪些支持？有没有房租减免和财政补助？补多少？」 was refused (a review's case): the sum asked
+    is in no passage, which weighs heavily, but every subject word is in the first passages (244号 二 names 房租
+    减免、财政补助): the closest passages, not 「没有找到」. A question the library knows nothing of is refused."""
+    answer = kb.ask("双创示范项目能得到哪些支持？有没有房租减免和财政补助？补多少？", log_unanswered=False)
+    assert answer.status == CLOSEST and "房租减免" in answer.text
+    assert kb.ask("开个小饭馆的话，增值税要交几个点啊？", log_unanswered=False).status == REFUSED
