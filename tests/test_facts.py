@@ -211,3 +211,7 @@ def test_a_grants_conditions_are_no_figure_of_its_size():
     assert facts.holds(without_conditions(clause, "担保费率不超过多少的业务能有补贴？"), "share")  # whom it is for
     loan = "对符合条件的人员给予最高15万元的贷款"
     assert facts.holds(without_conditions(loan, "能给贷多少？"), "money")
+
+
+def test_how_old_a_child_may_be_is_asked_as_an_age():
+    assert facts.asked("幼儿园开托班可以收多大的孩子？") == ("age",)

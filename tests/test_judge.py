@@ -183,6 +183,8 @@ UNSAID, AS_FOLLOWS = "文件未明确说", "，相关条文如下："
         ("拆迁情况还没弄好，能先受理吗？", "2出让合同容缺材料\n3拆迁\n情况主审材料", f"{UNSAID}能或不能{AS_FOLLOWS}"),
         ("附图可以后补吗？", "3四至范围（附图）主审材料 4出让合同容缺材料", f"{UNSAID}可以或不可以{AS_FOLLOWS}"),
         ("缴纳证明不一定要先交吧，能先受理吗？", "12农民工工资保证金缴纳证明容缺材料", "能，清单将其列为容缺材料。"),
+        # a clause that focuses a service on whom the question speaks of grants (「聚焦小微企业、个体工商户、农户…」)
+        ("我是个体户，能找政府性融资担保机构担保吗？", "聚焦小微企业、个体工商户、农户等", "能。"),
         # an age the asker states within the quote's band is held by it; a coverage extended to them grants
         ("我儿子19岁，失业在家，能参加就业见习领补贴吗？", "将见习补贴范围扩展至16—24岁失业青年", "能。"),
         (
