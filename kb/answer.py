@@ -419,7 +419,7 @@ _ASKING_CHARS = set("多少几怎么什哪是否能可以吗呢最长短高低�
 
 
 # Characters of asking and pointing, not of a subject (谁, 啥, 咋, 又 …): a part with at most two others is short
-_PART_ASKING = _ASKING_CHARS | set("谁啥咋儿又那这个些吧嘛还也到在想和")
+_PART_ASKING = _ASKING_CHARS | set("谁啥咋儿又那这个些吧嘛还也到在想和完过着")  # 完 / 过 / 着 mark aspect
 _ASKING_RUN = re.compile(f"[{''.join(sorted(_PART_ASKING))}]+")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
 
@@ -436,6 +436,8 @@ def _quoted_otherwise(part: str, kinds: tuple[str, ...], subject: set[str], quot
     if _short_part_quoted(part, subject, quotes):
         return True
     content = _content_pairs(part) - subject  # 「托育机构的消防验收又怎么弄」 does not share 托育机构 alone
+    if not kinds and len(content) == 1:  # 「登记完还要备案吗？」 after 「…托育机构，去哪里登记？」: 备案 by 托育机构
+        return any(_in_clause(q, lambda c: content & _bigrams(c), subject) for _n, q, _h in quotes)
     return not kinds and any(_shares_most(content, _bigrams(q)) for _n, q, _h in quotes)
 
 

@@ -642,3 +642,13 @@ def test_a_question_whose_every_subject_word_a_first_passage_holds_is_not_refuse
     answer = kb.ask("双创示范项目能得到哪些支持？有没有房租减免和财政补助？补多少？", log_unanswered=False)
     assert answer.status == CLOSEST and "房租减免" in answer.text
     assert kb.ask("开个小饭馆的话，增值税要交几个点啊？", log_unanswered=False).status == REFUSED
+
+
+def test_a_later_part_adding_one_word_to_the_first_parts_subject_is_covered_by_a_clause_with_both(kb):
+    """「登记完还要备案吗？」 after 「我想在南昌开一家营利性的托育机构，去哪里登记？」 adds 备案 to the first part's
+    subject, and the clause 「通过托育机构备案信息系统向…县级卫生健康部门备案」 says it: no note that it is left open
+    (a review's case); 「登记完还要年检吗？」 keeps its note."""
+    first = "我想在南昌开一家营利性的托育机构，去哪里登记？"
+    assert "所引条文未作具体规定" not in kb.ask(first + "登记完还要备案吗？", log_unanswered=False).text
+    answer = kb.ask(first + "登记完还要年检吗？", log_unanswered=False)
+    assert "关于“登记完还要年检吗”，所引条文未作具体规定。" in answer.text
