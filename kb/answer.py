@@ -111,12 +111,13 @@ def split_sentences(text: str) -> list[str]:
 _HEADING = re.compile(
     r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.．、]|第[一二三四五六七八九十百\d]+[章节条])"
 )
-_ASKS_AMOUNT = re.compile(r"多少|(?<!哪)几[个项条年月天岁%]|最高|最多|最低|最少|上限|额度|比例|标准是|金额")
+_ASKS_AMOUNT = re.compile(r"多少|(?<![哪这那])几[个项条年月天岁%]|最高|最多|最低|最少|上限|额度|比例|标准是|金额")
 _AMOUNT = re.compile(r"\d+(\.\d+)?\s*(万元|亿元|元|%|％|个|年|岁|人|倍|个月|日|天|小时)")
 
 
-# The tag that closes a measure with who carries it out (「（人力资源社会保障部、医保局负责）」): it answers a question
-# on which department is responsible, and is no quote for any other (「医保是不是还得自己交」 shares only 医保 with it).
+# The tag that closes a measure with who carries it out (「（人力资源社会保障部、医保局负责）」) is no quote of its
+# own (「医保是不是还得自己交」 shares only 医保 with it; alone it says nothing of which measure it closes): a question
+# on which department is responsible gets it beside the measure it closes (compose).
 _DUTY_TAG = re.compile(
     r"^[（(][^（）()]{2,80}负责[^（）()]{0,30}(?:[）)][。；]?|。)$|^[^（()]{0,30}牵头单位[^（()]{0,10}[）)]"
 )
@@ -182,11 +183,11 @@ def sentence_features(
     held_times = ["deadline"] if "deadline" in time_kinds else time_kinds  # a signing date does not answer 截止
     said = thresholds.stated(query.text)
     best_fused = hits[0].score if hits else 1.0
-    asks_responsible = bool(_ASKS_RESPONSIBLE.search(f"{query.original} {query.text}"))
     # the words a follow-up adds to the question it joins (its query text is the earlier question, then its own)
     own_text = normalise_question(query.original) if query.rewritten else ""
     joined = query.text[: -len(own_text)] if own_text and query.text.endswith(own_text) else ""
     earlier = set(tokenize(joined))
+    earlier_subject = {t for t in earlier if len(t) >= 2 and not is_asking_word(t)}
     new_tokens = {t for t in set(tokenize(own_text)) - earlier if len(t) >= 2 and not is_asking_word(t)}
     new_tokens = {t for t in new_tokens if not any(t != o and t in o for o in new_tokens)}  # 非营利性, not 营利性
     new_weights = {t: idf(t) for t in new_tokens}
@@ -197,8 +198,8 @@ def sentence_features(
         for i, sentence in enumerate(split_sentences(hit.chunk.text)):
             if _is_heading(sentence) or is_signature_line(sentence):
                 continue  # the section label already says it, or it signs the circular off: nothing to quote
-            if _is_duty_tag(sentence) and not asks_responsible:
-                continue
+            if _is_duty_tag(sentence):
+                continue  # quoted with the measure it closes, for a question on who is responsible (compose)
             s_tokens = token_set(tokenize, sentence)
             has_number = (
                 all(facts.holds(sentence, k) for k in value_kinds) if value_kinds else bool(_AMOUNT.search(sentence))
@@ -217,8 +218,10 @@ def sentence_features(
                 "window": _window_of(sentence, held, hit.dense or 0.0),
                 "band": 1.0 if thresholds.met(said, sentence) else 0.0,
                 # the share of the question's weight the follow-up's new words hold that the sentence has
-                "own": sum(w for t, w in new_weights.items() if t in s_tokens or new_alternatives[t] & s_tokens)
-                / total,
+                # (in a sentence on the earlier subject too: 农民工 alone pulls the list of approvals' 农民工工资保证金)
+                "own": sum(w for t, w in new_weights.items() if t in s_tokens or new_alternatives[t] & s_tokens) / total
+                if earlier_subject & s_tokens
+                else 0.0,
             }
             out.append((hit, sentence, values))
     return out
@@ -381,7 +384,11 @@ def compose(
             or not _add_quote(match, part_bigrams, cited, quotes)
         ) and not _quoted_otherwise(part, kinds, subject, quotes):
             uncovered.append(part)
-    if quotes and _ASKS_RESPONSIBLE.search(asked) and not any("负责" in q for _n, q, _h in quotes):
+    if not _ASKS_RESPONSIBLE.search(asked):
+        # a tag glued to a sentence (「所需资金由失业保险基金列支，（人力资源社会保障部、财政部负责）」) is no part
+        # of what answers another question
+        quotes = [(n, _DUTY_TAG_IN.sub("", q).rstrip("，,") or q, h) for n, q, h in quotes]
+    elif quotes and not any("负责" in q for _n, q, _h in quotes):
         # 「稳岗返还是哪个部门牵头负责的？」: the measure quoted, with the tag naming who carries it out
         n, quote, hit = quotes[0]
         if tag := _duty_after(quote, hit):
@@ -563,14 +570,40 @@ _ITEM_END = re.compile(r"(?<=材料)|[，,；;。]")
 _ITEM_BIGRAMS = {"材料", "容缺", "缺材"}
 
 
-def _spared(quote: str, asked: set[str]) -> bool:
-    """An item of `quote` that names a paper of the question (a pair of its characters, beside 材料 and 容缺) is a
-    paper that may come later (容缺材料). (An item listed 主审材料 is not read as a 不能: the PDF's table puts an
-    approval's name beside the items of the next, and the same paper is 主审 for one approval and 容缺 for another.)"""
+def _spared(quote: str, asked: set[str], heads: tuple[str, ...] = ()) -> bool:
+    """An item of `quote` that names a paper of the question (a pair of its characters, beside 材料 and 容缺, and
+    the paper's last two characters, `heads`, when the question names it: 「…承诺书能后补吗」 is not answered by
+    「与第三者利害关系的相关说明容缺材料」) is a paper that may come later (容缺材料). (An item listed 主审材料 is not
+    read as a 不能: the PDF's table puts an approval's name beside the items of the next, and the same paper is 主审 for
+    one approval and 容缺 for another.)"""
     words = asked - _ITEM_BIGRAMS
     return any(
-        item.endswith("容缺材料") and words & _bigrams(item) for item in _ITEM_END.split(quote.replace("\n", ""))
+        item.endswith("容缺材料") and words & _bigrams(item) and (not heads or any(h in item for h in heads))
+        for item in _ITEM_END.split(quote.replace("\n", ""))
     )
+
+
+# Where the name of a paper ends in a clause that asks whether it may come later (「…复印件一下子凑不齐」)
+_PAPER_ENDS = re.compile(r"不|没|未|还没|能|可以|可不可以|要|是|都|也|一下子|来不及|凑不齐|这些|这个|那些|先")
+_PAPERS_SPLIT = re.compile(r"、|和|及|以及|还有|或")
+
+
+def _papers_asked(part: str) -> tuple[str, ...]:
+    """The last two characters of each paper a question on papers that may come later names before what it asks
+    (「结婚证、户口本复印件一下子凑不齐，能晚点补吗」 → 婚证, 印件); () when it names none it can be told by."""
+    m = _LATER.search(part)
+    if not m:
+        return ()
+    clauses = [c for c in re.split(r"[，,；;：:]", part[: m.start()]) if c.strip()]
+    heads: list[str] = []
+    for clause in reversed(clauses[-2:]):  # 「…没备齐，能不能容缺？」: the papers stand in the clause before
+        for piece in _PAPERS_SPLIT.split(clause):
+            core = "".join(_CJK.findall(_PAPER_ENDS.split(piece, maxsplit=1)[0]))
+            if len(core) >= 2:
+                heads.append(core[-2:])
+        if heads:
+            break
+    return tuple(heads)
 
 
 # A question on holding two benefits at once (「培训生活费补贴还能一起拿吗」) is decided by what the quotes say of
@@ -621,7 +654,7 @@ _MAIN_VERB = re.compile(r"(享受|纳入|支持|沾边|算|有|是|行)")
 _COMPOUNDS = re.compile(
     r"社会|协会|机会|会议|委员会|利用|费用|信用|使用|作用|应用|适用|要求|重要|主要|要素|能力|技能|职能|功能|智能|能源"
     r"|[这那哪同本各干改入转]行(?![吗嘛不])|行动|行当|银行|行业|试行|执行|实行|运行|进行|行政|发行|行为|(?<!有)没有|所有(?!没有)|拥有|现有|有关|预算|计算|核算|算力|就是|还是|或是"
-    r"|(?<!不)用到|所用|用于"
+    r"|(?<!不)用到|所用|用于|用地"
 )
 # A figure the question names: not a year (2019年) nor a 文号's year or serial (〔2019〕15号)
 _FIGURE = re.compile(r"(?<![\d〔.])(?!\d{4}\s*年)\d+(?:\.\d+)?(?![\d〕.]|\s*号)")
@@ -698,7 +731,7 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
         return f"按所引条文，{negative}。"
     if _denying_clause(first, limits, asked):
         return f"按所引条文，{negative}。"
-    if _LATER.search(first_part[0]) and any(_spared(q, asked) for q in quotes):
+    if _LATER.search(first_part[0]) and any(_spared(q, asked, _papers_asked(first_part[0])) for q in quotes):
         # a list of approvals names the papers that may come later (容缺材料): 「…还没开出来，能先受理吗？」 is 能,
         # 「…是不是非得先交齐才受理？」 不是 — in any quote (the item may follow the approval's name, quoted first)
         return f"{negative if _MUST.search(first_part[0]) else verb}，清单将其列为容缺材料。"
@@ -825,7 +858,11 @@ def _unanswered_parts(asked: str, quotes: list[str]) -> list[str]:
     missing = [k for k in kinds if not facts.holds(quoted, k)]
     notes = []
     figures = [facts.label(k) for k in missing if k not in _TIMES]
-    if figures:
+    # a figure held only in a grant's condition (「费率不超过1%的担保业务给予…补贴」) is said to be one
+    conditional = [k for k in missing if k not in _TIMES and facts.holds("".join(quotes), k)]
+    if conditional:
+        notes.append(f"所引条文中的数字是享受的条件，未规定具体{'、'.join(figures)}。")
+    elif figures:
         notes.append(f"所引条文未规定具体{'、'.join(figures)}。")
     if not figure_values(kinds) and _ASKS_AMOUNT.search(asked) and not _AMOUNT.search(quoted):
         notes.append(UNSPECIFIED_FIGURE)

@@ -53,6 +53,7 @@ _PRONOUN = re.compile(
     r"(?<!其)它|(?<![应活我你他她们])该(?![怎如去找不])|(?<![因如彼从])此(?!外)|(?<![尤极与])其(?![他它实余])"
 )
 _POINTS = re.compile(f"{_DEMONSTRATIVE.pattern}|{_PRONOUN.pattern}")
+_LIKE_US = re.compile(r"像(?:我|我们|咱们?|俺|他|她|他们|她们|本人)(?:这样|这种|那样|这类)")
 # What may stand before a demonstrative without naming anything (「请问这个…」), and after it without being a name
 _OPENER = re.compile(r"^(?:请问|我想问一下|我想问|想问一下|想问|问一下|你好|您好|来电的?问|问|就是|那么|所以)+")
 _RELAYED = re.compile(r"^.{0,12}?(?:来电|打电话|电话里)[^，,：:]{0,12}?[问说][：:，,]?")  # 「来电的一位小老板问：」
@@ -208,10 +209,12 @@ def doc_numbers(text: str) -> tuple[str, ...]:
 
 
 def is_follow_up(question: str, history: list[Turn]) -> bool:
-    """A short question, or one that refers back, continues the previous turn's topic."""
+    """A short question, or one that refers back, continues the previous turn's topic. 「像我们这样的小微企业」
+    describes the asker: it points at nothing."""
     if not history:
         return False
-    return _is_short(question) or bool(_CONTINUES.search(question) or _POINTS.search(question))
+    pointing = _LIKE_US.sub("", question)
+    return _is_short(question) or bool(_CONTINUES.search(question) or _POINTS.search(pointing))
 
 
 def may_stand_alone(question: str, history: list[Turn]) -> bool:

@@ -40,7 +40,7 @@ from .retrieve import Filters, Retrieval, Retriever
 from .route import BLOCKED, EMPTY, FACTS, Route, route
 from .types import Answer, Hit
 from .validity import IN_FORCE, passed_windows
-from .words import content_words, forms_of
+from .words import ASPECT_WORDS, content_words, forms_of
 
 log = logging.getLogger(__name__)
 # How many subject words besides those it shares a question may name and still go on with the earlier one's subject
@@ -327,15 +327,21 @@ class KnowledgeBase:
 
     def _goes_on(self, question: str, history: list[Turn] | None) -> bool:
         """A question that goes on with the earlier one's subject without naming it in full: it shares a subject word
-        with the earlier question and names at most one other (「备案需要交哪些材料？」 after 「托育机构登记后要去
-        哪里备案？」 is not asked of every 备案 the library knows)."""
+        with the earlier question and names at most one other, a word that asks an aspect of it (kb/words.py
+        ASPECT_WORDS: 「备案需要交哪些材料？」 after 「托育机构登记后要去哪里备案？」 is not asked of every 备案 the
+        library knows)."""
         if not history:
             return False
         lexical = self.retriever.store.lexical
         words = content_words(normalise_question(question), lexical)
         earlier = set(content_words(normalise_question(history[-1].question), lexical))
         shared = [w for w in words if w in earlier]
-        return bool(shared) and len(words) - len(shared) <= GOES_ON_NEW_WORDS
+        new = [w for w in words if w not in earlier]
+        if not shared or len(new) > GOES_ON_NEW_WORDS:
+            return False
+        # the word it adds asks an aspect of the shared subject (材料 of 备案), it names no subject of its own (not
+        # 职业教育 beside 目标: 「职业教育到2022年的目标是什么？」 after a question on the AI+ action's goals is new)
+        return all(w in ASPECT_WORDS for w in new)
 
     def _without_title_words(self, carried: str, follow_up: str, doc_ids: tuple[str, ...]) -> str:
         """The earlier question without the words that name the document its answer cited first (its title's words,

@@ -26,6 +26,13 @@ ASKING_WORDS = """
 印发 发布 下发 签发 出台 文号 发文 主送 落款 日期 发给 那份
 """
 ASKING = frozenset(ASKING_WORDS.split())
+# Nouns that ask an aspect of a subject (its papers, its conditions, its office), not a subject of their own: a
+# follow-up that adds only such a word to the earlier question's subject goes on with it (kb/service.py).
+ASPECT_TEXT = """
+材料 资料 证件 证明 手续 流程 程序 步骤 条件 要求 标准 范围 对象 期限 时间 时限 金额 额度 比例 费用 地点 地址 网站
+电话 部门 单位 窗口 方式 办法 渠道 入口 表格
+"""
+ASPECT_WORDS = frozenset(ASPECT_TEXT.split())
 # Shapes of function words the tokenizer keeps whole: a negated or wanted verb (不是, 不用, 要交), a figure asked for
 # (多少倍, 百分之), a vague time (以后, 今年, 每年), 有个 / 开了个 / 一样.
 FUNCTION = re.compile(r"^不.$|^要.$|^有个$|^开了?个$|多少|百分之|^以[后前]$|一样|^[今明去]年$|^每[年人月天]$")

@@ -160,6 +160,8 @@ def test_a_question_that_points_only_at_a_name_of_its_own_may_stand_alone():
         "要是这样的话，其还能申请吗？",
     ]:
         assert not may_stand_alone(question, loans), question
+    # 「像我们这样的小微企业」 says who asks; it points at nothing
+    assert not is_follow_up("像我们这样的小微企业，能申请多少创业担保贷款？", history)
     # 这种 / 这两个 / 这样 / 这笔 point back as 这个 does
     for question in ["这种情况能和失业保险金一起领吗？", "这两个补贴可以同时申请吗？", "这样的话还能申请贷款吗？"]:
         assert is_follow_up(question, history) and not may_stand_alone(question, history), question

@@ -184,6 +184,9 @@ def test_a_follow_up_is_answered_first_by_the_clause_holding_what_it_changes(kb)
     for first, second, held in [
         ("人工智能+行动2027年普及率目标是多少？", "那2030年呢？", "到2030年"),
         ("营利性托育机构在哪登记？", "那非营利性的呢？", "举办非营利性"),
+        # a new word pulls only a sentence on the earlier subject too (农民工 alone pulled 农民工工资保证金 from the
+        # list of approvals, a second review's case)
+        ("失业保险金怎么领？", "打工的农民工失业了，其失业保险金怎么领？", "由失业保险基金发放失业保险金"),
     ]:
         earlier = kb.ask(first, log_unanswered=False)
         history = [Turn(first, earlier.text, [h.chunk.doc_id for h in earlier.citations])]
@@ -202,6 +205,13 @@ def test_a_question_that_names_nothing_but_the_earlier_subject_goes_on_with_it(k
     assert answer.searched.startswith(first.question) and answer.citations[0].chunk.meta.doc_no == "赣府厅发〔2020〕6号"
     assert answer.status != "answered"  # the circular points to the national 办法 and lists no papers
     assert kb.ask("托育机构能申请补助吗？", history=history, log_unanswered=False).searched == "托育机构能申请补助吗？"
+    # the word added must ask an aspect of the subject (材料, 条件 …): 职业教育 beside a shared 目标 is a subject of
+    # its own (a second review's case: joined, it was answered from the AI+ opinion)
+    goals = kb.ask("人工智能+行动到2027年的目标是什么？", log_unanswered=False)
+    history = [Turn(goals.question, goals.text, [h.chunk.doc_id for h in goals.citations])]
+    answer = kb.ask("职业教育到2022年的目标是什么？", history=history, log_unanswered=False)
+    assert answer.searched == "职业教育到2022年的目标是什么？"
+    assert answer.citations[0].chunk.meta.doc_no == "国发〔2019〕4号"
 
 
 def test_a_new_question_that_names_its_own_subject_after_这个_is_not_taken_for_a_follow_up(kb):
