@@ -706,8 +706,17 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
     first = quotes[0]
     # a figure the asker states of themselves that falls in a band the quote sets (「她儿子19岁」 against 「16—24岁
     # 失业青年」) is held by it
-    within = " ".join(q.words for q, bands in thresholds.bands_met(thresholds.stated(first_part[0]), first) if bands)
-    if any(
+    stated = thresholds.stated(first_part[0])
+    within = " ".join(q.words for q, bands in thresholds.bands_met(stated, first) if bands)
+    # one outside every band the quote sets on its measure (「我孩子3岁半」 against 「招收2-3岁的幼儿」) is not
+    measures = [q.measure for q in stated]
+    outside = any(
+        q.words not in within
+        and measures.count(q.measure) == 1
+        and any(c.measure == q.measure for c in thresholds.conditions(first))
+        for q in stated
+    )
+    if outside or any(
         not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", first) and n not in within
         for n in _FIGURE.findall(first_part[0])
     ):
