@@ -197,7 +197,7 @@ UNSAID, AS_FOLLOWS = "文件未明确说", "，相关条文如下："
             "将见习补贴范围扩展至16—24岁失业青年",
             f"{UNSAID}能或不能{AS_FOLLOWS}",
         ),
-        ("我孩子3岁半，能上幼儿园托班吗？", "招收2-3岁的幼儿", f"{UNSAID}能或不能{AS_FOLLOWS}"),  # its 3 is in the quote
+        ("我孩子3岁半，能上幼儿园托班吗？", "招收2-3岁的幼儿", f"{UNSAID}能或不能{AS_FOLLOWS}"),  # 3 is quoted
         # 用到 of 用不用到 is the verb asked; what one must do is not answered by what one may
         ("用不用到现场办理？", "可以网上办理。", f"{UNSAID}用或不用{AS_FOLLOWS}"),
         ("要不要自己交社保？", "对不裁员的参保企业返还失业保险费", f"{UNSAID}要或不要{AS_FOLLOWS}"),
