@@ -555,7 +555,7 @@ _DENIES = re.compile(
 # 可持续, 可行性, 可支配, 不可, 认可); the chance it opens (创造…机会; not 提供: 「提供担保的贷款」)
 _GRANTS = re.compile(
     r"(?<![不许认宁无])可(?!能|是|见|行|持续|视|控|靠|信|比|乘|怕|惜|口|爱|观|喜|谓|循|用|溯|及|支配|复制|推广|再生)"
-    r"|鼓励|支持|允许|给予|予以|享受|纳入|同等|聚焦|创造[^，。；]{0,12}机会|(?:扩展|扩大)(?:至|到)"
+    r"|鼓励|支持|允许|给予|予以|享受|纳入|同等|聚焦(?!不够|不足|不准)|创造[^，。；]{0,12}机会|(?:扩展|扩大)(?:至|到)"
 )
 # Papers a list of approvals lets come after acceptance (「12农民工工资保证金缴纳证明容缺材料」), and questions that ask
 # whether one may apply without them yet, or must hand them in first.

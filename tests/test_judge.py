@@ -190,6 +190,7 @@ UNSAID, AS_FOLLOWS = "文件未明确说", "，相关条文如下："
         ("用地预审与选址意见书能后补吗？", "5用地预审与选址意见书容缺材料", "能，清单将其列为容缺材料。"),  # not 用
         # a clause that focuses a service on whom the question speaks of grants (「聚焦小微企业、个体工商户、农户…」)
         ("我是个体户，能找政府性融资担保机构担保吗？", "聚焦小微企业、个体工商户、农户等", "能。"),
+        ("政府性融资担保能帮个体户吗？", "融资担保行业还存在业务聚焦不够等问题", f"{UNSAID}能或不能{AS_FOLLOWS}"),
         # an age the asker states within the quote's band is held by it; a coverage extended to them grants
         ("我儿子19岁，失业在家，能参加就业见习领补贴吗？", "将见习补贴范围扩展至16—24岁失业青年", "能。"),
         (
