@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.answer import BAND_WEIGHT, OWN_WEIGHT, PRIOR_WEIGHT, WINDOW_WEIGHT, _expand, sentence_features, split_sentences
+from kb.answer import _expand, hand_score, sentence_features, split_sentences
 from kb.service import KnowledgeBase
 
 from .__main__ import publish
@@ -155,10 +155,7 @@ def fit(groups: list[Group], l2: float = L2, pairwise: bool = PAIRWISE) -> Model
 
 def hand_set(g: Group) -> np.ndarray:
     """The fallback's scores (kb.answer.score_sentences without a model)."""
-    f = {name: g.x[:, i] for i, name in enumerate(SENTENCE_FEATURES)}
-    coverage = 0.6 * f["token_cov"] + 0.4 * f["bigram_cov"]
-    score = coverage + PRIOR_WEIGHT * f["prior"] + 0.1 * (f["number"] + f["time"]) + WINDOW_WEIGHT * f["window"]
-    return score + BAND_WEIGHT * f["band"] + OWN_WEIGHT * f["own"]
+    return hand_score({name: g.x[:, i] for i, name in enumerate(SENTENCE_FEATURES)})
 
 
 def top_hits(groups: list[Group], model: Model | None) -> tuple[float, float]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from . import facts, thresholds
 from .clean import is_signature_line
@@ -243,11 +244,20 @@ def score_sentences(
     close its window is in meaning (WINDOW_WEIGHT)."""
     scored: list[ScoredSentence] = []
     for hit, sentence, v in sentence_features(query, hits, tokenize, idf, top, windows):
-        coverage = 0.6 * v["token_cov"] + 0.4 * v["bigram_cov"]
-        score = coverage + PRIOR_WEIGHT * v["prior"] + 0.1 * (v["number"] + v["time"]) + WINDOW_WEIGHT * v["window"]
-        score += BAND_WEIGHT * v["band"] + OWN_WEIGHT * v["own"]
-        scored.append(ScoredSentence(hit, sentence, score, coverage))
+        scored.append(ScoredSentence(hit, sentence, hand_score(v), sentence_coverage(v)))
     return sorted(scored, key=lambda s: -s.score)
+
+
+def sentence_coverage(v: Mapping[str, Any]) -> Any:
+    """How much of the question a sentence covers, from its features (numbers, or arrays of them in evals)."""
+    return 0.6 * v["token_cov"] + 0.4 * v["bigram_cov"]
+
+
+def hand_score(v: Mapping[str, Any]) -> Any:
+    """A sentence's score from its features (sentence_features; numbers, or arrays of them in evals/fit_sentences)."""
+    score = sentence_coverage(v) + PRIOR_WEIGHT * v["prior"] + 0.1 * (v["number"] + v["time"])
+    score = score + WINDOW_WEIGHT * v["window"]
+    return score + (BAND_WEIGHT * v["band"] + OWN_WEIGHT * v["own"])
 
 
 def evidence(hits: list[Hit], sentences: list[ScoredSentence], query_mass: float) -> Evidence:
@@ -707,16 +717,10 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
     # a figure the asker states of themselves that falls in a band the quote sets (「她儿子19岁」 against 「16—24岁
     # 失业青年」) is held by it
     stated = thresholds.stated(first_part[0])
-    within = " ".join(q.words for q, bands in thresholds.bands_met(stated, first) if bands)
+    met = thresholds.bands_met(stated, first)
+    within = " ".join(q.words for q, bands in met if bands)
     # one outside every band the quote sets on its measure (「我孩子3岁半」 against 「招收2-3岁的幼儿」) is not
-    measures = [q.measure for q in stated]
-    outside = any(
-        q.words not in within
-        and measures.count(q.measure) == 1
-        and any(c.measure == q.measure for c in thresholds.conditions(first))
-        for q in stated
-    )
-    if outside or any(
+    if thresholds.outside(stated, met, first) or any(
         not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", first) and n not in within
         for n in _FIGURE.findall(first_part[0])
     ):

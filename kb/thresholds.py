@@ -161,6 +161,15 @@ def met(quantities: list[Quantity], text: str) -> list[Condition]:
     return [band for _q, bands in bands_met(quantities, text) for band in bands]
 
 
+def outside(quantities: list[Quantity], met_bands: list[tuple[Quantity, list[Condition]]], text: str) -> bool:
+    """Whether a figure the asker states once meets no band though `text` sets one on its measure (「我孩子3岁半」
+    against 「招收2-3岁的幼儿」); `met_bands`: bands_met(quantities, text), already read by the caller."""
+    met_ids = {id(q) for q, bands in met_bands if bands}
+    measures = [q.measure for q in quantities]
+    banded = {c.measure for c in conditions(text)} if quantities else set()
+    return any(id(q) not in met_ids and measures.count(q.measure) == 1 and q.measure in banded for q in quantities)
+
+
 def bands_met(quantities: list[Quantity], text: str) -> list[tuple[Quantity, list[Condition]]]:
     """Each stated figure with the conditions of `text` it meets, read clause by clause: every band of a clause on
     the figure's measure must hold (「16周岁以上、不超过35周岁」 is not met by 40岁). A measure the asker states twice
