@@ -574,23 +574,27 @@ _LATER = re.compile(
     r"|不先交"
 )
 _MUST = re.compile(r"(?<![不无])(?:非得|必须|一定要|先交齐|才(?:能|给|受理|可以))")
-# The items of a list of approvals, each ending in the kind of paper it is (「…证明容缺材料」「…申请表主审材料」),
-# whatever lines the PDF broke them into.
-_ITEM_END = re.compile(r"(?<=材料)|[，,；;。]")
+# The items of a list of approvals, one per row (kb/pdftable.py: 「建筑工程施工许可证核发：农民工工资保证金缴纳证明，
+# 容缺材料。」), each ending in the kind of paper it is; the approval's name before the colon is not the paper.
+_ITEM_END = re.compile(r"[；;。\n]")
 _ITEM_BIGRAMS = {"材料", "容缺", "缺材"}
+_SPARED = "容缺材料"
 
 
 def _spared(quote: str, asked: set[str], heads: tuple[str, ...] = ()) -> bool:
-    """An item of `quote` that names a paper of the question (a pair of its characters, beside 材料 and 容缺, and
-    the paper's last two characters, `heads`, when the question names it: 「…承诺书能后补吗」 is not answered by
-    「与第三者利害关系的相关说明容缺材料」) is a paper that may come later (容缺材料). (An item listed 主审材料 is not
-    read as a 不能: the PDF's table puts an approval's name beside the items of the next, and the same paper is 主审 for
-    one approval and 容缺 for another.)"""
+    """An item of `quote` whose paper shares a pair of characters with the question (beside 材料 and 容缺), and holds
+    the paper's last two characters, `heads`, when the question names it (「…承诺书能后补吗」 is not answered by
+    「与第三者利害关系的相关说明，容缺材料」), is a paper that may come later (容缺材料). (An item listed 主审材料 is
+    not read as a 不能: the same paper is 主审 for one approval and 容缺 for another.)"""
     words = asked - _ITEM_BIGRAMS
-    return any(
-        item.endswith("容缺材料") and words & _bigrams(item) and (not heads or any(h in item for h in heads))
-        for item in _ITEM_END.split(quote.replace("\n", ""))
-    )
+    for item in _ITEM_END.split(quote):
+        item = item.strip().rstrip("，,")
+        if not item.endswith(_SPARED):
+            continue
+        paper = item[: -len(_SPARED)].split("：", 1)[-1]
+        if words & _bigrams(paper) and (not heads or any(h in paper for h in heads)):
+            return True
+    return False
 
 
 # Where the name of a paper ends in a clause that asks whether it may come later (「…复印件一下子凑不齐」)

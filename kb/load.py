@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import fields as fields_mod
 from .errors import LoadError
+from .pdftable import pages_text
 from .types import Page, SourceDoc
 
 log = logging.getLogger(__name__)
@@ -250,7 +251,8 @@ def _load_pdf(path: Path, data: bytes) -> SourceDoc:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoadError(where, "encrypted PDF (a password is needed to read it); save an unprotected copy")
-        texts = [page.extract_text() or "" for page in reader.pages]
+        # a ruled table's page is rebuilt row by row (kb/pdftable.py); other pages as pypdf reads them
+        texts = pages_text(list(reader.pages))
         raw_title = (reader.metadata or {}).get("/Title") if reader.metadata else None
     except LoadError:
         raise
@@ -264,10 +266,10 @@ def _load_pdf(path: Path, data: bytes) -> SourceDoc:
         raise LoadError(where, "PDF has no pages")
     if not any(t.strip() for t in texts):
         raise LoadError(where, "PDF has no extractable text (a scanned image?); run OCR first")
-    pages, parts, offset = [], [], 0
+    spans, parts, offset = [], [], 0
     for number, text in enumerate(texts, start=1):
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-        pages.append(Page(number, offset, offset + len(text)))
+        spans.append(Page(number, offset, offset + len(text)))
         parts.append(text)
         offset += len(text) + 1  # the "\f" between pages
     title = str(raw_title).strip() if raw_title else ""
@@ -276,7 +278,7 @@ def _load_pdf(path: Path, data: bytes) -> SourceDoc:
         text="\f".join(parts),
         content_hash=_sha256(data),
         format="pdf",
-        pages=tuple(pages),
+        pages=tuple(spans),
         title_hint=None if not title or _RUBBISH_TITLES.match(title) else title,
     )
 

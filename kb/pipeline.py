@@ -15,10 +15,12 @@ from types import MappingProxyType
 # Order matters: each stage reads the output of the ones before it.
 VERSIONS = MappingProxyType(
     {
-        "load": 2,  # kb/load.py: file → SourceDoc (text, pages, title hint; 2: a page's metadata table as fields)
+        "load": 3,  # kb/load.py: file → SourceDoc (text, pages, title hint; 2: a page's metadata table as fields;
+        # 3: a PDF's ruled tables row by row, kb/pdftable.py)
         "clean": 1,  # kb/clean.py: web-page and PDF noise removed, lines joined, punctuation normalised
         "meta": 2,  # kb/meta.py: title, 文号, issuer, dates, region, doc_id (2: the table first, 国令, cities, topic)
-        "split": 3,  # kb/split.py: sections and chunks (2: chunks overlap; 3: short documents keep their sections)
+        "split": 4,  # kb/split.py: sections and chunks (2: chunks overlap; 3: short documents keep their sections;
+        # 4: a note after a list of items is about the whole list)
         "cards": 6,  # kb/cards.py: support-measure cards (stored as CARD_RULES "cards-N"; 6: institutional, plans)
         "store": 2,  # kb/store.py and kb/types.py: the record layout of a stored chunk (2: topic)
         "windows": 2,  # kb/windows.py: each passage's sentence windows, embedded (2: kept by a digest of their texts)

@@ -19,6 +19,7 @@ _MARKERS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (4, re.compile(r"^(?P<n>\d{1,2})[.．、](?!\d)")),
     (5, re.compile(r"^[（(](?P<n>\d{1,2})[）)]")),
 )
+_NOTE = re.compile(r"^(注|备注)[:：]")
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
 _SOFT_BREAK = re.compile(r"(?<=[，、：,:])")
 HEADING_MAX = 30
@@ -47,7 +48,7 @@ def split(doc: SourceDoc, meta: DocMeta, size: int = 300, overlap: int = 60) -> 
     text = doc.text
     lines = _line_spans(text)
     headings = {h.line: h for h in _headings([text[s:e] for s, e in lines])}
-    sections = _split_head(_sections(lines, headings), lines, text)
+    sections = _split_head(_sections(lines, headings, text), lines, text)
     heading_spans = {lines[i] for i, h in headings.items() if h.bare}
     pieces: list[tuple[int, int, str]] = []
     sections = _merge_small(_merge_headings(sections, lines, heading_spans), size, short=len(text) <= SHORT_DOC * size)
@@ -143,13 +144,19 @@ def _has_successor(candidates: list[_Heading], idx: int) -> bool:
     return False
 
 
-def _sections(lines: list[tuple[int, int]], headings: dict[int, _Heading]) -> list[tuple[int, int, str]]:
+def _sections(lines: list[tuple[int, int]], headings: dict[int, _Heading], text: str) -> list[tuple[int, int, str]]:
     sections: list[tuple[int, int, str]] = []
     stack: list[_Heading] = []
     current_start: int | None = None
     current_path = ""
-    for i, (s, _e) in enumerate(lines):
+    for i, (s, e) in enumerate(lines):
         heading = headings.get(i)
+        if heading is None and stack and stack[-1].level >= 4 and _NOTE.match(text[s:e]):
+            # a note after a list of items (1、 2、 … a PDF table's rows, kb/pdftable.py) is about the whole list
+            stack = [h for h in stack if h.level < 4]
+            sections.append((current_start, lines[i - 1][1], current_path))  # type: ignore[arg-type]
+            current_start, current_path = s, SECTION_SEP.join(h.title for h in stack)
+            continue
         if heading is not None or current_start is None:
             if current_start is not None:
                 sections.append((current_start, lines[i - 1][1], current_path))

@@ -310,8 +310,11 @@ def source_dir(tmp_path: Path) -> Path:
     return path
 
 
-def make_pdf(pages: Sequence[Sequence[str]], title: str | None = None) -> bytes:
-    """A PDF whose pages hold the given lines, Chinese included (reportlab is not installed).
+def make_pdf(
+    pages: Sequence[Sequence[str]], title: str | None = None, drawn: Sequence[Sequence[str]] | None = None
+) -> bytes:
+    """A PDF whose pages hold the given lines, Chinese included (reportlab is not installed); `drawn`: more content
+    operators per page, drawn after the lines (a ruled table's strokes and placed text, with text() below).
 
     The text is drawn with a Type0 font in Identity-H encoding whose codes are the UTF-16 code units and whose
     ToUnicode map is the identity, so pypdf extracts exactly the lines given. No glyphs are embedded: the file
@@ -358,11 +361,12 @@ def make_pdf(pages: Sequence[Sequence[str]], title: str | None = None) -> bytes:
         }
     )
     font_ref = writer._add_object(font)
-    for lines in pages:
+    for number, lines in enumerate(pages):
         page = writer.add_blank_page(595, 842)
         ops = ["BT", "/F1 10 Tf", "12 TL", "40 800 Td"]
         ops += [f"<{line.encode('utf-16-be').hex()}> Tj T*" for line in lines]
         ops.append("ET")
+        ops += list(drawn[number]) if drawn else []
         content = DecodedStreamObject()
         content.set_data("\n".join(ops).encode("ascii"))
         page[name("/Contents")] = writer._add_object(content)
@@ -372,6 +376,11 @@ def make_pdf(pages: Sequence[Sequence[str]], title: str | None = None) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def text(x: float, y: float, line: str, size: int = 10) -> str:
+    """Content operators that draw `line` at (x, y) in make_pdf's font."""
+    return f"BT /F1 {size} Tf 1 0 0 1 {x} {y} Tm <{line.encode('utf-16-be').hex()}> Tj ET"
 
 
 @pytest.fixture(name="make_pdf")

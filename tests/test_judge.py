@@ -175,19 +175,69 @@ UNSAID, AS_FOLLOWS = "文件未明确说", "，相关条文如下："
         ("担保公司能帮忙写申请吗？", "不得干预其经营，鼓励提供申请辅导", "文件未明确说能或不能，相关条文如下："),
         ("我没有工作，能申请吗？", "可申请补贴。", "能。"),
         # papers a list of approvals lets come later (容缺材料): may one apply without them yet, must they come first
-        ("保证金缴纳证明还没开出来，能先受理吗？", "12农民工工资保证金缴纳证明容缺材料", "能，清单将其列为容缺材料。"),
-        ("专家论证意见是不是非得先交齐才受理？", "4古树名木移植专家论证意见容缺材料", "不是，清单将其列为容缺材料。"),
-        ("用到的避雷产品资料可以先欠着吗？", "4设计中所采用的防雷产品相关资料容缺材料", "可以，清单将其列为容缺材料。"),
-        ("设计说明书可以后补吗？", "3雷电防护装置设计说明书主审材料", "文件未明确说可以或不可以，相关条文如下："),
-        # the item that names the paper decides, however the PDF broke the list into lines
-        ("拆迁情况还没弄好，能先受理吗？", "2出让合同容缺材料\n3拆迁\n情况主审材料", f"{UNSAID}能或不能{AS_FOLLOWS}"),
-        ("附图可以后补吗？", "3四至范围（附图）主审材料 4出让合同容缺材料", f"{UNSAID}可以或不可以{AS_FOLLOWS}"),
-        ("缴纳证明不一定要先交吧，能先受理吗？", "12农民工工资保证金缴纳证明容缺材料", "能，清单将其列为容缺材料。"),
+        (
+            "保证金缴纳证明还没开出来，能先受理吗？",
+            "建筑工程施工许可证核发：农民工工资保证金缴纳证明，容缺材料。",
+            "能，清单将其列为容缺材料。",
+        ),
+        (
+            "专家论证意见是不是非得先交齐才受理？",
+            "古树名木移植审批：古树名木移植专家论证意见，容缺材料。",
+            "不是，清单将其列为容缺材料。",
+        ),
+        (
+            "用到的避雷产品资料可以先欠着吗？",
+            "雷电防护装置设计审核：设计中所采用的防雷产品相关资料，容缺材料。",
+            "可以，清单将其列为容缺材料。",
+        ),
+        (
+            "设计说明书可以后补吗？",
+            "雷电防护装置设计审核：雷电防护装置设计说明书，主审材料。",
+            "文件未明确说可以或不可以，相关条文如下：",
+        ),
+        # the row that names the paper decides (kb/pdftable.py writes one row a line)
+        (
+            "拆迁情况还没弄好，能先受理吗？",
+            "核发：出让合同，容缺材料。\n核发：四至范围、拆迁情况，主审材料。",
+            f"{UNSAID}能或不能{AS_FOLLOWS}",
+        ),
+        (
+            "附图可以后补吗？",
+            "核发：四至范围（附图），主审材料。核发：出让合同，容缺材料。",
+            f"{UNSAID}可以或不可以{AS_FOLLOWS}",
+        ),
+        (
+            "缴纳证明不一定要先交吧，能先受理吗？",
+            "施工许可：农民工工资保证金缴纳证明，容缺材料。",
+            "能，清单将其列为容缺材料。",
+        ),
+        # the approval's name before the colon is not the paper: 「施工许可证」 is not a paper of the 施工许可 approval
+        (
+            "施工许可证还没开出来，能先受理吗？",
+            "建筑工程施工许可证核发：建设资金已经落实承诺书，容缺材料。",
+            f"{UNSAID}能或不能{AS_FOLLOWS}",
+        ),
         # the paper named must be the item's (its last two characters), not another paper of the same approval
-        ("建设工程规划许可证，施工图能后补吗？", "1建设工程规划许可证申请表容缺材料", f"{UNSAID}能或不能{AS_FOLLOWS}"),
-        ("有利害关系第三者的承诺书能后补吗？", "2与第三者利害关系的相关说明容缺材料", f"{UNSAID}能或不能{AS_FOLLOWS}"),
-        ("结婚证、户口本复印件凑不齐，能晚点补吗？", "结婚证、户口本复印件容缺材料", "能，清单将其列为容缺材料。"),
-        ("用地预审与选址意见书能后补吗？", "5用地预审与选址意见书容缺材料", "能，清单将其列为容缺材料。"),  # not 用
+        (
+            "建设工程规划许可证，施工图能后补吗？",
+            "建设工程规划类许可证核发：建设工程规划许可证申请表，容缺材料。",
+            f"{UNSAID}能或不能{AS_FOLLOWS}",
+        ),
+        (
+            "有利害关系第三者的承诺书能后补吗？",
+            "洪水影响评价审批：与第三者利害关系的相关说明，容缺材料。",
+            f"{UNSAID}能或不能{AS_FOLLOWS}",
+        ),
+        (
+            "结婚证、户口本复印件凑不齐，能晚点补吗？",
+            "乡村建设规划许可证核发：结婚证、户口本复印件，容缺材料。",
+            "能，清单将其列为容缺材料。",
+        ),
+        (
+            "用地预审与选址意见书能后补吗？",
+            "建设用地规划许可证核发：建设项目用地预审与选址意见书，容缺材料。",
+            "能，清单将其列为容缺材料。",
+        ),  # not 用
         # a clause that focuses a service on whom the question speaks of grants (「聚焦小微企业、个体工商户、农户…」)
         ("我是个体户，能找政府性融资担保机构担保吗？", "聚焦小微企业、个体工商户、农户等", "能。"),
         ("政府性融资担保能帮个体户吗？", "融资担保行业还存在业务聚焦不够等问题", f"{UNSAID}能或不能{AS_FOLLOWS}"),
@@ -372,8 +422,8 @@ def test_the_figures_that_say_whom_a_grant_is_for_do_not_answer_how_much_it_is(k
 
 
 def test_a_paper_the_list_lets_come_later_is_found_in_any_quote_and_哪几个_asks_for_no_figure(kb):
-    """The item 「2建设资金落实情况的审计意见容缺材料」 is quoted after the approval's name (「22公路建设项目施工
-    许可…」): the lead is read from every quote, not the first alone. 「重点领域是哪几个？」 asks which, not how
+    """The row 「公路建设项目施工许可：建设资金落实情况的审计意见，容缺材料。」 may be quoted after another row of
+    the approval: the lead is read from every quote, not the first alone. 「重点领域是哪几个？」 asks which, not how
     many: no note that the texts set no figure (a review's case)."""
     answer = kb.ask("公路项目申请施工许可，建设资金落实的审计意见可以容缺吗？", log_unanswered=False)
     assert answer.text.startswith("可以，清单将其列为容缺材料。")
