@@ -348,7 +348,12 @@ _LEAD_IN = re.compile(r"^.{0,16}(?:提出|通知|意见|事项|要求)[^，。�
 
 
 def compose(
-    query: Query, hits: list[Hit], sentences: Sequence[ScoredSentence], k: int, hedged: bool = False
+    query: Query,
+    hits: list[Hit],
+    sentences: Sequence[ScoredSentence],
+    k: int,
+    hedged: bool = False,
+    doc_text: Callable[[str], str | None] | None = None,
 ) -> tuple[str, list[Hit]]:
     """An extractive answer of about MAX_ANSWER_CHARS with [n] markers, and the hits in citation order; `hedged`
     (the gate's closest) says first that no passage answers the question directly.
@@ -403,7 +408,8 @@ def compose(
         n, quote, hit = quotes[0]
         if tag := _duty_after(quote, hit):
             quotes[0] = (n, f"{quote}{tag}", hit)
-    parts = _quote_lines(quotes, cited, hedged)
+    listed = _listed_rows(asked, quotes, hits, cited, doc_text)
+    parts = _list_lines(listed, quotes, cited, hedged) if listed else _quote_lines(quotes, cited, hedged)
     used = {h.chunk.id for h in cited}
     notes = [] if hedged else _unanswered_parts(asked, [q for _n, q, _h in quotes])
     notes += [] if hedged else [f"关于“{part}”，所引条文未作具体规定。" for part in uncovered]
@@ -417,6 +423,66 @@ def compose(
         markers = "".join(f"[{len(cited) + i + 1}]" for i in range(len(related)))
         text += f"\n相关条文：{markers}"
     return text, cited + related
+
+
+MAX_LISTED = 30  # rows of one group an answer lists at most
+
+
+@dataclass(frozen=True)
+class _Listed:
+    name: str  # the group (an approval) whose rows are listed
+    rows: list[tuple[int, str]]  # (citation number, the row after the group's name)
+    more: int  # rows of the group in the document that no retrieved passage holds
+    spared: bool  # only the papers that may come later (容缺材料) are listed
+
+
+def _listed_rows(
+    question: str,
+    quotes: list[tuple[int, str, Hit]],
+    hits: list[Hit],
+    cited: list[Hit],
+    doc_text: Callable[[str], str | None] | None,
+) -> _Listed | None:
+    """A question asking which papers (「办取水许可要交哪些材料？」) whose first quote is a row of a list
+    (kb/pdftable.py: 「取水许可审批：取水许可申请书，主审材料。」) gets every row of that group the retrieved passages
+    hold, in the document's order — only the 容缺 ones when it asks which may come later — and the number of the
+    group's rows in the document that none holds (each row names its group, so its passages are found together)."""
+    if not quotes or "materials" not in facts.asked(question) or not (rows := _rows(quotes[0][1])):
+        return None
+    name, first = rows[0][0], quotes[0][2]
+    spared_only = bool(_LATER.search(question))
+    wanted = (lambda row: row.endswith(_SPARED)) if spared_only else (lambda row: True)
+    found: dict[str, Hit] = {}
+    for hit in sorted((h for h in hits if h.chunk.doc_id == first.chunk.doc_id), key=lambda h: h.chunk.seq):
+        for sentence in split_sentences(hit.chunk.text):
+            if sentence.startswith(f"{name}：") and wanted(row := sentence[len(name) + 1 :].rstrip("。")):
+                found.setdefault(row, hit)
+    if len(found) <= 1:
+        return None
+    text = doc_text(first.chunk.doc_id) if doc_text is not None else None
+    in_document = {
+        row
+        for line in (text or "").split("\n")
+        if line.startswith(f"{name}：") and wanted(row := line[len(name) + 1 :].rstrip("。"))
+    }
+    listed = []
+    for row, hit in list(found.items())[:MAX_LISTED]:
+        number = next((n for n, h in enumerate(cited, start=1) if h.chunk.id == hit.chunk.id), None)
+        if number is None:
+            cited.append(hit)
+            number = len(cited)
+        listed.append((number, row))
+    return _Listed(name, listed, len(in_document - set(found)) + max(0, len(found) - MAX_LISTED), spared_only)
+
+
+def _list_lines(listed: _Listed, quotes: list[tuple[int, str, Hit]], cited: list[Hit], hedged: bool) -> list[str]:
+    """The rows as a numbered list under their group, after the source."""
+    opening = CLOSEST_HEAD if hedged else "根据"
+    kind = "可容缺后补的材料" if listed.spared else "的申请材料"
+    count = f"共{len(listed.rows)}项" if not listed.more else f"以下{len(listed.rows)}项见于所引条文"
+    items = "；".join(f"{i}. {row}[{n}]" for i, (n, row) in enumerate(listed.rows, start=1))
+    more = f"清单中该事项另有{listed.more}项，请查看原文。" if listed.more else ""
+    return [f"{opening}{_source_phrase(quotes[0][2])}，{listed.name}{kind}{count}：{items}。{more}"]
 
 
 def _band_note(question: str, quotes: list[tuple[int, str, Hit]]) -> list[str]:
@@ -571,7 +637,7 @@ _GRANTS = re.compile(
 # whether one may apply without them yet, or must hand them in first.
 _LATER = re.compile(
     r"先受理|先报|先办|先让受理|后补|补交|晚点补|回头再交|缓缓|先欠着|来不及|凑不齐|还没(?:做|写|弄|开|好|出)|容缺|非得先|先交齐"
-    r"|不先交"
+    r"|不先交|(?:后面|晚点|以后|过后|回头|事后)再?(?:交|补|提交|提供)|后交"
 )
 _MUST = re.compile(r"(?<![不无])(?:非得|必须|一定要|先交齐|才(?:能|给|受理|可以))")
 # The items of a list of approvals, one per row (kb/pdftable.py: 「建筑工程施工许可证核发：农民工工资保证金缴纳证明，
@@ -579,6 +645,52 @@ _MUST = re.compile(r"(?<![不无])(?:非得|必须|一定要|先交齐|才(?:能
 _ITEM_END = re.compile(r"[；;。\n]")
 _ITEM_BIGRAMS = {"材料", "容缺", "缺材"}
 _SPARED = "容缺材料"
+
+
+_REQUIRED = "主审材料"
+_STANDS_IN = re.compile(r"可用(.{2,20}?)(?:替代|代替)")
+_ASKS_STAND_IN = re.compile(r"用(.{2,20}?)(?:替代|代替|顶替|代)")
+
+
+def _rows(quote: str) -> list[tuple[str, str, str]]:
+    """The rows of a list of approvals in `quote`: (approval, paper, the rest) — the paper is the row's first cell
+    after the approval's name and colon (kb/pdftable.py)."""
+    out = []
+    for item in _ITEM_END.split(quote):
+        name, colon, rest = item.strip().rstrip("，,").partition("：")
+        if colon and rest:
+            paper, _comma, tail = rest.partition("，")
+            out.append((name, paper, tail))
+    return out
+
+
+def _required(quote: str, question: str, heads: tuple[str, ...]) -> bool:
+    """A row of `quote` lists the paper the question names (its last two characters, `heads`) as 主审材料, with no
+    stand-in, for the approval the question names in a clause of its own (two pairs of the approval's characters
+    outside the clauses naming the paper: 「办取水许可，申请书能后面再交吗？」): the paper must come with the
+    application. (The same paper may be 主审 for one approval and 容缺 for another, so a question that names no
+    approval apart from its paper is not answered 不能.)"""
+    clauses = [c for c in re.split(r"[，,；;：:？?。]", question) if c.strip()]
+    elsewhere = _bigrams("，".join(c for c in clauses if not any(h in c for h in heads))) - _ITEM_BIGRAMS
+    for name, paper, tail in _rows(quote):
+        if not heads or not any(h in paper for h in heads):
+            continue
+        if tail.rstrip("。").endswith(_REQUIRED) and len(elsewhere & _bigrams(name)) >= 2:
+            return True
+    return False
+
+
+def _stands_in(quote: str, question: str) -> str:
+    """「…能不能用初审意见替代？」 and a row of `quote` that lets that paper stand in (「可用容缺审批初审意见替代」):
+    what may stand in, as the row says it; "" when no row does."""
+    m = _ASKS_STAND_IN.search(question)
+    if not m:
+        return ""
+    wanted = _bigrams(m.group(1)) - _ITEM_BIGRAMS
+    for _name, _paper, tail in _rows(quote):
+        if (s := _STANDS_IN.search(tail)) is not None and len(wanted & _bigrams(s.group(1))) >= 2:
+            return s.group(1)
+    return ""
 
 
 def _spared(quote: str, asked: set[str], heads: tuple[str, ...] = ()) -> bool:
@@ -752,6 +864,11 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
         # a list of approvals names the papers that may come later (容缺材料): 「…还没开出来，能先受理吗？」 is 能,
         # 「…是不是非得先交齐才受理？」 不是 — in any quote (the item may follow the approval's name, quoted first)
         return f"{negative if _MUST.search(first_part[0]) else verb}，清单将其列为容缺材料。"
+    if _LATER.search(first_part[0]) and any(_required(q, first_part[0], _papers_asked(first_part[0])) for q in quotes):
+        # the approval the question names lists that paper as 主审材料: it comes with the application
+        return f"{verb if _MUST.search(first_part[0]) else negative}，清单将其列为主审材料。"
+    if stand_in := next((s for q in quotes if (s := _stands_in(q, first_part[0]))), ""):
+        return f"{verb}，清单列明可用{stand_in}替代。"  # 「能不能用初审意见替代？」 beside 「可用…初审意见替代」
     if _DENIES.search(first):  # a limit in a clause of other words: not a 不, and no grant beside it makes it a 能
         return f"文件未明确说{verb}或{negative}，相关条文如下："
     if any(word not in first and not (word == "全免" and _FREE.search(first)) for word in _EXTENT.findall(to_do)):

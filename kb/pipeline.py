@@ -15,8 +15,8 @@ from types import MappingProxyType
 # Order matters: each stage reads the output of the ones before it.
 VERSIONS = MappingProxyType(
     {
-        "load": 3,  # kb/load.py: file → SourceDoc (text, pages, title hint; 2: a page's metadata table as fields;
-        # 3: a PDF's ruled tables row by row, kb/pdftable.py)
+        "load": 4,  # kb/load.py: file → SourceDoc (text, pages, title hint; 2: a page's metadata table as fields;
+        # 3: a PDF's ruled tables row by row, kb/pdftable.py; 4: rows by their first cell, a cell's 。 as ，)
         "clean": 1,  # kb/clean.py: web-page and PDF noise removed, lines joined, punctuation normalised
         "meta": 2,  # kb/meta.py: title, 文号, issuer, dates, region, doc_id (2: the table first, 国令, cities, topic)
         "split": 4,  # kb/split.py: sections and chunks (2: chunks overlap; 3: short documents keep their sections;

@@ -430,7 +430,9 @@ class KnowledgeBase:
             head, signature = self._head_and_signature(hits[0])
             text, cited = answer_mod.compose_metadata(question, head, signature, hits[1:k], hedged=status == CLOSEST)
         else:
-            text, cited = answer_mod.compose(query, hits, judgement.sentences, k, hedged=status == CLOSEST)
+            text, cited = answer_mod.compose(
+                query, hits, judgement.sentences, k, hedged=status == CLOSEST, doc_text=self.retriever.doc_text
+            )
         return Answer(
             question,
             text,

@@ -238,6 +238,33 @@ UNSAID, AS_FOLLOWS = "文件未明确说", "，相关条文如下："
             "建设用地规划许可证核发：建设项目用地预审与选址意见书，容缺材料。",
             "能，清单将其列为容缺材料。",
         ),  # not 用
+        # a paper the named approval lists as 主审材料 comes with the application; one it lets stand in may
+        (
+            "办取水许可，申请书能后面再交吗？",
+            "取水许可审批：取水许可申请书，主审材料。",
+            "不能，清单将其列为主审材料。",
+        ),
+        (
+            "办施工许可，施工合同是不是非得先交齐才受理？",
+            "施工许可：施工合同，主审材料。",
+            "是，清单将其列为主审材料。",
+        ),
+        ("取水许可申请书能后补吗？", "取水许可审批：取水许可申请书，主审材料。", f"{UNSAID}能或不能{AS_FOLLOWS}"),
+        (
+            "环评报告书可以后补吗？",
+            "环境影响评价审批：环境影响评价报告书，主审材料。",
+            f"{UNSAID}可以或不可以{AS_FOLLOWS}",
+        ),
+        (
+            "做可研审批，节能审查意见能不能用初审意见替代？",
+            "政府投资项目可行性研究报告审批：节能审查意见，主审材料（可用容缺审批初审意见替代）。",
+            "能，清单列明可用容缺审批初审意见替代。",
+        ),
+        (
+            "做环评，删除不宜公开信息的说明能晚点交吗？",
+            "环评审批：删除不宜公开信息的说明，容缺材料。",
+            "能，清单将其列为容缺材料。",
+        ),
         # a clause that focuses a service on whom the question speaks of grants (「聚焦小微企业、个体工商户、农户…」)
         ("我是个体户，能找政府性融资担保机构担保吗？", "聚焦小微企业、个体工商户、农户等", "能。"),
         ("政府性融资担保能帮个体户吗？", "融资担保行业还存在业务聚焦不够等问题", f"{UNSAID}能或不能{AS_FOLLOWS}"),
@@ -428,6 +455,18 @@ def test_a_paper_the_list_lets_come_later_is_found_in_any_quote_and_哪几个_as
     answer = kb.ask("公路项目申请施工许可，建设资金落实的审计意见可以容缺吗？", log_unanswered=False)
     assert answer.text.startswith("可以，清单将其列为容缺材料。")
     assert "所引条文未规定具体数额" not in kb.ask("双创带动就业示范工作的重点领域是哪几个？", log_unanswered=False).text
+
+
+def test_a_question_for_an_approvals_papers_gets_every_row_of_the_list(kb):
+    """「办取水许可要交哪些材料？」 lists the approval's seven papers with their kinds, in the list's order, not the
+    three best sentences; asked which may come later, only its 容缺 ones (a review's case: 3 of 7 were quoted)."""
+    text = kb.ask("办取水许可要交哪些材料？", log_unanswered=False).text
+    assert (
+        "取水许可审批的申请材料共7项：1. 取水许可申请书，主审材料[1]；2. 与第三者利害关系的相关说明，容缺材料" in text
+    )
+    assert "7. 初审文件，容缺材料" in text and "另有" not in text
+    spared = kb.ask("取水许可哪些材料可以容缺后补？", log_unanswered=False).text
+    assert "取水许可审批可容缺后补的材料共3项" in spared and "主审材料" not in spared.split("相关条文")[0]
 
 
 def test_a_part_asking_how_a_sum_is_set_is_answered_by_the_clause_that_says():

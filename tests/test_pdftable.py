@@ -99,3 +99,46 @@ def test_the_corpus_list_of_approvals_is_read_row_by_row(corpus_docs) -> None:
 def test_a_page_without_a_ruled_grid_is_read_as_before() -> None:
     """The 人工智能+ print has a page frame and print bands drawn, no table: pypdf's own reading stays."""
     assert tables_text([_content(page) for page in PdfReader(AI_PDF).pages]) == [None, None, None]
+
+
+def _one_page(tmp_path: Path, make_pdf, ops: list[str], name: str = "one.pdf") -> list[str]:
+    path = tmp_path / name
+    path.write_bytes(make_pdf([[]], drawn=[ops]))
+    return clean(load(path)).text.split("\n")
+
+
+ROWS = [("1", "审批甲", "申请表", "主审材料"), ("", "", "承诺书", "容缺材料")]
+READ = ["1、审批甲。", "审批甲：申请表，主审材料。", "审批甲：承诺书，容缺材料。"]
+
+
+def test_a_page_frame_a_clip_and_a_background_box_are_no_part_of_the_table(tmp_path: Path, make_pdf) -> None:
+    boxes = ["20 20 555 802 re S", "0 0 595 842 re W n", "1 g 10 10 575 822 re f 0 g"]
+    assert _one_page(tmp_path, make_pdf, [*boxes, *_page(ROWS, merged={2})]) == READ
+
+
+def test_a_first_row_that_is_no_header_is_kept(tmp_path: Path, make_pdf) -> None:
+    headers = [h.encode("utf-16-be").hex() for h in ("序号", "事项名称", "申请材料", "材料类型")]
+    ops = [op for op in _page(ROWS, merged={2}) if not any(h in op for h in headers)]  # the header row left empty
+    lines = _one_page(tmp_path, make_pdf, ops)
+    assert lines == READ  # the empty first row says nothing; the first data row is not taken for a header
+
+
+def test_a_type_column_ruled_at_other_heights_pairs_each_paper_with_its_own_type(tmp_path: Path, make_pdf) -> None:
+    """Two papers ruled at 780/760/740 beside types ruled at 780/765/740: each paper takes the type lying mostly
+    beside it (not both, and not a row per rule)."""
+    ops = [_rule(x, 800, x, 740) for x in XS]
+    ops += [_rule(XS[0], y, XS[-1], y) for y in (800, 780, 740)]
+    ops += [_rule(XS[2], 760, XS[3], 760), _rule(XS[3], 765, XS[4], 765)]
+    ops += [text(XS[i] + 2, 786, h) for i, h in enumerate(("序号", "事项名称", "申请材料", "材料类型"))]
+    ops += [text(42, 756, "1"), text(82, 756, "审批甲"), text(202, 766, "申请表"), text(202, 746, "承诺书")]
+    ops += [text(402, 768, "主审材料"), text(402, 748, "容缺材料")]
+    assert _one_page(tmp_path, make_pdf, ops) == READ
+
+
+def test_a_rotated_page_and_unreadable_operands_fall_back_to_pypdf(tmp_path: Path, make_pdf) -> None:
+    rotated = _page(ROWS, merged={2})
+    path = tmp_path / "rotated.pdf"
+    path.write_bytes(make_pdf([[]], drawn=[["q 0 1 -1 0 595 0 cm", *rotated, "Q"]]))
+    assert tables_text([_content(PdfReader(path).pages[0])]) == [None]
+    broken = ["/A /B /C /D re S", "0 0 m (x) 5 l S", *_page(ROWS, merged={2})]
+    assert _one_page(tmp_path, make_pdf, broken, "broken.pdf") == READ
