@@ -451,27 +451,21 @@ def _listed_rows(
         return None
     name, first = rows[0][0], quotes[0][2]
     spared_only = bool(_LATER.search(question))
-    wanted = (lambda row: row.endswith(_SPARED)) if spared_only else (lambda row: True)
+
+    def row_of(line: str) -> str | None:  # the row after the group's name, when `line` is one the question wants
+        row = line[len(name) + 1 :].rstrip("。") if line.startswith(f"{name}：") else None
+        return row if row is not None and (row.endswith(_SPARED) or not spared_only) else None
+
     found: dict[str, Hit] = {}
     for hit in sorted((h for h in hits if h.chunk.doc_id == first.chunk.doc_id), key=lambda h: h.chunk.seq):
         for sentence in split_sentences(hit.chunk.text):
-            if sentence.startswith(f"{name}：") and wanted(row := sentence[len(name) + 1 :].rstrip("。")):
+            if (row := row_of(sentence)) is not None:
                 found.setdefault(row, hit)
     if len(found) <= 1:
         return None
     text = doc_text(first.chunk.doc_id) if doc_text is not None else None
-    in_document = {
-        row
-        for line in (text or "").split("\n")
-        if line.startswith(f"{name}：") and wanted(row := line[len(name) + 1 :].rstrip("。"))
-    }
-    listed = []
-    for row, hit in list(found.items())[:MAX_LISTED]:
-        number = next((n for n, h in enumerate(cited, start=1) if h.chunk.id == hit.chunk.id), None)
-        if number is None:
-            cited.append(hit)
-            number = len(cited)
-        listed.append((number, row))
+    in_document = {row for line in (text or "").split("\n") if (row := row_of(line)) is not None}
+    listed = [(_cite(hit, cited), row) for row, hit in list(found.items())[:MAX_LISTED]]
     return _Listed(name, listed, len(in_document - set(found)) + max(0, len(found) - MAX_LISTED), spared_only)
 
 
@@ -590,12 +584,17 @@ def _add_quote(candidate: ScoredSentence, q_bigrams: set[str], cited: list[Hit],
     quote = _trim(_expand(all_sentences, index), q_bigrams)
     if quotes and sum(len(q) for _n, q, _h in quotes) + len(quote) > MAX_ANSWER_CHARS:
         return False
-    known = next((n for n, h in enumerate(cited, start=1) if h.chunk.id == candidate.hit.chunk.id), None)
-    if known is None:
-        cited.append(candidate.hit)
-        known = len(cited)
-    quotes.append((known, quote, candidate.hit))
+    quotes.append((_cite(candidate.hit, cited), quote, candidate.hit))
     return True
+
+
+def _cite(hit: Hit, cited: list[Hit]) -> int:
+    """The citation number of `hit`'s passage: its place among `cited`, where it is added if not cited yet."""
+    known = next((n for n, h in enumerate(cited, start=1) if h.chunk.id == hit.chunk.id), None)
+    if known is None:
+        cited.append(hit)
+        known = len(cited)
+    return known
 
 
 def _quote_lines(quotes: list[tuple[int, str, Hit]], cited: list[Hit], hedged: bool) -> list[str]:
@@ -652,12 +651,17 @@ _STANDS_IN = re.compile(r"可用(.{2,20}?)(?:替代|代替)")
 _ASKS_STAND_IN = re.compile(r"用(.{2,20}?)(?:替代|代替|顶替|代)")
 
 
+def _items(quote: str) -> list[str]:
+    """The items of `quote` as a list of approvals has them, one per row."""
+    return [item.strip().rstrip("，,") for item in _ITEM_END.split(quote)]
+
+
 def _rows(quote: str) -> list[tuple[str, str, str]]:
     """The rows of a list of approvals in `quote`: (approval, paper, the rest) — the paper is the row's first cell
     after the approval's name and colon (kb/pdftable.py)."""
     out = []
-    for item in _ITEM_END.split(quote):
-        name, colon, rest = item.strip().rstrip("，,").partition("：")
+    for item in _items(quote):
+        name, colon, rest = item.partition("：")
         if colon and rest:
             paper, _comma, tail = rest.partition("，")
             out.append((name, paper, tail))
@@ -699,8 +703,7 @@ def _spared(quote: str, asked: set[str], heads: tuple[str, ...] = ()) -> bool:
     「与第三者利害关系的相关说明，容缺材料」), is a paper that may come later (容缺材料). (An item listed 主审材料 is
     not read as a 不能: the same paper is 主审 for one approval and 容缺 for another.)"""
     words = asked - _ITEM_BIGRAMS
-    for item in _ITEM_END.split(quote):
-        item = item.strip().rstrip("，,")
+    for item in _items(quote):
         if not item.endswith(_SPARED):
             continue
         paper = item[: -len(_SPARED)].split("：", 1)[-1]
@@ -860,11 +863,12 @@ def _yes_no_lead(question: str, quotes: list[str]) -> str:
         return f"按所引条文，{negative}。"
     if _denying_clause(first, limits, asked):
         return f"按所引条文，{negative}。"
-    if _LATER.search(first_part[0]) and any(_spared(q, asked, _papers_asked(first_part[0])) for q in quotes):
+    heads = _papers_asked(first_part[0])  # () unless it asks whether papers may come later
+    if _LATER.search(first_part[0]) and any(_spared(q, asked, heads) for q in quotes):
         # a list of approvals names the papers that may come later (容缺材料): 「…还没开出来，能先受理吗？」 is 能,
         # 「…是不是非得先交齐才受理？」 不是 — in any quote (the item may follow the approval's name, quoted first)
         return f"{negative if _MUST.search(first_part[0]) else verb}，清单将其列为容缺材料。"
-    if _LATER.search(first_part[0]) and any(_required(q, first_part[0], _papers_asked(first_part[0])) for q in quotes):
+    if _LATER.search(first_part[0]) and any(_required(q, first_part[0], heads) for q in quotes):
         # the approval the question names lists that paper as 主审材料: it comes with the application
         return f"{verb if _MUST.search(first_part[0]) else negative}，清单将其列为主审材料。"
     if stand_in := next((s for q in quotes if (s := _stands_in(q, first_part[0]))), ""):

@@ -266,10 +266,10 @@ def _load_pdf(path: Path, data: bytes) -> SourceDoc:
         raise LoadError(where, "PDF has no pages")
     if not any(t.strip() for t in texts):
         raise LoadError(where, "PDF has no extractable text (a scanned image?); run OCR first")
-    spans, parts, offset = [], [], 0
+    pages, parts, offset = [], [], 0
     for number, text in enumerate(texts, start=1):
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-        spans.append(Page(number, offset, offset + len(text)))
+        pages.append(Page(number, offset, offset + len(text)))
         parts.append(text)
         offset += len(text) + 1  # the "\f" between pages
     title = str(raw_title).strip() if raw_title else ""
@@ -278,7 +278,7 @@ def _load_pdf(path: Path, data: bytes) -> SourceDoc:
         text="\f".join(parts),
         content_hash=_sha256(data),
         format="pdf",
-        pages=tuple(spans),
+        pages=tuple(pages),
         title_hint=None if not title or _RUBBISH_TITLES.match(title) else title,
     )
 

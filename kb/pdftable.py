@@ -280,7 +280,7 @@ def pages_text(pages: list[Any]) -> list[str]:
         except Exception as exc:  # pypdf raises many private types; the plain reading below still may succeed
             log.debug("table reader skipped a page: %s", exc)
             contents.append(None)
-    tables = tables_text([c if c is not None else _Content("", [], [], False) for c in contents])
+    tables = tables_text(contents)
     return [
         table if table is not None else content.text if content is not None else page.extract_text() or ""
         for page, content, table in zip(pages, contents, tables, strict=True)
@@ -299,7 +299,7 @@ def _name(group: list[_Cell]) -> str:
 def _line(cells: list[str], numbered: bool = True) -> str:
     """Cells as one line by commas: a leading number as 「2、」 (a group's line heads a section, kb/split.py), or
     left out (`numbered` false: a row's place in its group says nothing a quote needs)."""
-    cells = [_strip(c) for c in cells if _strip(c)]
+    cells = [stripped for c in cells if (stripped := _strip(c))]
     if len(cells) > 1 and _NUMBER.fullmatch(cells[0]):
         return f"{cells[0]}、{'，'.join(cells[1:])}" if numbered else "，".join(cells[1:])
     return "，".join(cells)
@@ -343,12 +343,12 @@ def _continue(previous: _Cell, mine: _Cell) -> None:
         previous.texts.extend(mine.texts)
 
 
-def tables_text(contents: list[_Content]) -> list[str | None]:
-    """Each page's text with its ruled table rebuilt row by row, or None for a page without one."""
+def tables_text(contents: list[_Content | None]) -> list[str | None]:
+    """Each page's text with its ruled table rebuilt row by row, or None for a page without one (or not read)."""
     grids: list[_Grid | None] = []
     for content in contents:
         try:
-            grids.append(_grid(content))
+            grids.append(_grid(content) if content is not None else None)
         except (ValueError, TypeError, IndexError, ZeroDivisionError) as exc:  # a drawing of unexpected operands
             log.debug("no table read on a page: %s", exc)
             grids.append(None)
@@ -378,7 +378,7 @@ def tables_text(contents: list[_Content]) -> list[str | None]:
             elif owns and g.rows[j][owns[0]] not in anchors:
                 anchors.append(g.rows[j][owns[0]])
         for i, anchor in enumerate(anchors):
-            first = anchor.rows[0] if anchor.rows[0] in rows else min(j for j in anchor.rows if j in rows)
+            first = min(j for j in anchor.rows if j in rows)
             group = list(dict.fromkeys(g.rows[first][c] for c in groups))
             group = alias.get(tuple(map(id, group)), group)
             own = _row_texts(g, anchor, owns)

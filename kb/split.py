@@ -151,17 +151,15 @@ def _sections(lines: list[tuple[int, int]], headings: dict[int, _Heading], text:
     current_path = ""
     for i, (s, e) in enumerate(lines):
         heading = headings.get(i)
-        if heading is None and stack and stack[-1].level >= 4 and _NOTE.match(text[s:e]):
-            # a note after a list of items (1、 2、 … a PDF table's rows, kb/pdftable.py) is about the whole list
-            stack = [h for h in stack if h.level < 4]
-            sections.append((current_start, lines[i - 1][1], current_path))  # type: ignore[arg-type]
-            current_start, current_path = s, SECTION_SEP.join(h.title for h in stack)
-            continue
-        if heading is not None or current_start is None:
+        # a note after a list of items (1、 2、 … a PDF table's rows, kb/pdftable.py) is about the whole list
+        note = heading is None and bool(stack) and stack[-1].level >= 4 and bool(_NOTE.match(text[s:e]))
+        if heading is not None or current_start is None or note:
             if current_start is not None:
                 sections.append((current_start, lines[i - 1][1], current_path))
             if heading is not None:
                 stack = [h for h in stack if h.level < heading.level] + [heading]
+            elif note:
+                stack = [h for h in stack if h.level < 4]
             current_start = s
             current_path = SECTION_SEP.join(h.title for h in stack)
     if current_start is not None:
